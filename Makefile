@@ -1,0 +1,42 @@
+# Two commands on a fresh machine: `make synth` and `make test`. Each creates .venv from the
+# hash-pinned lock file when it is missing or older than the lock.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+TAP_PROFILE ?= full
+export TAP_PROFILE
+
+.PHONY: synth test lint format bench lock clean
+
+$(STAMP): requirements.lock requirements-bootstrap.lock
+	rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements-bootstrap.lock
+	$(VENV)/bin/uv pip sync --quiet --python $(PY) --require-hashes requirements.lock
+	touch $(STAMP)
+
+synth: $(STAMP)
+	$(PY) tap.py --summary
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy lib tap.py
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: $(STAMP)
+	$(PY) bench/synth_bench.py
+
+# Re-resolve the lock files after editing requirements.in.
+lock: $(STAMP)
+	$(VENV)/bin/uv pip compile --quiet --generate-hashes --python-version 3.11 requirements.in -o requirements.lock
+
+clean:
+	rm -rf cdktf.out .pytest_cache .mypy_cache .ruff_cache

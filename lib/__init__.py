@@ -1,0 +1,1 @@
+"""TAP: PCI-DSS payment platform infrastructure, defined with CDK Terrain."""

@@ -1,0 +1,180 @@
+"""Customer-managed KMS keys, one per purpose, each with rotation and a least-privilege policy.
+
+A key policy grants the account root (so IAM policies can delegate use; without it the key can
+become unmanageable) and then only the AWS services that use that purpose's key:
+- services that call KMS themselves (CloudWatch Logs, log delivery, EventBridge) as service
+  principals, bound to this account and, where the service offers one, to an encryption context;
+- services that use the key on a caller's behalf (RDS, S3, Secrets Manager, ...) through
+  `kms:ViaService`, so a principal holding the key cannot use it outside that service.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from cdktn_provider_aws.kms_alias import KmsAlias
+from cdktn_provider_aws.kms_key import KmsKey
+from constructs import Construct
+
+from lib.config import KeyPurpose
+from lib.naming import Names
+
+Statement = dict[str, Any]
+
+USE_ACTIONS = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
+# Services that use a purpose's key on behalf of the calling principal (checked via kms:ViaService).
+VIA_SERVICES: dict[KeyPurpose, tuple[str, ...]] = {
+    "database": ("rds",),
+    "s3": ("s3",),
+    "logs": (),
+    "secrets": ("secretsmanager",),
+    "parameters": ("ssm",),
+    "events": ("sqs", "sns"),
+    "efs": ("elasticfilesystem",),
+    "cache": ("elasticache",),
+    "dynamodb": ("dynamodb",),
+}
+DESCRIPTIONS: dict[KeyPurpose, str] = {
+    "database": "Aurora storage, Performance Insights and RDS-managed secrets",
+    "s3": "S3 bucket default encryption (SSE-KMS with bucket keys)",
+    "logs": "CloudWatch Logs log groups",
+    "secrets": "Secrets Manager application secrets",
+    "parameters": "SSM Parameter Store SecureString parameters",
+    "events": "EventBridge buses and the queues and topics behind them",
+    "efs": "EFS file systems",
+    "cache": "ElastiCache Redis at rest",
+    "dynamodb": "DynamoDB tables",
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class KeyContext:
+    """Where the keys live; ARNs in policies are built from these (tokens at synth)."""
+
+    account_id: str
+    region: str
+    partition: str
+
+
+def root_statement(ctx: KeyContext) -> Statement:
+    return {
+        "Sid": "AccountRootManagesKey",
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:{ctx.partition}:iam::{ctx.account_id}:root"},
+        "Action": "kms:*",
+        "Resource": "*",
+    }
+
+
+def service_principal_statements(purpose: KeyPurpose, ctx: KeyContext) -> list[Statement]:
+    """Statements for services that call KMS as themselves."""
+    account = {"aws:SourceAccount": ctx.account_id}
+    if purpose == "logs":
+        return [
+            {
+                "Sid": "CloudWatchLogsUseForThisAccountsLogGroups",
+                "Effect": "Allow",
+                "Principal": {"Service": f"logs.{ctx.region}.amazonaws.com"},
+                "Action": USE_ACTIONS,
+                "Resource": "*",
+                "Condition": {
+                    "ArnLike": {
+                        "kms:EncryptionContext:aws:logs:arn": f"arn:{ctx.partition}:logs:{ctx.region}:{ctx.account_id}:log-group:*"
+                    }
+                },
+            }
+        ]
+    if purpose == "s3":
+        # VPC flow logs (and other vended logs) written to SSE-KMS buckets.
+        return [
+            {
+                "Sid": "LogDeliveryWritesToThisAccountsBuckets",
+                "Effect": "Allow",
+                "Principal": {"Service": "delivery.logs.amazonaws.com"},
+                "Action": ["kms:Encrypt", "kms:GenerateDataKey*", "kms:DescribeKey"],
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": account,
+                    "ArnLike": {"aws:SourceArn": f"arn:{ctx.partition}:logs:{ctx.region}:{ctx.account_id}:*"},
+                },
+            }
+        ]
+    if purpose == "events":
+        return [
+            {
+                "Sid": "EventBridgeUseForThisAccountsBuses",
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey*", "kms:DescribeKey"],
+                "Resource": "*",
+                "Condition": {"StringEquals": account},
+            }
+        ]
+    return []
+
+
+def via_service_statement(purpose: KeyPurpose, ctx: KeyContext) -> Statement | None:
+    services = VIA_SERVICES[purpose]
+    if not services:
+        return None
+    return {
+        "Sid": "UseOnlyThroughItsServices",
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:{ctx.partition}:iam::{ctx.account_id}:root"},
+        "Action": [*USE_ACTIONS, "kms:CreateGrant"],
+        "Resource": "*",
+        "Condition": {
+            "StringEquals": {
+                "kms:CallerAccount": ctx.account_id,
+                "kms:ViaService": [f"{service}.{ctx.region}.amazonaws.com" for service in services],
+            }
+        },
+    }
+
+
+def key_policy(purpose: KeyPurpose, ctx: KeyContext) -> dict[str, Any]:
+    """The full key policy document for one purpose."""
+    statements = [root_statement(ctx), *service_principal_statements(purpose, ctx)]
+    via = via_service_statement(purpose, ctx)
+    if via is not None:
+        statements.append(via)
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+@dataclass(frozen=True, kw_only=True)
+class KeysProps:
+    purposes: tuple[KeyPurpose, ...]
+    context: KeyContext
+    names: Names
+    # 7 days lets non-production environments be torn down; production keeps the 30-day maximum.
+    deletion_window_in_days: int = 30
+
+
+class EncryptionKeys(Construct):
+    """One rotated CMK and alias per purpose; other layers take keys with `key(purpose)`."""
+
+    def __init__(self, scope: Construct, construct_id: str, props: KeysProps) -> None:
+        super().__init__(scope, construct_id)
+        self.keys: dict[KeyPurpose, KmsKey] = {}
+        for purpose in props.purposes:
+            alias = props.names.record("kms_alias", f"alias/{purpose}-{props.names.suffix}")
+            key = KmsKey(
+                self,
+                purpose,
+                description=f"TAP {props.names.suffix}: {DESCRIPTIONS[purpose]}",
+                enable_key_rotation=True,
+                rotation_period_in_days=365,
+                deletion_window_in_days=props.deletion_window_in_days,
+                policy=json.dumps(key_policy(purpose, props.context)),
+                tags={"Name": alias.removeprefix("alias/")},
+            )
+            KmsAlias(self, f"{purpose}_alias", name=alias, target_key_id=key.key_id)
+            self.keys[purpose] = key
+
+    def key(self, purpose: KeyPurpose) -> KmsKey:
+        try:
+            return self.keys[purpose]
+        except KeyError:
+            raise KeyError(f"no {purpose!r} key in this profile; it has {sorted(self.keys)}") from None

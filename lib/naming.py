@@ -1,0 +1,117 @@
+"""Resource names and AWS's rules for them.
+
+Layers ask `Names` for every physical name, which records it. Before anything is written, the
+recorded names are checked against the rule of their resource type, so a long prefix or suffix
+fails at synth with every offending name listed, rather than at apply time one resource at a time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from lib.errors import Violation
+
+NameRule = Callable[[str], str | None]
+
+
+def _pattern_rule(pattern: str, max_len: int, description: str, min_len: int = 1) -> NameRule:
+    compiled = re.compile(pattern)
+
+    def check(name: str) -> str | None:
+        if not min_len <= len(name) <= max_len:
+            return f"{description}; {min_len}-{max_len} characters, got {len(name)}"
+        if not compiled.fullmatch(name):
+            return description
+        return None
+
+    return check
+
+
+def s3_bucket_rule(name: str) -> str | None:
+    """S3 general purpose bucket naming rules."""
+    rule = "S3 bucket names are 3-63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit"
+    if not 3 <= len(name) <= 63:
+        return f"{rule}; got {len(name)} characters"
+    if not re.fullmatch(r"[a-z0-9][a-z0-9.-]*[a-z0-9]", name):
+        return rule
+    if ".." in name or re.fullmatch(r"\d+\.\d+\.\d+\.\d+", name):
+        return f"{rule}; no adjacent dots or IP-address form"
+    if name.startswith(("xn--", "sthree-", "amzn-s3-demo-")) or name.endswith(("-s3alias", "--ol-s3", "--x-s3")):
+        return f"{rule}; reserved prefix or suffix"
+    return None
+
+
+def load_balancer_rule(name: str) -> str | None:
+    """ALB / NLB / target group names: 32 characters, alphanumerics and inner hyphens."""
+    base = _pattern_rule(
+        r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?",
+        32,
+        "load balancer and target group names are at most 32 letters, digits and hyphens, not starting or ending with a hyphen",
+    )(name)
+    if base is None and name.startswith("internal-"):
+        return "load balancer names must not start with 'internal-'"
+    return base
+
+
+def rds_identifier_rule(name: str) -> str | None:
+    """RDS cluster / instance / subnet- and parameter-group identifiers."""
+    base = _pattern_rule(
+        r"[a-z][a-z0-9-]*",
+        63,
+        "RDS identifiers are at most 63 lowercase letters, digits and hyphens, starting with a letter",
+    )(name)
+    if base is None and ("--" in name or name.endswith("-")):
+        return "RDS identifiers must not contain two consecutive hyphens or end with a hyphen"
+    return base
+
+
+def kms_alias_rule(name: str) -> str | None:
+    if name.startswith("alias/aws/"):
+        return "KMS alias names must not start with 'alias/aws/' (reserved for AWS managed keys)"
+    return _pattern_rule(
+        r"alias/[A-Za-z0-9/_-]+", 256, "KMS alias names are 'alias/' followed by letters, digits, '/', '_' and '-'"
+    )(name)
+
+
+NAME_RULES: dict[str, NameRule] = {
+    "s3_bucket": s3_bucket_rule,
+    "load_balancer": load_balancer_rule,
+    "target_group": load_balancer_rule,
+    "rds_identifier": rds_identifier_rule,
+    "kms_alias": kms_alias_rule,
+    "iam_role": _pattern_rule(r"[\w+=,.@-]+", 64, "IAM role names are at most 64 characters of letters, digits and +=,.@_-"),
+    "iam_policy": _pattern_rule(r"[\w+=,.@-]+", 128, "IAM policy names are at most 128 characters of letters, digits and +=,.@_-"),
+    "log_group": _pattern_rule(r"[.\-_/#A-Za-z0-9]+", 512, "log group names are at most 512 characters of letters, digits and ._-/#"),
+    "security_group": _pattern_rule(
+        r"(?!sg-)[A-Za-z0-9 ._\-:/()#,@\[\]+=&;{}!$*]+", 255, "security group names are at most 255 ASCII characters, not starting with 'sg-'"
+    ),
+    "vpc_resource": _pattern_rule(r".+", 255, "EC2 Name tags are at most 255 characters"),
+}
+
+
+@dataclass
+class Names:
+    """Builds `<prefix>-<parts>-<suffix>` names and records each with its type for checking."""
+
+    prefix: str
+    suffix: str
+    recorded: list[tuple[str, str]] = field(default_factory=list)
+
+    def make(self, kind: str, *parts: str) -> str:
+        return self.record(kind, "-".join([self.prefix, *parts, self.suffix]))
+
+    def record(self, kind: str, name: str) -> str:
+        if kind not in NAME_RULES:
+            raise KeyError(f"no naming rule for resource type {kind!r}; known: {sorted(NAME_RULES)}")
+        self.recorded.append((kind, name))
+        return name
+
+    def violations(self) -> list[Violation]:
+        found = []
+        for kind, name in self.recorded:
+            problem = NAME_RULES[kind](name)
+            if problem is not None:
+                found.append(Violation(field=f"{kind} name", value=name, rule=problem))
+        return found

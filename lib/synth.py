@@ -1,0 +1,62 @@
+"""Synthesis: validate, build, check generated names, then (and only then) write `cdktf.out/`."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lib import jsii_runtime
+from lib.config import DeploymentConfig
+from lib.errors import ConfigError
+from lib.validation import validate
+
+jsii_runtime.configure()
+
+from cdktn import App  # noqa: E402  (the jsii runtime must be configured first)
+
+from lib.tap_stack import TapStack  # noqa: E402
+
+
+@dataclass(frozen=True)
+class SynthResult:
+    config: DeploymentConfig
+    stack_name: str
+    output_file: Path
+
+    def document(self) -> dict[str, Any]:
+        return json.loads(self.output_file.read_text())
+
+
+def synthesize(config: DeploymentConfig, outdir: Path | str = "cdktf.out") -> SynthResult:
+    """Raises ConfigError with every violation, before anything is written."""
+    violations = validate(config)
+    app = App(outdir=str(outdir))
+    stack = TapStack(app, config.stack_name, config)
+    violations += stack.names.violations()
+    if violations:
+        raise ConfigError(violations)
+    app.synth()
+    return SynthResult(config, config.stack_name, Path(outdir) / "stacks" / config.stack_name / "cdk.tf.json")
+
+
+def summary(result: SynthResult) -> str:
+    """What `make synth` prints: where the output is and what it holds."""
+    document = result.document()
+    config = result.config
+    backend = document.get("terraform", {}).get("backend", {})
+    backend_text = ", ".join(f"{kind} ({json.dumps(settings, sort_keys=True)})" for kind, settings in backend.items())
+    counts = Counter({kind: len(items) for kind, items in document.get("resource", {}).items()})
+    lines = [
+        f"stack:    {result.stack_name}",
+        f"profile:  {config.profile} ({config.description})",
+        f"region:   {config.region}",
+        f"mode:     {'destroyable (non-production)' if config.destroyable else 'protected (production)'}",
+        f"backend:  {backend_text}",
+        f"resources: {sum(counts.values())}",
+        *(f"  {count:4d}  {kind}" for kind, count in sorted(counts.items())),
+        f"output:   {result.output_file}",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,153 @@
+"""Configuration rules, checked in one place before any construct is built.
+
+Each check returns the violations it finds; `validate` runs them all so a user sees every problem
+in one run. Name-length rules for generated names live in `naming.py` and run after the layers
+have chosen their names, still before anything is written.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable, Iterable
+
+from lib.config import (
+    INTERFACE_SERVICES,
+    KEY_PURPOSES,
+    PCI_LOG_RETENTION_DAYS,
+    DeploymentConfig,
+)
+from lib.errors import Violation
+from lib.naming import s3_bucket_rule
+
+SUFFIX_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,19}")
+PREFIX_PATTERN = re.compile(r"[a-z][a-z0-9-]{0,19}")
+# Commercial, GovCloud and ISO partitions: e.g. us-east-1, ap-southeast-1, us-gov-west-1, eu-isoe-west-1.
+REGION_PATTERN = re.compile(r"(?:af|ap|ca|cn|eu|il|me|mx|sa|us)(?:-gov|-iso[a-z]?)?-(?:central|north|south|east|west|northeast|northwest|southeast|southwest)-\d{1,2}")
+# Values CloudWatch Logs accepts for retention_in_days.
+CLOUDWATCH_RETENTION_DAYS = frozenset(
+    {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+)
+MAX_AZS = 6
+
+Check = Callable[[DeploymentConfig], Iterable[Violation]]
+
+
+def check_identity(config: DeploymentConfig) -> Iterable[Violation]:
+    if not SUFFIX_PATTERN.fullmatch(config.environment_suffix):
+        yield Violation("ENVIRONMENT_SUFFIX", config.environment_suffix, f"must match ^{SUFFIX_PATTERN.pattern}$")
+    if not PREFIX_PATTERN.fullmatch(config.name_prefix):
+        yield Violation("name_prefix", config.name_prefix, f"must match ^{PREFIX_PATTERN.pattern}$")
+    if not REGION_PATTERN.fullmatch(config.region):
+        yield Violation("AWS_REGION", config.region, "must be an AWS region name such as us-east-1")
+
+
+def check_backend(config: DeploymentConfig) -> Iterable[Violation]:
+    backend = config.backend
+    if backend.state_bucket is not None:
+        problem = s3_bucket_rule(backend.state_bucket)
+        if problem:
+            yield Violation("TERRAFORM_STATE_BUCKET", backend.state_bucket, problem)
+    if not REGION_PATTERN.fullmatch(backend.state_bucket_region):
+        yield Violation(
+            "TERRAFORM_STATE_BUCKET_REGION", backend.state_bucket_region, "must be an AWS region name such as us-east-1"
+        )
+
+
+def check_network(config: DeploymentConfig) -> Iterable[Violation]:
+    net = config.network
+    try:
+        vpc = ipaddress.ip_network(net.cidr_block)
+    except ValueError:
+        yield Violation("network.cidr_block", net.cidr_block, "must be an IPv4 CIDR block such as 10.0.0.0/16")
+        return
+    if not (vpc.version == 4 and 16 <= vpc.prefixlen <= 22 and vpc.is_private):
+        yield Violation("network.cidr_block", net.cidr_block, "must be a private IPv4 block from /16 to /22")
+    if not 2 <= net.az_count <= MAX_AZS:
+        yield Violation("network.az_count", net.az_count, f"must be 2 to {MAX_AZS} (high availability needs two AZs or more)")
+    tiers = {"public_offset": net.public_offset, "private_offset": net.private_offset}
+    if net.isolated_database_tier:
+        tiers["database_offset"] = net.database_offset
+    slots = 2 ** (24 - vpc.prefixlen) if vpc.prefixlen <= 24 else 0
+    taken: dict[int, str] = {}
+    for name, offset in tiers.items():
+        if offset < 0 or offset + net.az_count > slots:
+            yield Violation(f"network.{name}", offset, f"its {net.az_count} /24 subnets must fit in {net.cidr_block}")
+        for index in range(offset, offset + net.az_count):
+            if index in taken:
+                yield Violation(f"network.{name}", offset, f"its subnets overlap those of network.{taken[index]}")
+                break
+            taken[index] = name
+    if not net.flow_log_destinations:
+        yield Violation("network.flow_log_destinations", net.flow_log_destinations, "PCI-DSS 10.2 needs VPC flow logs: name s3, cloudwatch or both")
+    unknown = set(net.flow_log_destinations) - {"s3", "cloudwatch"}
+    if unknown:
+        yield Violation("network.flow_log_destinations", sorted(unknown), "must be 's3' or 'cloudwatch'")
+    if "cloudwatch" in net.flow_log_destinations:
+        days = net.flow_log_cloudwatch_retention_days
+        if days not in CLOUDWATCH_RETENTION_DAYS:
+            yield Violation("network.flow_log_cloudwatch_retention_days", days, f"must be one of CloudWatch's values {sorted(CLOUDWATCH_RETENTION_DAYS)}")
+        elif days < PCI_LOG_RETENTION_DAYS and "s3" not in net.flow_log_destinations:
+            yield Violation(
+                "network.flow_log_cloudwatch_retention_days",
+                days,
+                f"below PCI-DSS 10.5.1's {PCI_LOG_RETENTION_DAYS} days the 's3' destination must also be on, as the year-long archive",
+            )
+
+
+def check_storage(config: DeploymentConfig) -> Iterable[Violation]:
+    storage = config.storage
+    if "s3" in config.network.flow_log_destinations and "flow_logs" not in storage.buckets:
+        yield Violation("storage.buckets", sorted(storage.buckets), "the 's3' flow-log destination needs a 'flow_logs' bucket")
+    if storage.access_log_retention_days < PCI_LOG_RETENTION_DAYS:
+        yield Violation("storage.access_log_retention_days", storage.access_log_retention_days, f"S3 access logs are audit logs: keep them at least {PCI_LOG_RETENTION_DAYS} days")
+    for purpose, lifecycle in storage.buckets.items():
+        where = f"storage.buckets[{purpose!r}]"
+        if not re.fullmatch(r"[a-z][a-z0-9_]{0,23}", purpose):
+            yield Violation("storage.buckets", purpose, "bucket purposes are 1-24 lowercase letters, digits and underscores, starting with a letter")
+        for attr in ("expire_after_days", "transition_after_days", "noncurrent_expire_after_days"):
+            days = getattr(lifecycle, attr)
+            if days is not None and days < 1:
+                yield Violation(f"{where}.{attr}", days, "must be at least 1 day")
+        expire, transition = lifecycle.expire_after_days, lifecycle.transition_after_days
+        if expire is not None and transition is not None and transition >= expire:
+            yield Violation(f"{where}.transition_after_days", transition, f"must come before expire_after_days ({expire})")
+
+
+def check_keys(config: DeploymentConfig) -> Iterable[Violation]:
+    purposes = config.key_purposes
+    unknown = sorted(set(purposes) - set(KEY_PURPOSES))
+    if unknown:
+        yield Violation("key_purposes", unknown, f"must be among {list(KEY_PURPOSES)}")
+    if len(set(purposes)) != len(purposes):
+        yield Violation("key_purposes", list(purposes), "must not repeat a purpose")
+    needed = {"s3": "buckets are encrypted with the s3 key"}
+    if "cloudwatch" in config.network.flow_log_destinations:
+        needed["logs"] = "CloudWatch log groups are encrypted with the logs key"
+    for purpose, why in needed.items():
+        if purpose not in purposes:
+            yield Violation("key_purposes", list(purposes), f"must include {purpose!r}: {why}")
+
+
+def check_endpoints(config: DeploymentConfig) -> Iterable[Violation]:
+    services = config.endpoints.interface_services
+    unknown = sorted(set(services) - set(INTERFACE_SERVICES))
+    if unknown:
+        yield Violation("endpoints.interface_services", unknown, f"must be among {list(INTERFACE_SERVICES)}")
+    if config.network.nat_mode == "none":
+        for needed in ("sts", "logs"):
+            if needed not in services:
+                yield Violation("endpoints.interface_services", list(services), f"without NAT, private subnets need the {needed!r} endpoint")
+    gateways = set(config.endpoints.gateway_services)
+    if not gateways <= {"s3", "dynamodb"}:
+        yield Violation("endpoints.gateway_services", sorted(gateways), "must be among ['s3', 'dynamodb']")
+    if config.network.nat_mode not in ("none", "single", "per_az"):
+        yield Violation("network.nat_mode", config.network.nat_mode, "must be 'none', 'single' or 'per_az'")
+
+
+CHECKS: tuple[Check, ...] = (check_identity, check_backend, check_network, check_storage, check_keys, check_endpoints)
+
+
+def validate(config: DeploymentConfig) -> list[Violation]:
+    """Every configuration violation, in a stable order."""
+    return [violation for check in CHECKS for violation in check(config)]
