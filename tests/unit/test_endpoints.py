@@ -1,0 +1,58 @@
+"""VPC endpoints: gateways on private and database route tables; interface endpoints private-only."""
+
+from __future__ import annotations
+
+from tests.conftest import Document, ref, resources
+
+COMMON = {"secretsmanager", "kms", "logs", "monitoring", "sts"}
+ALL = COMMON | {"ssm", "sqs", "events", "xray"}
+EXPECTED_INTERFACES = {
+    "web-mysql": COMMON,
+    "transactions-pg": COMMON,
+    "secure-platform": ALL,
+    "portal-cdn": COMMON | {"ssm"},
+    "serverless-payments": COMMON | {"ssm", "xray"},
+    "full": ALL,
+}
+
+
+def endpoints(doc: Document, kind: str) -> dict[str, dict]:
+    found = {}
+    for endpoint in resources(doc, "aws_vpc_endpoint").values():
+        if endpoint["vpc_endpoint_type"] == kind:
+            found[endpoint["service_name"].rsplit(".", 1)[1]] = endpoint
+    return found
+
+
+def test_gateway_endpoints_serve_every_private_and_database_route_table(doc: Document) -> None:
+    gateways = endpoints(doc, "Gateway")
+    assert set(gateways) == {"s3", "dynamodb"}
+    tables = {
+        ref(doc, "aws_route_table", n)
+        for n in resources(doc, "aws_route_table")
+        if n.startswith(("network_private_", "network_database_"))
+    }
+    for gateway in gateways.values():
+        assert set(gateway["route_table_ids"]) == tables
+
+
+def test_interface_endpoints_per_profile_with_private_dns_in_private_subnets(doc: Document, profile: str) -> None:
+    interfaces = endpoints(doc, "Interface")
+    assert set(interfaces) == EXPECTED_INTERFACES[profile]
+    private = {ref(doc, "aws_subnet", n) for n, s in resources(doc, "aws_subnet").items() if s["tags"]["Tier"] == "private"}
+    (sg_name,) = resources(doc, "aws_security_group")
+    for service, endpoint in interfaces.items():
+        assert endpoint["private_dns_enabled"] is True, service
+        assert set(endpoint["subnet_ids"]) == private
+        assert endpoint["security_group_ids"] == [ref(doc, "aws_security_group", sg_name)]
+        assert endpoint["service_name"].startswith("com.amazonaws.")
+
+
+def test_endpoint_security_group_admits_only_https_from_the_vpc(doc: Document) -> None:
+    ((sg_name, sg),) = resources(doc, "aws_security_group").items()
+    assert "ingress" not in sg and "egress" not in sg
+    (rule,) = resources(doc, "aws_vpc_security_group_ingress_rule").values()
+    assert rule["security_group_id"] == ref(doc, "aws_security_group", sg_name)
+    assert (rule["ip_protocol"], rule["from_port"], rule["to_port"]) == ("tcp", 443, 443)
+    assert rule["cidr_ipv4"] == "10.0.0.0/16"
+    assert resources(doc, "aws_vpc_security_group_egress_rule") == {}

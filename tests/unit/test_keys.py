@@ -1,0 +1,84 @@
+"""KMS keys: the documented set per profile, rotation, aliases, and least-privilege policies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lib.keys import KeyContext, key_policy
+from tests.conftest import SUFFIX, Document, Synthesized, policy, ref, resources
+
+EXPECTED_PURPOSES = {
+    "web-mysql": {"database", "s3", "logs"},
+    "transactions-pg": {"database", "efs", "cache", "s3", "logs", "secrets"},
+    "secure-platform": {"database", "s3", "parameters", "events", "logs", "secrets"},
+    "portal-cdn": {"database", "s3", "logs", "secrets"},
+    "serverless-payments": {"database", "dynamodb", "s3", "secrets", "logs", "parameters"},
+    "full": {"database", "s3", "logs", "secrets", "parameters", "events", "efs", "cache", "dynamodb"},
+}
+# Services allowed as principals on each purpose's key (beyond the account root).
+SERVICE_PRINCIPALS = {"logs": {"logs.{region}.amazonaws.com"}, "s3": {"delivery.logs.amazonaws.com"}, "events": {"events.amazonaws.com"}}
+ACCOUNT = "${data.aws_caller_identity.current.account_id}"
+
+
+def keys(doc: Document) -> dict[str, dict[str, Any]]:
+    found = {}
+    for name, key in resources(doc, "aws_kms_key").items():
+        purpose = name.removeprefix("keys_").rsplit("_", 1)[0]
+        found[purpose] = key
+    return found
+
+
+def test_profile_key_set(doc: Document, profile: str) -> None:
+    assert set(keys(doc)) == EXPECTED_PURPOSES[profile]
+
+
+def test_every_key_rotates_yearly(doc: Document) -> None:
+    for key in keys(doc).values():
+        assert key["enable_key_rotation"] is True
+        assert key["rotation_period_in_days"] == 365
+
+
+def test_every_key_has_its_alias(doc: Document) -> None:
+    aliases = {a["name"]: a["target_key_id"] for a in resources(doc, "aws_kms_alias").values()}
+    for name in resources(doc, "aws_kms_key"):
+        purpose = name.removeprefix("keys_").rsplit("_", 1)[0]
+        assert aliases[f"alias/{purpose}-{SUFFIX}"] == ref(doc, "aws_kms_key", name, "key_id")
+    assert len(aliases) == len(resources(doc, "aws_kms_key"))
+
+
+def test_key_policies_grant_root_and_only_the_purposes_services(doc: Document, profile: str) -> None:
+    region = "ap-southeast-1" if profile == "transactions-pg" else "us-east-1"
+    for purpose, key in keys(doc).items():
+        statements = policy(key)["Statement"]
+        root = f"arn:${{data.aws_partition.partition.partition}}:iam::{ACCOUNT}:root"
+        assert statements[0]["Principal"] == {"AWS": root}
+        services = {s["Principal"]["Service"] for s in statements if "Service" in s["Principal"]}
+        assert services == {p.format(region=region) for p in SERVICE_PRINCIPALS.get(purpose, set())}, purpose
+        for statement in statements:
+            assert statement["Principal"] != "*" and statement["Principal"] != {"AWS": "*"}
+            if "Service" in statement["Principal"]:
+                assert statement.get("Condition"), f"{purpose}: service statement without a condition"
+                assert "kms:*" not in statement["Action"]
+            elif statement["Sid"] == "UseOnlyThroughItsServices":
+                assert statement["Condition"]["StringEquals"]["kms:CallerAccount"] == ACCOUNT
+                assert statement["Condition"]["StringEquals"]["kms:ViaService"]
+
+
+def test_logs_key_is_bound_to_this_accounts_log_groups() -> None:
+    document = key_policy("logs", KeyContext(account_id="111122223333", region="eu-west-1", partition="aws"))
+    (logs,) = [s for s in document["Statement"] if s["Principal"].get("Service") == "logs.eu-west-1.amazonaws.com"]
+    assert logs["Condition"] == {
+        "ArnLike": {"kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:eu-west-1:111122223333:log-group:*"}
+    }
+
+
+def test_database_key_is_usable_only_through_rds() -> None:
+    document = key_policy("database", KeyContext(account_id="111122223333", region="us-east-1", partition="aws"))
+    (via,) = [s for s in document["Statement"] if s["Sid"] == "UseOnlyThroughItsServices"]
+    assert via["Condition"]["StringEquals"]["kms:ViaService"] == ["rds.us-east-1.amazonaws.com"]
+    assert not [s for s in document["Statement"] if "Service" in s["Principal"]]
+
+
+def test_deletion_window_follows_the_environment_mode(synthesized: Synthesized) -> None:
+    assert {k["deletion_window_in_days"] for k in keys(synthesized("full")).values()} == {7}
+    assert {k["deletion_window_in_days"] for k in keys(synthesized("full", TAP_PROTECTED="true")).values()} == {30}
