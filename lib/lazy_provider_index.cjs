@@ -8,7 +8,8 @@
 // if the package changes shape and the pattern stops matching, the original source runs unchanged.
 const { registerHooks } = require("node:module");
 
-const PROVIDER_INDEX = "/@cdktn/provider-aws/lib/index.js";
+// Both the kernel's node_modules layout and its package cache (<version>/<hash>/lib/index.js).
+const PROVIDER_INDEX = /\/@cdktn\/provider-aws\/(?:[^/]+\/){0,2}lib\/index\.js$/;
 const EAGER_EXPORT = /^exports\.(\w+) = __importStar\(require\("(\.\/[\w-]+\/index)"\)\);$/gm;
 
 function lazyExport(_line, name, path) {
@@ -22,7 +23,7 @@ function lazyExport(_line, name, path) {
 registerHooks({
   load(url, context, nextLoad) {
     const result = nextLoad(url, context);
-    if (!url.endsWith(PROVIDER_INDEX) || result.source == null) return result;
+    if (!PROVIDER_INDEX.test(url) || result.source == null) return result;
     return { ...result, source: String(result.source).replace(EAGER_EXPORT, lazyExport) };
   },
 });

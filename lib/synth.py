@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +22,10 @@ from cdktn import App  # noqa: E402  (the jsii runtime must be configured first)
 from lib.tap_stack import TapStack  # noqa: E402
 
 
+# Native S3 state locking (`use_lockfile`) needs Terraform / OpenTofu 1.10 or newer. Also in cdktf.json.
+TARGET_VERSIONS = {"terraform": ">=1.10.0", "opentofu": ">=1.10.0"}
+
+
 @dataclass(frozen=True)
 class SynthResult:
     config: DeploymentConfig
@@ -31,14 +37,29 @@ class SynthResult:
 
 
 def synthesize(config: DeploymentConfig, outdir: Path | str = "cdktf.out") -> SynthResult:
-    """Raises ConfigError with every violation, before anything is written."""
+    """Raises ConfigError listing every violation; on error `outdir` is left as it was.
+
+    Configuration is validated first (a broken config could not be built). The stack is then
+    built and synthesized into a temporary sibling directory; generated names are checked
+    before `synth()`, and the result replaces `outdir` only when everything passed.
+    """
     violations = validate(config)
-    app = App(outdir=str(outdir))
-    stack = TapStack(app, config.stack_name, config)
-    violations += stack.names.violations()
     if violations:
         raise ConfigError(violations)
-    app.synth()
+    target = Path(outdir).resolve()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    try:
+        app = App(outdir=str(staging), context={"targetVersions": TARGET_VERSIONS})
+        stack = TapStack(app, config.stack_name, config)
+        violations = stack.names.violations()
+        if violations:
+            raise ConfigError(violations)
+        app.synth()
+        shutil.rmtree(target, ignore_errors=True)
+        staging.replace(target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return SynthResult(config, config.stack_name, Path(outdir) / "stacks" / config.stack_name / "cdk.tf.json")
 
 

@@ -1,0 +1,68 @@
+"""The jsii runtime set-up: Node from the wheel, and a lazy provider index equal to the eager one."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from lib import jsii_runtime
+from tests.conftest import Synthesized
+
+
+def test_configure_uses_the_wheel_node_and_keeps_user_options() -> None:
+    environ = {"NODE_OPTIONS": "--max-old-space-size=2048"}
+    jsii_runtime.configure(environ)
+    jsii_runtime.configure(environ)  # idempotent
+    assert Path(environ["JSII_NODE"]) == jsii_runtime.wheel_node()
+    assert jsii_runtime.wheel_node().is_file()
+    assert environ["NODE_OPTIONS"] == f"--max-old-space-size=2048 --require={jsii_runtime.LAZY_INDEX_HOOK}"
+    explicit = {"JSII_NODE": "/opt/node/bin/node"}
+    jsii_runtime.configure(explicit)
+    assert explicit["JSII_NODE"] == "/opt/node/bin/node"
+
+
+def provider_package_dir() -> Path:
+    root = Path(os.environ.get("JSII_RUNTIME_PACKAGE_CACHE_ROOT", Path.home() / ".cache/aws/jsii/package-cache"))
+    found = sorted(root.glob("@cdktn/provider-aws/*/*/lib/index.js"))
+    if not found:
+        pytest.fail(f"provider package not in the jsii cache under {root}")
+    return found[-1].parent.parent
+
+
+EXPORTS = """
+const pkg = process.argv[1];
+const index = require(pkg);
+const names = Object.keys(index).sort();
+console.log(JSON.stringify({names, vpcClass: typeof index.vpc.Vpc, loadedFiles: Object.keys(require.cache).length}));
+"""
+
+
+def exports(package: Path, lazy: bool) -> dict[str, object]:
+    cache = package.parent.parent.parent.parent  # <cache>/@cdktn/provider-aws/<version>/<hash>
+    node_path = os.pathsep.join(str(p.parent) for p in [*cache.glob("cdktn/*/*/package.json"), *cache.glob("constructs/*/*/package.json")])
+    modules = Path(os.environ.get("TMPDIR", "/tmp")) / "tap-node-modules"
+    modules.mkdir(exist_ok=True)
+    for name in ("cdktn", "constructs"):
+        link = modules / name
+        if not link.exists():
+            (pkg,) = [Path(p) for p in node_path.split(os.pathsep) if f"/{name}/" in p]
+            link.symlink_to(pkg)
+    env = {**os.environ, "NODE_PATH": str(modules), "NODE_OPTIONS": f"--require={jsii_runtime.LAZY_INDEX_HOOK}" if lazy else ""}
+    out = subprocess.run(
+        [str(jsii_runtime.wheel_node()), "-e", EXPORTS, str(package)], env=env, capture_output=True, text=True, check=True, timeout=120
+    )
+    return dict(json.loads(out.stdout))
+
+
+def test_lazy_index_exports_the_same_submodules_and_loads_only_what_is_used(synthesized: Synthesized) -> None:
+    synthesized("web-mysql")  # makes sure jsii has unpacked the provider into its cache
+    package = provider_package_dir()
+    lazy, eager = exports(package, lazy=True), exports(package, lazy=False)
+    assert lazy["names"] == eager["names"]
+    assert len(lazy["names"]) > 2000  # type: ignore[arg-type]
+    assert lazy["vpcClass"] == eager["vpcClass"] == "function"
+    assert lazy["loadedFiles"] * 10 < eager["loadedFiles"]  # type: ignore[operator]
