@@ -31,10 +31,14 @@ PCI_LOG_RETENTION_DAYS = 365
 
 @dataclass(frozen=True, kw_only=True)
 class NetworkConfig:
-    """VPC layout. Tier subnets are /24s numbered `<tier>_offset + az_index` inside `cidr_block`."""
+    """VPC layout. Tier subnets are /24s numbered `<tier>_offset + az_index` inside `cidr_block`.
+
+    Zones are named explicitly (letters appended to the region) rather than taken from a data
+    source, so subnets never move when AWS adds a zone to the region.
+    """
 
     cidr_block: str = "10.0.0.0/16"
-    az_count: int = 3
+    zone_letters: tuple[str, ...] = ("a", "b", "c")
     public_offset: int = 0
     private_offset: int = 10
     # Document 004's isolated database tier: own route tables, no route to the internet.
@@ -44,6 +48,10 @@ class NetworkConfig:
     flow_log_destinations: tuple[FlowLogDestination, ...] = ("s3",)
     # Only used with the CloudWatch destination; below 365 days needs the S3 destination as archive.
     flow_log_cloudwatch_retention_days: int = PCI_LOG_RETENTION_DAYS
+
+    @property
+    def az_count(self) -> int:
+        return len(self.zone_letters)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -11,9 +11,7 @@ import ipaddress
 import json
 from dataclasses import dataclass
 
-from cdktn import Fn
 from cdktn_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
-from cdktn_provider_aws.data_aws_availability_zones import DataAwsAvailabilityZones, DataAwsAvailabilityZonesFilter
 from cdktn_provider_aws.default_security_group import DefaultSecurityGroup
 from cdktn_provider_aws.eip import Eip
 from cdktn_provider_aws.flow_log import FlowLog, FlowLogDestinationOptions
@@ -56,9 +54,7 @@ class Network(Construct):
         super().__init__(scope, construct_id)
         config, names = props.config, props.names
         self._names = names
-        zones = DataAwsAvailabilityZones(
-            self, "zones", state="available", filter=[DataAwsAvailabilityZonesFilter(name="opt-in-status", values=["opt-in-not-required"])]
-        )
+        zones = [f"{props.region}{letter}" for letter in config.zone_letters]
         self.vpc = Vpc(
             self,
             "vpc",
@@ -79,7 +75,7 @@ class Network(Construct):
                     f"{tier}_{az}",
                     vpc_id=self.vpc.id,
                     cidr_block=str(blocks[offset + az]),
-                    availability_zone=Fn.element(zones.names, az),
+                    availability_zone=zones[az],
                     map_public_ip_on_launch=False,
                     tags={"Name": names.make("vpc_resource", tier, str(az + 1)), "Tier": tier},
                 )

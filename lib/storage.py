@@ -1,8 +1,8 @@
 """S3 storage: one secure-bucket building block used for every bucket, and the storage layer.
 
 Every bucket gets: all four public-access blocks, default encryption, versioning, bucket-owner
-enforced ownership, a policy denying non-TLS requests, lifecycle rules, and server access
-logging into the access-log bucket. Layers that need a service to deliver into a bucket add
+enforced ownership, a policy denying non-TLS requests, lifecycle rules, object events to
+EventBridge, and server access logging into the access-log bucket. Layers that need a service to deliver into a bucket add
 statements with `SecureBucket.add_policy_statements`; the bucket renders one policy from them.
 
 PCI-DSS 10.5.1 keeps audit logs 12 months. A bucket whose source document expires objects sooner
@@ -29,6 +29,7 @@ from cdktn_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfigurationRuleTransition,
 )
 from cdktn_provider_aws.s3_bucket_logging import S3BucketLoggingA
+from cdktn_provider_aws.s3_bucket_notification import S3BucketNotification
 from cdktn_provider_aws.s3_bucket_ownership_controls import S3BucketOwnershipControls, S3BucketOwnershipControlsRule
 from cdktn_provider_aws.s3_bucket_policy import S3BucketPolicy
 from cdktn_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
@@ -111,6 +112,8 @@ class SecureBucket(Construct):
         S3BucketLifecycleConfiguration(
             self, "lifecycle", bucket=bucket_id, rule=lifecycle_rules(props.lifecycle), depends_on=[self.versioning]
         )
+        # Object events go to EventBridge, where monitoring can alert on deletes in log buckets.
+        S3BucketNotification(self, "notifications", bucket=bucket_id, eventbridge=True)
         if props.access_log_bucket is not None:
             S3BucketLoggingA(
                 self,

@@ -63,8 +63,11 @@ def check_network(config: DeploymentConfig) -> Iterable[Violation]:
         return
     if not (vpc.version == 4 and 16 <= vpc.prefixlen <= 22 and vpc.is_private):
         yield Violation("network.cidr_block", net.cidr_block, "must be a private IPv4 block from /16 to /22")
-    if not 2 <= net.az_count <= MAX_AZS:
-        yield Violation("network.az_count", net.az_count, f"must be 2 to {MAX_AZS} (high availability needs two AZs or more)")
+    letters = net.zone_letters
+    if not 2 <= len(letters) <= MAX_AZS:
+        yield Violation("network.zone_letters", list(letters), f"must name 2 to {MAX_AZS} zones (high availability needs two or more)")
+    if len(set(letters)) != len(letters) or not all(re.fullmatch(r"[a-z]", letter) for letter in letters):
+        yield Violation("network.zone_letters", list(letters), "must be distinct single lowercase letters, e.g. ('a', 'b', 'c')")
     tiers = {"public_offset": net.public_offset, "private_offset": net.private_offset}
     if net.isolated_database_tier:
         tiers["database_offset"] = net.database_offset

@@ -67,6 +67,11 @@ def test_buckets_use_the_s3_cmk_with_bucket_keys_except_the_access_log_target(do
             assert rule["bucket_key_enabled"] is True
 
 
+def test_every_bucket_sends_object_events_to_eventbridge(doc: Document) -> None:
+    for bucket in buckets(doc).values():
+        assert attached(doc, "aws_s3_bucket_notification", bucket)["eventbridge"] is True
+
+
 def test_every_bucket_denies_non_tls_requests(doc: Document) -> None:
     for bucket in buckets(doc).values():
         statements = list(iter_statements(policy(attached(doc, "aws_s3_bucket_policy", bucket))))

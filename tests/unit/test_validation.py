@@ -46,7 +46,8 @@ def test_every_profile_is_valid(profile: str) -> None:
         ({"key_purposes": ("s3", "logs", "quantum")}, "key_purposes = ['quantum']: must be among"),
         ({"network": network(cidr_block="10.0.0.0/33")}, "network.cidr_block = '10.0.0.0/33': must be an IPv4 CIDR block"),
         ({"network": network(cidr_block="8.8.0.0/16")}, "network.cidr_block = '8.8.0.0/16': must be a private IPv4 block"),
-        ({"network": network(az_count=1)}, "network.az_count = 1: must be 2 to 6"),
+        ({"network": network(zone_letters=("a",))}, "network.zone_letters = ['a']: must name 2 to 6 zones"),
+        ({"network": network(zone_letters=("a", "a", "B"))}, "must be distinct single lowercase letters"),
         ({"network": network(private_offset=1)}, "network.private_offset = 1: its subnets overlap those of network.public_offset"),
         ({"network": network(database_offset=254)}, "network.database_offset = 254: its 3 /24 subnets must fit in 10.0.0.0/16"),
         ({"network": network(flow_log_destinations=())}, "PCI-DSS 10.2 needs VPC flow logs"),
@@ -80,12 +81,12 @@ def test_no_nat_needs_sts_and_logs_endpoints() -> None:
 
 
 def test_all_violations_are_reported_at_once_and_nothing_is_written(tmp_path: Path) -> None:
-    config = dataclasses.replace(PROFILES["full"], environment_suffix="BAD_suffix", region="nowhere-1", network=network(az_count=9))
+    config = dataclasses.replace(PROFILES["full"], environment_suffix="BAD_suffix", region="nowhere-1", network=network(zone_letters=tuple("abcdefghi")))
     outdir = tmp_path / "cdktf.out"
     with pytest.raises(ConfigError) as raised:
         synthesize(config, outdir)
     message = str(raised.value)
-    for field in ("ENVIRONMENT_SUFFIX = 'BAD_suffix'", "AWS_REGION = 'nowhere-1'", "network.az_count = 9"):
+    for field in ("ENVIRONMENT_SUFFIX = 'BAD_suffix'", "AWS_REGION = 'nowhere-1'",  "network.zone_letters = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i']"):
         assert field in message
     assert not outdir.exists()
 

@@ -1,0 +1,124 @@
+"""The Checkov gate: every profile's synthesized JSON, zero failures beyond a checked-in baseline.
+
+Checkov's `terraform_json` framework has no per-resource skip (it ignores the `"//"` block, and
+`--skip-check` silences a check everywhere), so the baseline is applied here to Checkov's JSON
+results, keyed by check id and resource address. A baseline entry that matches no failure is an
+error too, so the list can only shrink.
+
+    python -m lib.compliance            # synthesizes every profile, runs Checkov, applies the baseline
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+BASELINE_PATH = Path(__file__).resolve().parent.parent / "compliance" / "checkov-baseline.json"
+MIN_REASON_LENGTH = 40
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    check_id: str
+    resource: str
+    profile: str
+    check_name: str = ""
+
+
+@dataclass(frozen=True)
+class BaselineEntry:
+    check_id: str
+    resource: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class GateResult:
+    unexplained: list[Finding]
+    stale: list[BaselineEntry]
+    passed: int
+
+    @property
+    def ok(self) -> bool:
+        return not self.unexplained and not self.stale
+
+    def report(self) -> str:
+        lines = [f"checkov: {self.passed} checks passed"]
+        lines += [f"FAILED {f.check_id} {f.resource} [{f.profile}]: {f.check_name}" for f in self.unexplained]
+        lines += [f"STALE baseline entry {e.check_id} {e.resource}: no longer fails, remove it" for e in self.stale]
+        return "\n".join(lines)
+
+
+def load_baseline(path: Path = BASELINE_PATH) -> list[BaselineEntry]:
+    """Entries must name check, resource and a real reason, once each."""
+    entries = [BaselineEntry(**item) for item in json.loads(path.read_text())["entries"]]
+    problems = [f"{e.check_id} {e.resource}: reason too short" for e in entries if len(e.reason.strip()) < MIN_REASON_LENGTH]
+    keys = [(e.check_id, e.resource) for e in entries]
+    problems += [f"{k[0]} {k[1]}: listed twice" for k in sorted(set(keys)) if keys.count(k) > 1]
+    if problems:
+        raise ValueError(f"invalid baseline {path}: " + "; ".join(problems))
+    return entries
+
+
+def apply_baseline(findings: Iterable[Finding], baseline: Sequence[BaselineEntry]) -> tuple[list[Finding], list[BaselineEntry]]:
+    """(failures no entry explains, entries no failure uses)."""
+    findings = list(findings)
+    explained = {(e.check_id, e.resource) for e in baseline}
+    unexplained = sorted(f for f in findings if (f.check_id, f.resource) not in explained)
+    used = {(f.check_id, f.resource) for f in findings}
+    stale = [e for e in baseline if (e.check_id, e.resource) not in used]
+    return unexplained, stale
+
+
+def parse_checkov(report: Any, profiles_by_file: Mapping[str, str]) -> tuple[list[Finding], int]:
+    """Failed checks of a `checkov -o json` report, attributed to profiles, and the pass count."""
+    reports = report if isinstance(report, list) else [report]
+    findings, passed = [], 0
+    for single in reports:
+        passed += int(single.get("summary", {}).get("passed", 0))
+        for failed in single.get("results", {}).get("failed_checks", []):
+            path = str(Path(failed["file_abs_path"]).resolve())
+            findings.append(Finding(failed["check_id"], failed["resource"], profiles_by_file[path], failed.get("check_name", "")))
+    return findings, passed
+
+
+def run_checkov(profiles_by_file: Mapping[str, str]) -> tuple[list[Finding], int]:
+    """One Checkov run over all files (its start-up is the slow part). No network is used."""
+    checkov = Path(sys.executable).with_name("checkov")
+    command = [str(checkov), "--framework", "terraform_json", "-o", "json", "--quiet", "--compact", "--skip-download"]
+    for file in profiles_by_file:
+        command += ["-f", file]
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
+    if completed.returncode not in (0, 1) or not completed.stdout.strip():
+        raise RuntimeError(f"checkov failed ({completed.returncode}): {completed.stderr[-2000:]}")
+    return parse_checkov(json.loads(completed.stdout), profiles_by_file)
+
+
+def gate(profiles_by_file: Mapping[str, str], baseline: Sequence[BaselineEntry]) -> GateResult:
+    findings, passed = run_checkov({str(Path(f).resolve()): p for f, p in profiles_by_file.items()})
+    unexplained, stale = apply_baseline(findings, baseline)
+    return GateResult(unexplained, stale, passed)
+
+
+def main() -> int:
+    from lib.profiles import PROFILES, load_config
+    from lib.synth import synthesize
+
+    with tempfile.TemporaryDirectory() as root:
+        files = {}
+        for name in PROFILES:
+            result = synthesize(load_config({"TAP_PROFILE": name}), Path(root) / name)
+            files[str(result.output_file)] = name
+        outcome = gate(files, load_baseline())
+    print(outcome.report())
+    return 0 if outcome.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
