@@ -19,6 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lib.profiles import PROFILES, load_config
+from lib.synth import synthesize
+
 BASELINE_PATH = Path(__file__).resolve().parent.parent / "compliance" / "checkov-baseline.json"
 MIN_REASON_LENGTH = 40
 
@@ -58,7 +61,9 @@ class GateResult:
 def load_baseline(path: Path = BASELINE_PATH) -> list[BaselineEntry]:
     """Entries must name check, resource and a real reason, once each."""
     entries = [BaselineEntry(**item) for item in json.loads(path.read_text())["entries"]]
-    problems = [f"{e.check_id} {e.resource}: reason too short" for e in entries if len(e.reason.strip()) < MIN_REASON_LENGTH]
+    problems = [
+        f"{e.check_id} {e.resource}: reason too short" for e in entries if len(e.reason.strip()) < MIN_REASON_LENGTH
+    ]
     keys = [(e.check_id, e.resource) for e in entries]
     problems += [f"{k[0]} {k[1]}: listed twice" for k in sorted(set(keys)) if keys.count(k) > 1]
     if problems:
@@ -66,7 +71,9 @@ def load_baseline(path: Path = BASELINE_PATH) -> list[BaselineEntry]:
     return entries
 
 
-def apply_baseline(findings: Iterable[Finding], baseline: Sequence[BaselineEntry]) -> tuple[list[Finding], list[BaselineEntry]]:
+def apply_baseline(
+    findings: Iterable[Finding], baseline: Sequence[BaselineEntry]
+) -> tuple[list[Finding], list[BaselineEntry]]:
     """(failures no entry explains, entries no failure uses)."""
     findings = list(findings)
     explained = {(e.check_id, e.resource) for e in baseline}
@@ -84,7 +91,9 @@ def parse_checkov(report: Any, profiles_by_file: Mapping[str, str]) -> tuple[lis
         passed += int(single.get("summary", {}).get("passed", 0))
         for failed in single.get("results", {}).get("failed_checks", []):
             path = str(Path(failed["file_abs_path"]).resolve())
-            findings.append(Finding(failed["check_id"], failed["resource"], profiles_by_file[path], failed.get("check_name", "")))
+            findings.append(
+                Finding(failed["check_id"], failed["resource"], profiles_by_file[path], failed.get("check_name", ""))
+            )
     return findings, passed
 
 
@@ -94,7 +103,7 @@ def run_checkov(profiles_by_file: Mapping[str, str]) -> tuple[list[Finding], int
     command = [str(checkov), "--framework", "terraform_json", "-o", "json", "--quiet", "--compact", "--skip-download"]
     for file in profiles_by_file:
         command += ["-f", file]
-    completed = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)  # noqa: S603 (fixed argv)
     if completed.returncode not in (0, 1) or not completed.stdout.strip():
         raise RuntimeError(f"checkov failed ({completed.returncode}): {completed.stderr[-2000:]}")
     return parse_checkov(json.loads(completed.stdout), profiles_by_file)
@@ -107,9 +116,6 @@ def gate(profiles_by_file: Mapping[str, str], baseline: Sequence[BaselineEntry])
 
 
 def main() -> int:
-    from lib.profiles import PROFILES, load_config
-    from lib.synth import synthesize
-
     with tempfile.TemporaryDirectory() as root:
         files = {}
         for name in PROFILES:

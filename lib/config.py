@@ -12,13 +12,9 @@ from typing import Literal, get_args
 
 NatMode = Literal["none", "single", "per_az"]
 FlowLogDestination = Literal["s3", "cloudwatch"]
-KeyPurpose = Literal[
-    "database", "s3", "logs", "secrets", "parameters", "events", "efs", "cache", "dynamodb"
-]
+KeyPurpose = Literal["database", "s3", "logs", "secrets", "parameters", "events", "efs", "cache", "dynamodb"]
 GatewayService = Literal["s3", "dynamodb"]
-InterfaceService = Literal[
-    "secretsmanager", "ssm", "kms", "logs", "monitoring", "sqs", "events", "sts", "xray"
-]
+InterfaceService = Literal["secretsmanager", "ssm", "kms", "logs", "monitoring", "sqs", "events", "sts", "xray"]
 StorageClass = Literal["STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"]
 
 KEY_PURPOSES: tuple[KeyPurpose, ...] = get_args(KeyPurpose)

@@ -40,15 +40,15 @@ class VpcEndpoints(Construct):
         super().__init__(scope, construct_id)
         names = props.names
         self.endpoints: dict[str, VpcEndpoint] = {}
-        for service in props.gateway_services:
-            self.endpoints[service] = VpcEndpoint(
+        for gateway in props.gateway_services:
+            self.endpoints[gateway] = VpcEndpoint(
                 self,
-                service,
+                gateway,
                 vpc_id=props.vpc_id,
-                service_name=f"com.amazonaws.{props.region}.{service}",
+                service_name=f"com.amazonaws.{props.region}.{gateway}",
                 vpc_endpoint_type="Gateway",
                 route_table_ids=list(props.route_table_ids),
-                tags={"Name": names.make("vpc_resource", service, "endpoint")},
+                tags={"Name": names.make("vpc_resource", gateway, "endpoint")},
             )
         self.security_group: SecurityGroup | None = None
         if not props.interface_services:

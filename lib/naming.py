@@ -81,11 +81,19 @@ NAME_RULES: dict[str, NameRule] = {
     "target_group": load_balancer_rule,
     "rds_identifier": rds_identifier_rule,
     "kms_alias": kms_alias_rule,
-    "iam_role": _pattern_rule(r"[\w+=,.@-]+", 64, "IAM role names are at most 64 characters of letters, digits and +=,.@_-"),
-    "iam_policy": _pattern_rule(r"[\w+=,.@-]+", 128, "IAM policy names are at most 128 characters of letters, digits and +=,.@_-"),
-    "log_group": _pattern_rule(r"[.\-_/#A-Za-z0-9]+", 512, "log group names are at most 512 characters of letters, digits and ._-/#"),
+    "iam_role": _pattern_rule(
+        r"[\w+=,.@-]+", 64, "IAM role names are at most 64 characters of letters, digits and +=,.@_-"
+    ),
+    "iam_policy": _pattern_rule(
+        r"[\w+=,.@-]+", 128, "IAM policy names are at most 128 characters of letters, digits and +=,.@_-"
+    ),
+    "log_group": _pattern_rule(
+        r"[.\-_/#A-Za-z0-9]+", 512, "log group names are at most 512 characters of letters, digits and ._-/#"
+    ),
     "security_group": _pattern_rule(
-        r"(?!sg-)[A-Za-z0-9 ._\-:/()#,@\[\]+=&;{}!$*]+", 255, "security group names are at most 255 ASCII characters, not starting with 'sg-'"
+        r"(?!sg-)[A-Za-z0-9 ._\-:/()#,@\[\]+=&;{}!$*]+",
+        255,
+        "security group names are at most 255 ASCII characters, not starting with 'sg-'",
     ),
     "vpc_resource": _pattern_rule(r".+", 255, "EC2 Name tags are at most 255 characters"),
 }

@@ -63,8 +63,12 @@ class Network(Construct):
             enable_dns_hostnames=True,
             tags={"Name": names.make("vpc_resource", "vpc")},
         )
-        DefaultSecurityGroup(self, "default_sg_no_rules", vpc_id=self.vpc.id, tags={"Name": names.make("vpc_resource", "default-deny")})
-        self.internet_gateway = InternetGateway(self, "igw", vpc_id=self.vpc.id, tags={"Name": names.make("vpc_resource", "igw")})
+        DefaultSecurityGroup(
+            self, "default_sg_no_rules", vpc_id=self.vpc.id, tags={"Name": names.make("vpc_resource", "default-deny")}
+        )
+        self.internet_gateway = InternetGateway(
+            self, "igw", vpc_id=self.vpc.id, tags={"Name": names.make("vpc_resource", "igw")}
+        )
 
         def subnets(tier: str, offset: int) -> list[Subnet]:
             network = ipaddress.ip_network(config.cidr_block)
@@ -87,7 +91,13 @@ class Network(Construct):
         self.database_subnets = subnets("database", config.database_offset) if config.isolated_database_tier else []
 
         public_table = self._route_table("public")
-        Route(self, "public_default", route_table_id=public_table.id, destination_cidr_block="0.0.0.0/0", gateway_id=self.internet_gateway.id)
+        Route(
+            self,
+            "public_default",
+            route_table_id=public_table.id,
+            destination_cidr_block="0.0.0.0/0",
+            gateway_id=self.internet_gateway.id,
+        )
         for az, subnet in enumerate(self.public_subnets):
             RouteTableAssociation(self, f"public_{az}_rt", subnet_id=subnet.id, route_table_id=public_table.id)
 
@@ -97,7 +107,13 @@ class Network(Construct):
             table = self._route_table("private", az)
             if self.nat_gateways:
                 nat = self.nat_gateways[az % len(self.nat_gateways)]
-                Route(self, f"private_{az}_default", route_table_id=table.id, destination_cidr_block="0.0.0.0/0", nat_gateway_id=nat.id)
+                Route(
+                    self,
+                    f"private_{az}_default",
+                    route_table_id=table.id,
+                    destination_cidr_block="0.0.0.0/0",
+                    nat_gateway_id=nat.id,
+                )
             RouteTableAssociation(self, f"private_{az}_rt", subnet_id=subnet.id, route_table_id=table.id)
             self.private_route_tables.append(table)
 
@@ -122,13 +138,20 @@ class Network(Construct):
         """Construct ids count AZs from 0 like the subnets; names count from 1 like the docs."""
         construct_id = f"{tier}_table" if az is None else f"{tier}_{az}_table"
         name_parts = [tier] if az is None else [tier, str(az + 1)]
-        return RouteTable(self, construct_id, vpc_id=self.vpc.id, tags={"Name": self._names.make("vpc_resource", *name_parts, "rt")})
+        return RouteTable(
+            self, construct_id, vpc_id=self.vpc.id, tags={"Name": self._names.make("vpc_resource", *name_parts, "rt")}
+        )
 
     def _nat_gateways(self, config: NetworkConfig) -> list[NatGateway]:
         count = {"none": 0, "single": 1, "per_az": config.az_count}[config.nat_mode]
         gateways = []
         for az in range(count):
-            eip = Eip(self, f"nat_{az}_eip", domain="vpc", tags={"Name": self._names.make("vpc_resource", "nat-eip", str(az + 1))})
+            eip = Eip(
+                self,
+                f"nat_{az}_eip",
+                domain="vpc",
+                tags={"Name": self._names.make("vpc_resource", "nat-eip", str(az + 1))},
+            )
             gateways.append(
                 NatGateway(
                     self,
@@ -176,7 +199,9 @@ class Network(Construct):
                 log_destination_type="s3",
                 log_destination=bucket.arn,
                 max_aggregation_interval=FLOW_LOG_AGGREGATION_SECONDS,
-                destination_options=FlowLogDestinationOptions(file_format="parquet", hive_compatible_partitions=True, per_hour_partition=True),
+                destination_options=FlowLogDestinationOptions(
+                    file_format="parquet", hive_compatible_partitions=True, per_hour_partition=True
+                ),
                 tags={"Name": self._names.make("vpc_resource", "flow-log-s3")},
             )
         )
@@ -198,7 +223,9 @@ class Network(Construct):
             "flow_log_role",
             name=names.make("iam_role", "flow-logs"),
             description="VPC flow logs delivery to CloudWatch Logs",
-            assume_role_policy=json.dumps(assume_role_policy("vpc-flow-logs.amazonaws.com", props.account_id, flow_log_arns)),
+            assume_role_policy=json.dumps(
+                assume_role_policy("vpc-flow-logs.amazonaws.com", props.account_id, flow_log_arns)
+            ),
         )
         IamRolePolicy(
             self,

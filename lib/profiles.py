@@ -29,9 +29,13 @@ DEFAULT_PROFILE = "full"
 FLOW_LOGS = BucketLifecycle(expire_after_days=365, transition_after_days=90, transition_storage_class="GLACIER_IR")
 STATIC_ASSETS = BucketLifecycle(noncurrent_expire_after_days=30)
 # Document 003: application logs kept 90 days (storage adds the 12-month archive).
-APP_LOGS_90_DAYS = BucketLifecycle(expire_after_days=90, transition_after_days=30, transition_storage_class="STANDARD_IA")
+APP_LOGS_90_DAYS = BucketLifecycle(
+    expire_after_days=90, transition_after_days=30, transition_storage_class="STANDARD_IA"
+)
 # Document 004: audit logs to Glacier after 90 days, kept 7 years.
-AUDIT_LOGS_7_YEARS = BucketLifecycle(expire_after_days=2555, transition_after_days=90, transition_storage_class="GLACIER")
+AUDIT_LOGS_7_YEARS = BucketLifecycle(
+    expire_after_days=2555, transition_after_days=90, transition_storage_class="GLACIER"
+)
 
 PROFILES: dict[str, DeploymentConfig] = {
     "web-mysql": DeploymentConfig(
@@ -88,17 +92,26 @@ PROFILES: dict[str, DeploymentConfig] = {
         network=NetworkConfig(nat_mode="per_az", isolated_database_tier=True, flow_log_destinations=("s3",)),
         key_purposes=("database", "dynamodb", "s3", "secrets", "logs", "parameters"),
         storage=StorageConfig(buckets={"audit_logs": AUDIT_LOGS_7_YEARS, "flow_logs": FLOW_LOGS}),
-        endpoints=EndpointsConfig(interface_services=("secretsmanager", "ssm", "kms", "logs", "monitoring", "sts", "xray")),
+        endpoints=EndpointsConfig(
+            interface_services=("secretsmanager", "ssm", "kms", "logs", "monitoring", "sts", "xray")
+        ),
     ),
     "full": DeploymentConfig(
         profile="full",
         description="Everything TAP builds, PostgreSQL flavour",
         region="us-east-1",
         name_prefix="tap",
-        network=NetworkConfig(nat_mode="per_az", isolated_database_tier=True, flow_log_destinations=("cloudwatch", "s3")),
+        network=NetworkConfig(
+            nat_mode="per_az", isolated_database_tier=True, flow_log_destinations=("cloudwatch", "s3")
+        ),
         key_purposes=KEY_PURPOSES,
         storage=StorageConfig(
-            buckets={"assets": STATIC_ASSETS, "app_logs": APP_LOGS_90_DAYS, "audit_logs": AUDIT_LOGS_7_YEARS, "flow_logs": FLOW_LOGS}
+            buckets={
+                "assets": STATIC_ASSETS,
+                "app_logs": APP_LOGS_90_DAYS,
+                "audit_logs": AUDIT_LOGS_7_YEARS,
+                "flow_logs": FLOW_LOGS,
+            }
         ),
         endpoints=EndpointsConfig(interface_services=INTERFACE_SERVICES),
     ),

@@ -77,7 +77,9 @@ class SecureBucket(Construct):
     def __init__(self, scope: Construct, construct_id: str, props: SecureBucketProps) -> None:
         super().__init__(scope, construct_id)
         self.kms_key = props.kms_key
-        self.bucket = S3Bucket(self, "bucket", bucket=props.name, force_destroy=props.force_destroy, tags={"Name": props.name})
+        self.bucket = S3Bucket(
+            self, "bucket", bucket=props.name, force_destroy=props.force_destroy, tags={"Name": props.name}
+        )
         bucket_id = self.bucket.id
         S3BucketPublicAccessBlock(
             self,
@@ -88,7 +90,12 @@ class SecureBucket(Construct):
             ignore_public_acls=True,
             restrict_public_buckets=True,
         )
-        S3BucketOwnershipControls(self, "ownership", bucket=bucket_id, rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"))
+        S3BucketOwnershipControls(
+            self,
+            "ownership",
+            bucket=bucket_id,
+            rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
+        )
         self.versioning = S3BucketVersioningA(
             self, "versioning", bucket=bucket_id, versioning_configuration={"status": "Enabled"}
         )
@@ -97,7 +104,9 @@ class SecureBucket(Construct):
                 sse_algorithm="aws:kms", kms_master_key_id=props.kms_key.arn
             )
             if props.kms_key is not None
-            else S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(sse_algorithm="AES256")
+            else S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
+                sse_algorithm="AES256"
+            )
         )
         S3BucketServerSideEncryptionConfigurationA(
             self,
@@ -105,7 +114,8 @@ class SecureBucket(Construct):
             bucket=bucket_id,
             rule=[
                 S3BucketServerSideEncryptionConfigurationRuleA(
-                    apply_server_side_encryption_by_default=default_encryption, bucket_key_enabled=props.kms_key is not None
+                    apply_server_side_encryption_by_default=default_encryption,
+                    bucket_key_enabled=props.kms_key is not None,
                 )
             ],
         )
@@ -156,7 +166,11 @@ def deny_insecure_transport(bucket_arn: str) -> Statement:
 def lifecycle_rules(lifecycle: BucketLifecycle) -> list[S3BucketLifecycleConfigurationRule]:
     """Noncurrent versions always expire; current objects transition/expire as configured."""
     transitions = (
-        [S3BucketLifecycleConfigurationRuleTransition(days=lifecycle.transition_after_days, storage_class=lifecycle.transition_storage_class)]
+        [
+            S3BucketLifecycleConfigurationRuleTransition(
+                days=lifecycle.transition_after_days, storage_class=lifecycle.transition_storage_class
+            )
+        ]
         if lifecycle.transition_after_days is not None
         else None
     )
@@ -171,10 +185,14 @@ def lifecycle_rules(lifecycle: BucketLifecycle) -> list[S3BucketLifecycleConfigu
             status="Enabled",
             filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
             abort_incomplete_multipart_upload=[
-                S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=ABORT_INCOMPLETE_UPLOADS_DAYS)
+                S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(
+                    days_after_initiation=ABORT_INCOMPLETE_UPLOADS_DAYS
+                )
             ],
             noncurrent_version_expiration=[
-                S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(noncurrent_days=lifecycle.noncurrent_expire_after_days)
+                S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
+                    noncurrent_days=lifecycle.noncurrent_expire_after_days
+                )
             ],
             transition=transitions,
             expiration=expirations,
@@ -284,10 +302,18 @@ class Storage(Construct):
             policy=json.dumps(
                 policy_document(
                     [
-                        {"Effect": "Allow", "Action": ["s3:GetReplicationConfiguration", "s3:ListBucket"], "Resource": source.arn},
                         {
                             "Effect": "Allow",
-                            "Action": ["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"],
+                            "Action": ["s3:GetReplicationConfiguration", "s3:ListBucket"],
+                            "Resource": source.arn,
+                        },
+                        {
+                            "Effect": "Allow",
+                            "Action": [
+                                "s3:GetObjectVersionForReplication",
+                                "s3:GetObjectVersionAcl",
+                                "s3:GetObjectVersionTagging",
+                            ],
                             "Resource": f"{source.arn}/*",
                         },
                         {
@@ -315,7 +341,9 @@ class Storage(Construct):
                     id="archive",
                     status="Enabled",
                     filter=S3BucketReplicationConfigurationRuleFilter(prefix=""),
-                    delete_marker_replication=S3BucketReplicationConfigurationRuleDeleteMarkerReplication(status="Disabled"),
+                    delete_marker_replication=S3BucketReplicationConfigurationRuleDeleteMarkerReplication(
+                        status="Disabled"
+                    ),
                     source_selection_criteria=S3BucketReplicationConfigurationRuleSourceSelectionCriteria(
                         sse_kms_encrypted_objects=S3BucketReplicationConfigurationRuleSourceSelectionCriteriaSseKmsEncryptedObjects(
                             status="Enabled"

@@ -21,7 +21,6 @@ from cdktn import App  # noqa: E402  (the jsii runtime must be configured first)
 
 from lib.tap_stack import TapStack  # noqa: E402
 
-
 # Native S3 state locking (`use_lockfile`) needs Terraform / OpenTofu 1.10 or newer. Also in cdktf.json.
 TARGET_VERSIONS = {"terraform": ">=1.10.0", "opentofu": ">=1.10.0"}
 
@@ -33,7 +32,8 @@ class SynthResult:
     output_file: Path
 
     def document(self) -> dict[str, Any]:
-        return json.loads(self.output_file.read_text())
+        parsed: dict[str, Any] = json.loads(self.output_file.read_text())
+        return parsed
 
 
 def synthesize(config: DeploymentConfig, outdir: Path | str = "cdktf.out") -> SynthResult:

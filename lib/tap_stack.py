@@ -31,7 +31,9 @@ class TapStack(TerraformStack):
         super().__init__(scope, construct_id)
         self.config = config
         self.names = Names(prefix=config.name_prefix, suffix=config.environment_suffix)
-        AwsProvider(self, "aws", region=config.region, default_tags=[AwsProviderDefaultTags(tags=config.default_tags())])
+        AwsProvider(
+            self, "aws", region=config.region, default_tags=[AwsProviderDefaultTags(tags=config.default_tags())]
+        )
         self._backend(construct_id)
         account_id = DataAwsCallerIdentity(self, "current").account_id
         partition = DataAwsPartition(self, "partition").partition
@@ -43,7 +45,9 @@ class TapStack(TerraformStack):
                 purposes=config.key_purposes,
                 context=KeyContext(account_id=account_id, region=config.region, partition=partition),
                 names=self.names,
-                deletion_window_in_days=DESTROYABLE_KEY_DELETION_DAYS if config.destroyable else PROTECTED_KEY_DELETION_DAYS,
+                deletion_window_in_days=DESTROYABLE_KEY_DELETION_DAYS
+                if config.destroyable
+                else PROTECTED_KEY_DELETION_DAYS,
             ),
         )
         self.storage = Storage(

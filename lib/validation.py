@@ -23,7 +23,9 @@ from lib.naming import s3_bucket_rule
 SUFFIX_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,19}")
 PREFIX_PATTERN = re.compile(r"[a-z][a-z0-9-]{0,19}")
 # Commercial, GovCloud and ISO partitions: e.g. us-east-1, ap-southeast-1, us-gov-west-1, eu-isoe-west-1.
-REGION_PATTERN = re.compile(r"(?:af|ap|ca|cn|eu|il|me|mx|sa|us)(?:-gov|-iso[a-z]?)?-(?:central|north|south|east|west|northeast|northwest|southeast|southwest)-\d{1,2}")
+REGION_PATTERN = re.compile(
+    r"(?:af|ap|ca|cn|eu|il|me|mx|sa|us)(?:-gov|-iso[a-z]?)?-(?:central|north|south|east|west|northeast|northwest|southeast|southwest)-\d{1,2}"
+)
 # Values CloudWatch Logs accepts for retention_in_days.
 CLOUDWATCH_RETENTION_DAYS = frozenset(
     {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
@@ -65,9 +67,15 @@ def check_network(config: DeploymentConfig) -> Iterable[Violation]:
         yield Violation("network.cidr_block", net.cidr_block, "must be a private IPv4 block from /16 to /22")
     letters = net.zone_letters
     if not 2 <= len(letters) <= MAX_AZS:
-        yield Violation("network.zone_letters", list(letters), f"must name 2 to {MAX_AZS} zones (high availability needs two or more)")
+        yield Violation(
+            "network.zone_letters",
+            list(letters),
+            f"must name 2 to {MAX_AZS} zones (high availability needs two or more)",
+        )
     if len(set(letters)) != len(letters) or not all(re.fullmatch(r"[a-z]", letter) for letter in letters):
-        yield Violation("network.zone_letters", list(letters), "must be distinct single lowercase letters, e.g. ('a', 'b', 'c')")
+        yield Violation(
+            "network.zone_letters", list(letters), "must be distinct single lowercase letters, e.g. ('a', 'b', 'c')"
+        )
     tiers = {"public_offset": net.public_offset, "private_offset": net.private_offset}
     if net.isolated_database_tier:
         tiers["database_offset"] = net.database_offset
@@ -81,15 +89,27 @@ def check_network(config: DeploymentConfig) -> Iterable[Violation]:
                 yield Violation(f"network.{name}", offset, f"its subnets overlap those of network.{taken[index]}")
                 break
             taken[index] = name
+
+
+def check_flow_logs(config: DeploymentConfig) -> Iterable[Violation]:
+    net = config.network
     if not net.flow_log_destinations:
-        yield Violation("network.flow_log_destinations", net.flow_log_destinations, "PCI-DSS 10.2 needs VPC flow logs: name s3, cloudwatch or both")
+        yield Violation(
+            "network.flow_log_destinations",
+            net.flow_log_destinations,
+            "PCI-DSS 10.2 needs VPC flow logs: name s3, cloudwatch or both",
+        )
     unknown = set(net.flow_log_destinations) - {"s3", "cloudwatch"}
     if unknown:
         yield Violation("network.flow_log_destinations", sorted(unknown), "must be 's3' or 'cloudwatch'")
     if "cloudwatch" in net.flow_log_destinations:
         days = net.flow_log_cloudwatch_retention_days
         if days not in CLOUDWATCH_RETENTION_DAYS:
-            yield Violation("network.flow_log_cloudwatch_retention_days", days, f"must be one of CloudWatch's values {sorted(CLOUDWATCH_RETENTION_DAYS)}")
+            yield Violation(
+                "network.flow_log_cloudwatch_retention_days",
+                days,
+                f"must be one of CloudWatch's values {sorted(CLOUDWATCH_RETENTION_DAYS)}",
+            )
         elif days < PCI_LOG_RETENTION_DAYS and "s3" not in net.flow_log_destinations:
             yield Violation(
                 "network.flow_log_cloudwatch_retention_days",
@@ -101,20 +121,32 @@ def check_network(config: DeploymentConfig) -> Iterable[Violation]:
 def check_storage(config: DeploymentConfig) -> Iterable[Violation]:
     storage = config.storage
     if "s3" in config.network.flow_log_destinations and "flow_logs" not in storage.buckets:
-        yield Violation("storage.buckets", sorted(storage.buckets), "the 's3' flow-log destination needs a 'flow_logs' bucket")
+        yield Violation(
+            "storage.buckets", sorted(storage.buckets), "the 's3' flow-log destination needs a 'flow_logs' bucket"
+        )
     if storage.access_log_retention_days < PCI_LOG_RETENTION_DAYS:
-        yield Violation("storage.access_log_retention_days", storage.access_log_retention_days, f"S3 access logs are audit logs: keep them at least {PCI_LOG_RETENTION_DAYS} days")
+        yield Violation(
+            "storage.access_log_retention_days",
+            storage.access_log_retention_days,
+            f"S3 access logs are audit logs: keep them at least {PCI_LOG_RETENTION_DAYS} days",
+        )
     for purpose, lifecycle in storage.buckets.items():
         where = f"storage.buckets[{purpose!r}]"
         if not re.fullmatch(r"[a-z][a-z0-9_]{0,23}", purpose):
-            yield Violation("storage.buckets", purpose, "bucket purposes are 1-24 lowercase letters, digits and underscores, starting with a letter")
+            yield Violation(
+                "storage.buckets",
+                purpose,
+                "bucket purposes are 1-24 lowercase letters, digits and underscores, starting with a letter",
+            )
         for attr in ("expire_after_days", "transition_after_days", "noncurrent_expire_after_days"):
             days = getattr(lifecycle, attr)
             if days is not None and days < 1:
                 yield Violation(f"{where}.{attr}", days, "must be at least 1 day")
         expire, transition = lifecycle.expire_after_days, lifecycle.transition_after_days
         if expire is not None and transition is not None and transition >= expire:
-            yield Violation(f"{where}.transition_after_days", transition, f"must come before expire_after_days ({expire})")
+            yield Violation(
+                f"{where}.transition_after_days", transition, f"must come before expire_after_days ({expire})"
+            )
 
 
 def check_keys(config: DeploymentConfig) -> Iterable[Violation]:
@@ -140,7 +172,11 @@ def check_endpoints(config: DeploymentConfig) -> Iterable[Violation]:
     if config.network.nat_mode == "none":
         for needed in ("sts", "logs"):
             if needed not in services:
-                yield Violation("endpoints.interface_services", list(services), f"without NAT, private subnets need the {needed!r} endpoint")
+                yield Violation(
+                    "endpoints.interface_services",
+                    list(services),
+                    f"without NAT, private subnets need the {needed!r} endpoint",
+                )
     gateways = set(config.endpoints.gateway_services)
     if not gateways <= {"s3", "dynamodb"}:
         yield Violation("endpoints.gateway_services", sorted(gateways), "must be among ['s3', 'dynamodb']")
@@ -148,7 +184,15 @@ def check_endpoints(config: DeploymentConfig) -> Iterable[Violation]:
         yield Violation("network.nat_mode", config.network.nat_mode, "must be 'none', 'single' or 'per_az'")
 
 
-CHECKS: tuple[Check, ...] = (check_identity, check_backend, check_network, check_storage, check_keys, check_endpoints)
+CHECKS: tuple[Check, ...] = (
+    check_identity,
+    check_backend,
+    check_network,
+    check_flow_logs,
+    check_storage,
+    check_keys,
+    check_endpoints,
+)
 
 
 def validate(config: DeploymentConfig) -> list[Violation]:

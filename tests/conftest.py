@@ -63,7 +63,9 @@ def ref(document: Document, kind: str, name: str, attribute: str = "id") -> str:
     return f"${{{kind}.{name}.{attribute}}}"
 
 
-def find_one(document: Document, kind: str, predicate: Callable[[str, dict[str, Any]], bool]) -> tuple[str, dict[str, Any]]:
+def find_one(
+    document: Document, kind: str, predicate: Callable[[str, dict[str, Any]], bool]
+) -> tuple[str, dict[str, Any]]:
     matches = [(n, r) for n, r in resources(document, kind).items() if predicate(n, r)]
     assert len(matches) == 1, f"expected one {kind} matching, found {[n for n, _ in matches]}"
     return matches[0]

@@ -59,7 +59,11 @@ def test_checkov_report_is_attributed_to_profiles() -> None:
     report = [
         {
             "summary": {"passed": 3},
-            "results": {"failed_checks": [{"check_id": "CKV_1", "resource": "aws_x.y", "check_name": "n", "file_abs_path": "/out/a.json"}]},
+            "results": {
+                "failed_checks": [
+                    {"check_id": "CKV_1", "resource": "aws_x.y", "check_name": "n", "file_abs_path": "/out/a.json"}
+                ]
+            },
         },
         {"summary": {"passed": 2}, "results": {"failed_checks": []}},
     ]

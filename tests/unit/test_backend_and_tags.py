@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 from lib.synth import TARGET_VERSIONS
-
 from tests.conftest import SUFFIX, Document, Synthesized, resources
 
 # Attributes that carry a physical name, per resource type (tags.Name for EC2 resources).
@@ -71,7 +70,9 @@ def test_every_name_contains_the_suffix(doc: Document) -> None:
     checked = 0
     for kind, items in doc["resource"].items():
         for name, resource in items.items():
-            value: Any = resource.get(NAME_ATTRIBUTES[kind]) if kind in NAME_ATTRIBUTES else resource.get("tags", {}).get("Name")
+            value: Any = (
+                resource.get(NAME_ATTRIBUTES[kind]) if kind in NAME_ATTRIBUTES else resource.get("tags", {}).get("Name")
+            )
             if value is not None:
                 assert SUFFIX in value, f"{kind}.{name}: {value}"
                 checked += 1
@@ -79,6 +80,15 @@ def test_every_name_contains_the_suffix(doc: Document) -> None:
 
 
 def test_every_ec2_resource_has_a_name_tag(doc: Document) -> None:
-    for kind in ("aws_vpc", "aws_subnet", "aws_route_table", "aws_internet_gateway", "aws_nat_gateway", "aws_eip", "aws_vpc_endpoint", "aws_flow_log"):
+    for kind in (
+        "aws_vpc",
+        "aws_subnet",
+        "aws_route_table",
+        "aws_internet_gateway",
+        "aws_nat_gateway",
+        "aws_eip",
+        "aws_vpc_endpoint",
+        "aws_flow_log",
+    ):
         for name, resource in resources(doc, kind).items():
             assert resource["tags"]["Name"].endswith(f"-{SUFFIX}"), f"{kind}.{name}"

@@ -39,7 +39,9 @@ def test_gateway_endpoints_serve_every_private_and_database_route_table(doc: Doc
 def test_interface_endpoints_per_profile_with_private_dns_in_private_subnets(doc: Document, profile: str) -> None:
     interfaces = endpoints(doc, "Interface")
     assert set(interfaces) == EXPECTED_INTERFACES[profile]
-    private = {ref(doc, "aws_subnet", n) for n, s in resources(doc, "aws_subnet").items() if s["tags"]["Tier"] == "private"}
+    private = {
+        ref(doc, "aws_subnet", n) for n, s in resources(doc, "aws_subnet").items() if s["tags"]["Tier"] == "private"
+    }
     (sg_name,) = resources(doc, "aws_security_group")
     for service, endpoint in interfaces.items():
         assert endpoint["private_dns_enabled"] is True, service

@@ -41,27 +41,36 @@ console.log(JSON.stringify({names, vpcClass: typeof index.vpc.Vpc, loadedFiles: 
 """
 
 
-def exports(package: Path, lazy: bool) -> dict[str, object]:
-    cache = package.parent.parent.parent.parent  # <cache>/@cdktn/provider-aws/<version>/<hash>
-    node_path = os.pathsep.join(str(p.parent) for p in [*cache.glob("cdktn/*/*/package.json"), *cache.glob("constructs/*/*/package.json")])
-    modules = Path(os.environ.get("TMPDIR", "/tmp")) / "tap-node-modules"
-    modules.mkdir(exist_ok=True)
+def exports(package: Path, modules: Path, lazy: bool) -> dict[str, object]:
+    """Requires the provider index as the jsii kernel does, with or without the lazy hook."""
+    cache = package.parents[3]  # <cache>/@cdktn/provider-aws/<version>/<hash>
     for name in ("cdktn", "constructs"):
         link = modules / name
         if not link.exists():
-            (pkg,) = [Path(p) for p in node_path.split(os.pathsep) if f"/{name}/" in p]
-            link.symlink_to(pkg)
-    env = {**os.environ, "NODE_PATH": str(modules), "NODE_OPTIONS": f"--require={jsii_runtime.LAZY_INDEX_HOOK}" if lazy else ""}
+            (manifest,) = cache.glob(f"{name}/*/*/package.json")
+            link.symlink_to(manifest.parent)
+    env = {
+        **os.environ,
+        "NODE_PATH": str(modules),
+        "NODE_OPTIONS": f"--require={jsii_runtime.LAZY_INDEX_HOOK}" if lazy else "",
+    }
     out = subprocess.run(
-        [str(jsii_runtime.wheel_node()), "-e", EXPORTS, str(package)], env=env, capture_output=True, text=True, check=True, timeout=120
+        [str(jsii_runtime.wheel_node()), "-e", EXPORTS, str(package)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
     )
     return dict(json.loads(out.stdout))
 
 
-def test_lazy_index_exports_the_same_submodules_and_loads_only_what_is_used(synthesized: Synthesized) -> None:
+def test_lazy_index_exports_the_same_submodules_and_loads_only_what_is_used(
+    synthesized: Synthesized, tmp_path: Path
+) -> None:
     synthesized("web-mysql")  # makes sure jsii has unpacked the provider into its cache
     package = provider_package_dir()
-    lazy, eager = exports(package, lazy=True), exports(package, lazy=False)
+    lazy, eager = exports(package, tmp_path, lazy=True), exports(package, tmp_path, lazy=False)
     assert lazy["names"] == eager["names"]
     assert len(lazy["names"]) > 2000  # type: ignore[arg-type]
     assert lazy["vpcClass"] == eager["vpcClass"] == "function"

@@ -16,7 +16,11 @@ EXPECTED_PURPOSES = {
     "full": {"database", "s3", "logs", "secrets", "parameters", "events", "efs", "cache", "dynamodb"},
 }
 # Services allowed as principals on each purpose's key (beyond the account root).
-SERVICE_PRINCIPALS = {"logs": {"logs.{region}.amazonaws.com"}, "s3": {"delivery.logs.amazonaws.com"}, "events": {"events.amazonaws.com"}}
+SERVICE_PRINCIPALS = {
+    "logs": {"logs.{region}.amazonaws.com"},
+    "s3": {"delivery.logs.amazonaws.com"},
+    "events": {"events.amazonaws.com"},
+}
 ACCOUNT = "${data.aws_caller_identity.current.account_id}"
 
 

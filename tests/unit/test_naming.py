@@ -7,7 +7,10 @@ import pytest
 from lib.naming import NAME_RULES, Names
 
 CASES = {
-    "s3_bucket": ("tap-flow-logs-dev", ["ab", "Tap-logs", "tap_logs", "tap-", "a" * 64, "192.168.1.1", "tap..logs", "xn--tap"]),
+    "s3_bucket": (
+        "tap-flow-logs-dev",
+        ["ab", "Tap-logs", "tap_logs", "tap-", "a" * 64, "192.168.1.1", "tap..logs", "xn--tap"],
+    ),
     "load_balancer": ("payment-alb-dev", ["a" * 33, "-alb", "alb-", "alb_dev", "internal-alb"]),
     "target_group": ("payment-blue-dev", ["p" * 33]),
     "rds_identifier": ("payment-db-dev", ["1db", "Db", "db--dev", "db-", "d" * 64]),

@@ -81,7 +81,9 @@ def test_nat_gateways_per_mode(doc: Document, profile: str) -> None:
     nats = resources(doc, "aws_nat_gateway")
     assert len(nats) == expected
     assert len(resources(doc, "aws_eip")) == expected
-    public_ids = {ref(doc, "aws_subnet", n) for n, s in resources(doc, "aws_subnet").items() if s["tags"]["Tier"] == "public"}
+    public_ids = {
+        ref(doc, "aws_subnet", n) for n, s in resources(doc, "aws_subnet").items() if s["tags"]["Tier"] == "public"
+    }
     assert {n["subnet_id"] for n in nats.values()} <= public_ids
     assert len({n["subnet_id"] for n in nats.values()}) == expected
 
@@ -160,12 +162,16 @@ def test_cloudwatch_flow_logs_are_encrypted_retained_and_delivered_by_a_scoped_r
     doc = synthesized(profile_name)
     (group_name, group) = next(iter(resources(doc, "aws_cloudwatch_log_group").items()))
     assert group["retention_in_days"] == retention
-    assert group["kms_key_id"] == ref(doc, "aws_kms_key", "keys_logs_" + _suffix_id(doc, "aws_kms_key", "keys_logs_"), "arn")
+    assert group["kms_key_id"] == ref(
+        doc, "aws_kms_key", "keys_logs_" + _suffix_id(doc, "aws_kms_key", "keys_logs_"), "arn"
+    )
     _, flow_log = find_one(doc, "aws_flow_log", lambda _n, f: f["log_destination_type"] == "cloud-watch-logs")
     assert flow_log["log_destination"] == ref(doc, "aws_cloudwatch_log_group", group_name, "arn")
-    (role,) = resources(doc, "aws_iam_role").values() if profile_name == "secure-platform" else [
-        r for n, r in resources(doc, "aws_iam_role").items() if n.startswith("network_flow_log_role")
-    ]
+    (role,) = (
+        resources(doc, "aws_iam_role").values()
+        if profile_name == "secure-platform"
+        else [r for n, r in resources(doc, "aws_iam_role").items() if n.startswith("network_flow_log_role")]
+    )
     trust = policy(role, "assume_role_policy")["Statement"][0]
     assert trust["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
     assert "aws:SourceAccount" in trust["Condition"]["StringEquals"]

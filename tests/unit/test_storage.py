@@ -46,12 +46,18 @@ def test_profile_buckets(doc: Document, profile: str) -> None:
 def test_every_bucket_blocks_public_access(doc: Document) -> None:
     for bucket in buckets(doc).values():
         block = attached(doc, "aws_s3_bucket_public_access_block", bucket)
-        assert all(block[k] is True for k in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"))
+        assert all(
+            block[k] is True
+            for k in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")
+        )
 
 
 def test_every_bucket_enforces_owner_and_versions(doc: Document) -> None:
     for bucket in buckets(doc).values():
-        assert attached(doc, "aws_s3_bucket_ownership_controls", bucket)["rule"]["object_ownership"] == "BucketOwnerEnforced"
+        assert (
+            attached(doc, "aws_s3_bucket_ownership_controls", bucket)["rule"]["object_ownership"]
+            == "BucketOwnerEnforced"
+        )
         assert attached(doc, "aws_s3_bucket_versioning", bucket)["versioning_configuration"]["status"] == "Enabled"
 
 
@@ -86,7 +92,11 @@ def test_every_bucket_logs_access_to_the_access_log_bucket(doc: Document) -> Non
     all_buckets = buckets(doc)
     target = ref(doc, "aws_s3_bucket", all_buckets["access_logs"])
     for purpose, bucket in all_buckets.items():
-        logging = [r for r in resources(doc, "aws_s3_bucket_logging").values() if r["bucket"] == ref(doc, "aws_s3_bucket", bucket)]
+        logging = [
+            r
+            for r in resources(doc, "aws_s3_bucket_logging").values()
+            if r["bucket"] == ref(doc, "aws_s3_bucket", bucket)
+        ]
         if purpose == "access_logs":
             assert logging == []
         else:
@@ -144,7 +154,9 @@ def test_short_retention_logs_replicate_into_a_year_long_archive(synthesized: Sy
     assert rule["source_selection_criteria"]["sse_kms_encrypted_objects"]["status"] == "Enabled"
     (role_name,) = [n for n in resources(doc, "aws_iam_role") if n.startswith("storage_app_logs_replication_role")]
     assert replication["role"] == ref(doc, "aws_iam_role", role_name, "arn")
-    _, role_policy = find_one(doc, "aws_iam_role_policy", lambda n, _p: n.startswith("storage_app_logs_replication_policy"))
+    _, role_policy = find_one(
+        doc, "aws_iam_role_policy", lambda n, _p: n.startswith("storage_app_logs_replication_policy")
+    )
     for statement in iter_statements(policy(role_policy)):
         assert "*" not in str(statement["Resource"]).replace("/*", "")
         assert all(not a.endswith(":*") and a != "*" for a in statement["Action"])

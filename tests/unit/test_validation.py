@@ -44,12 +44,24 @@ def test_every_profile_is_valid(profile: str) -> None:
         ({"name_prefix": "9tap"}, "name_prefix = '9tap': must match"),
         ({"key_purposes": ("logs",)}, "must include 's3': buckets are encrypted with the s3 key"),
         ({"key_purposes": ("s3", "logs", "quantum")}, "key_purposes = ['quantum']: must be among"),
-        ({"network": network(cidr_block="10.0.0.0/33")}, "network.cidr_block = '10.0.0.0/33': must be an IPv4 CIDR block"),
-        ({"network": network(cidr_block="8.8.0.0/16")}, "network.cidr_block = '8.8.0.0/16': must be a private IPv4 block"),
+        (
+            {"network": network(cidr_block="10.0.0.0/33")},
+            "network.cidr_block = '10.0.0.0/33': must be an IPv4 CIDR block",
+        ),
+        (
+            {"network": network(cidr_block="8.8.0.0/16")},
+            "network.cidr_block = '8.8.0.0/16': must be a private IPv4 block",
+        ),
         ({"network": network(zone_letters=("a",))}, "network.zone_letters = ['a']: must name 2 to 6 zones"),
         ({"network": network(zone_letters=("a", "a", "B"))}, "must be distinct single lowercase letters"),
-        ({"network": network(private_offset=1)}, "network.private_offset = 1: its subnets overlap those of network.public_offset"),
-        ({"network": network(database_offset=254)}, "network.database_offset = 254: its 3 /24 subnets must fit in 10.0.0.0/16"),
+        (
+            {"network": network(private_offset=1)},
+            "network.private_offset = 1: its subnets overlap those of network.public_offset",
+        ),
+        (
+            {"network": network(database_offset=254)},
+            "network.database_offset = 254: its 3 /24 subnets must fit in 10.0.0.0/16",
+        ),
         ({"network": network(flow_log_destinations=())}, "PCI-DSS 10.2 needs VPC flow logs"),
         ({"network": network(flow_log_cloudwatch_retention_days=45)}, "must be one of CloudWatch's values"),
         (
@@ -58,7 +70,11 @@ def test_every_profile_is_valid(profile: str) -> None:
         ),
         ({"storage": StorageConfig(buckets={})}, "the 's3' flow-log destination needs a 'flow_logs' bucket"),
         (
-            {"storage": StorageConfig(buckets={"flow_logs": BucketLifecycle(expire_after_days=30, transition_after_days=30)})},
+            {
+                "storage": StorageConfig(
+                    buckets={"flow_logs": BucketLifecycle(expire_after_days=30, transition_after_days=30)}
+                )
+            },
             "storage.buckets['flow_logs'].transition_after_days = 30: must come before expire_after_days (30)",
         ),
         (
@@ -81,12 +97,21 @@ def test_no_nat_needs_sts_and_logs_endpoints() -> None:
 
 
 def test_all_violations_are_reported_at_once_and_nothing_is_written(tmp_path: Path) -> None:
-    config = dataclasses.replace(PROFILES["full"], environment_suffix="BAD_suffix", region="nowhere-1", network=network(zone_letters=tuple("abcdefghi")))
+    config = dataclasses.replace(
+        PROFILES["full"],
+        environment_suffix="BAD_suffix",
+        region="nowhere-1",
+        network=network(zone_letters=tuple("abcdefghi")),
+    )
     outdir = tmp_path / "cdktf.out"
     with pytest.raises(ConfigError) as raised:
         synthesize(config, outdir)
     message = str(raised.value)
-    for field in ("ENVIRONMENT_SUFFIX = 'BAD_suffix'", "AWS_REGION = 'nowhere-1'",  "network.zone_letters = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i']"):
+    for field in (
+        "ENVIRONMENT_SUFFIX = 'BAD_suffix'",
+        "AWS_REGION = 'nowhere-1'",
+        "network.zone_letters = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i']",
+    ):
         assert field in message
     assert not outdir.exists()
 
@@ -123,7 +148,13 @@ def test_unknown_profile_and_bad_protected_flag_are_rejected_together() -> None:
 
 def test_environment_overrides_apply() -> None:
     config = load_config(
-        {"TAP_PROFILE": "transactions-pg", "ENVIRONMENT_SUFFIX": "pr42", "AWS_REGION": "eu-west-1", "REPOSITORY": "org/tap", "COMMIT_AUTHOR": "ana"}
+        {
+            "TAP_PROFILE": "transactions-pg",
+            "ENVIRONMENT_SUFFIX": "pr42",
+            "AWS_REGION": "eu-west-1",
+            "REPOSITORY": "org/tap",
+            "COMMIT_AUTHOR": "ana",
+        }
     )
     assert (config.profile, config.environment_suffix, config.region) == ("transactions-pg", "pr42", "eu-west-1")
     assert config.destroyable is True
@@ -135,7 +166,13 @@ def test_environment_overrides_apply() -> None:
 def test_tap_py_exits_non_zero_with_the_message_and_leaves_cdktf_out_untouched(tmp_path: Path) -> None:
     env = {**os.environ, "ENVIRONMENT_SUFFIX": "Not_Valid", "TAP_PROFILE": "web-mysql"}
     completed = subprocess.run(
-        [sys.executable, str(ROOT / "tap.py")], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False
+        [sys.executable, str(ROOT / "tap.py")],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert completed.returncode == 2
     assert "ENVIRONMENT_SUFFIX = 'Not_Valid': must match" in completed.stderr
