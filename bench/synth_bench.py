@@ -1,0 +1,96 @@
+"""`make bench`: cold synthesis per profile, as `make synth` runs it.
+
+Each run is a fresh `python tap.py` process (new interpreter, new jsii/Node child). Wall time is
+measured around the process; peak memory is the largest sum of RSS over the process tree
+(Python + Node), sampled every 10 ms from /proc. The jsii package cache is warm, as it is after
+the first synthesis on a machine; the first-ever run (which unpacks the 46 MB provider
+assembly) is measured once separately for `full`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PROFILES = ["web-mysql", "transactions-pg", "secure-platform", "portal-cdn", "serverless-payments", "full"]
+RUNS = 3
+TARGET_SECONDS, TARGET_MB = 4.0, 1200
+
+
+def tree_rss_kb(root_pid: int) -> int:
+    """Sum of VmRSS of root_pid and all its descendants."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            status = Path(f"/proc/{entry}/status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        parents[int(entry)] = int(fields["PPid"])
+        rss[int(entry)] = int(fields.get("VmRSS", "0 kB").split()[0])
+    total, frontier = 0, [root_pid]
+    while frontier:
+        pid = frontier.pop()
+        total += rss.get(pid, 0)
+        frontier += [child for child, parent in parents.items() if parent == pid]
+    return total
+
+
+def cold_synth(profile: str, outdir: Path, extra_env: dict[str, str] | None = None) -> tuple[float, int]:
+    env = {**os.environ, "TAP_PROFILE": profile, "ENVIRONMENT_SUFFIX": "bench", **(extra_env or {})}
+    started = time.perf_counter()
+    process = subprocess.Popen([sys.executable, str(ROOT / "tap.py")], cwd=outdir, env=env)
+    peak = 0
+    while process.poll() is None:
+        peak = max(peak, tree_rss_kb(process.pid))
+        time.sleep(0.01)
+    elapsed = time.perf_counter() - started
+    if process.returncode != 0:
+        raise SystemExit(f"synth of {profile} failed with {process.returncode}")
+    return elapsed, peak // 1024
+
+
+def resource_counts(outdir: Path) -> Counter[str]:
+    (document,) = outdir.glob("cdktf.out/stacks/*/cdk.tf.json")
+    return Counter({kind: len(items) for kind, items in json.loads(document.read_text())["resource"].items()})
+
+
+def main() -> int:
+    print(f"cold synthesis, {RUNS} runs per profile, {os.cpu_count()} cores; median wall / max peak RSS")
+    print(f"{'profile':22} {'wall s':>7} {'peak MB':>8} {'resources':>9}")
+    failures = []
+    with tempfile.TemporaryDirectory() as scratch:
+        for profile in PROFILES:
+            outdir = Path(scratch) / profile
+            outdir.mkdir()
+            runs = [cold_synth(profile, outdir) for _ in range(RUNS)]
+            wall = statistics.median(r[0] for r in runs)
+            peak = max(r[1] for r in runs)
+            total = sum(resource_counts(outdir).values())
+            print(f"{profile:22} {wall:7.2f} {peak:8d} {total:9d}")
+            if profile == "full" and (wall >= TARGET_SECONDS or peak >= TARGET_MB):
+                failures.append(f"full: {wall:.2f} s / {peak} MB, target < {TARGET_SECONDS} s and < {TARGET_MB} MB")
+        first_dir = Path(scratch) / "first-run"
+        first_dir.mkdir()
+        cache = Path(scratch) / "empty-jsii-cache"
+        wall, peak = cold_synth("full", first_dir, {"JSII_RUNTIME_PACKAGE_CACHE_ROOT": str(cache)})
+        print(f"{'full, first run':22} {wall:7.2f} {peak:8d}   (empty jsii package cache: unpacks the provider once)")
+    print("target: full < 4 s wall and < 1.2 GB peak:", "met" if not failures else "MISSED")
+    for failure in failures:
+        print("  " + failure)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
