@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from cdktn_provider_aws.security_group import SecurityGroup
 from cdktn_provider_aws.vpc_endpoint import VpcEndpoint
@@ -39,17 +40,10 @@ class VpcEndpoints(Construct):
     def __init__(self, scope: Construct, construct_id: str, props: EndpointsProps) -> None:
         super().__init__(scope, construct_id)
         names = props.names
+        self._props = props
         self.endpoints: dict[str, VpcEndpoint] = {}
         for gateway in props.gateway_services:
-            self.endpoints[gateway] = VpcEndpoint(
-                self,
-                gateway,
-                vpc_id=props.vpc_id,
-                service_name=f"com.amazonaws.{props.region}.{gateway}",
-                vpc_endpoint_type="Gateway",
-                route_table_ids=list(props.route_table_ids),
-                tags={"Name": names.make("vpc_resource", gateway, "endpoint")},
-            )
+            self._endpoint(gateway, vpc_endpoint_type="Gateway", route_table_ids=list(props.route_table_ids))
         self.security_group: SecurityGroup | None = None
         if not props.interface_services:
             return
@@ -74,14 +68,21 @@ class VpcEndpoints(Construct):
             cidr_ipv4=props.vpc_cidr,
         )
         for service in props.interface_services:
-            self.endpoints[service] = VpcEndpoint(
-                self,
+            self._endpoint(
                 service,
-                vpc_id=props.vpc_id,
-                service_name=f"com.amazonaws.{props.region}.{service}",
                 vpc_endpoint_type="Interface",
                 private_dns_enabled=True,
                 subnet_ids=list(props.subnet_ids),
                 security_group_ids=[self.security_group.id],
-                tags={"Name": names.make("vpc_resource", service, "endpoint")},
             )
+
+    def _endpoint(self, service: str, **placement: Any) -> None:
+        props = self._props
+        self.endpoints[service] = VpcEndpoint(
+            self,
+            service,
+            vpc_id=props.vpc_id,
+            service_name=f"com.amazonaws.{props.region}.{service}",
+            tags={"Name": props.names.make("vpc_resource", service, "endpoint")},
+            **placement,
+        )

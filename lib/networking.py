@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from cdktn_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktn_provider_aws.default_security_group import DefaultSecurityGroup
@@ -244,16 +245,21 @@ class Network(Construct):
                 )
             ),
         )
+        self._flow_log("cloud-watch-logs", log_group.arn, iam_role_arn=role.arn)
+
+    def _flow_log(self, destination_type: str, destination: str, **options: Any) -> None:
+        """All traffic, aggregated every minute, to one destination."""
+        short = "s3" if destination_type == "s3" else "cloudwatch"
         self.flow_logs.append(
             FlowLog(
                 self,
-                "flow_log_cloudwatch",
+                f"flow_log_{short}",
                 vpc_id=self.vpc.id,
                 traffic_type="ALL",
-                log_destination_type="cloud-watch-logs",
-                log_destination=log_group.arn,
-                iam_role_arn=role.arn,
+                log_destination_type=destination_type,
+                log_destination=destination,
                 max_aggregation_interval=FLOW_LOG_AGGREGATION_SECONDS,
-                tags={"Name": names.make("vpc_resource", "flow-log-cloudwatch")},
+                tags={"Name": self._names.make("vpc_resource", f"flow-log-{short}")},
+                **options,
             )
         )
