@@ -79,6 +79,92 @@ class EndpointsConfig:
     interface_services: tuple[InterfaceService, ...] = ("secretsmanager", "kms", "logs", "monitoring", "sts")
 
 
+Engine = Literal["aurora-mysql", "aurora-postgresql"]
+ENGINE_PORTS: dict[Engine, int] = {"aurora-mysql": 3306, "aurora-postgresql": 5432}
+
+
+@dataclass(frozen=True, kw_only=True)
+class AuroraConfig:
+    """An Aurora cluster: one writer plus readers, Serverless v2 or provisioned.
+
+    Master credentials are managed by RDS in Secrets Manager (no password anywhere in code or
+    state); an application user secret is rotated by the rotation Lambda.
+    """
+
+    engine: Engine
+    engine_version: str
+    instance_count: int = 2
+    # Serverless v2 when set; otherwise `instance_class` is a provisioned class.
+    serverless_acu: tuple[float, float] | None = (0.5, 2.0)
+    instance_class: str = "db.serverless"
+    database_name: str = "payments"
+    master_username: str = "tap_admin"
+    app_username: str = "tap_app"
+    backup_retention_days: int = 30
+    backup_window: str = "03:00-04:00"
+    maintenance_window: str = "sun:04:30-sun:05:30"
+    # RDS rotates its managed master secret every 7 days unless a schedule is set.
+    master_rotation_days: int = 30
+    app_rotation_days: int = 30
+    monitoring_interval_seconds: int = 60
+    performance_insights_retention_days: int = 7
+    # RDS Proxy in front (document 002); its clients use IAM auth over TLS.
+    rds_proxy: bool = False
+
+    @property
+    def port(self) -> int:
+        return ENGINE_PORTS[self.engine]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RedisConfig:
+    """ElastiCache Redis replication group (document 001)."""
+
+    node_type: str = "cache.t4g.small"
+    engine_version: str = "7.1"
+    node_count: int = 3
+    snapshot_retention_days: int = 5
+    snapshot_window: str = "02:00-03:00"
+    maintenance_window: str = "sun:05:00-sun:06:00"
+    port: int = 6379
+
+
+@dataclass(frozen=True, kw_only=True)
+class FileSystemConfig:
+    """EFS (document 001): IA after 30 days, one access point for the application."""
+
+    transition_to_ia: str = "AFTER_30_DAYS"
+    access_point_path: str = "/app"
+    posix_uid: int = 1000
+    posix_gid: int = 1000
+
+
+@dataclass(frozen=True, kw_only=True)
+class TransactionsTableConfig:
+    """DynamoDB transactions table (document 004)."""
+
+    base_name: str = "transactions"
+    ttl_attribute: str = "expires_at"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ParametersConfig:
+    """SSM parameters under /<prefix>/<suffix>/: endpoints as String, keys and URLs as SecureString."""
+
+    api_keys: tuple[str, ...] = ("payment-gateway",)
+
+
+@dataclass(frozen=True, kw_only=True)
+class LambdaConfig:
+    """Shared Lambda settings; Powertools comes from AWS's published layer."""
+
+    runtime: str = "python3.13"
+    architecture: str = "x86_64"
+    powertools_layer_version: int = 27
+    log_retention_days: int = PCI_LOG_RETENTION_DAYS
+    rotation_reserved_concurrency: int = 2
+
+
 @dataclass(frozen=True, kw_only=True)
 class BackendConfig:
     """Terraform state: local unless a state bucket is given."""
@@ -115,6 +201,13 @@ class DeploymentConfig:
     storage: StorageConfig = StorageConfig()
     endpoints: EndpointsConfig = EndpointsConfig()
     backend: BackendConfig = BackendConfig()
+    # Data tier: a section that is None is off for the profile.
+    database: AuroraConfig | None = None
+    cache: RedisConfig | None = None
+    file_system: FileSystemConfig | None = None
+    transactions_table: TransactionsTableConfig | None = None
+    parameters: ParametersConfig | None = None
+    lambdas: LambdaConfig = LambdaConfig()
 
     @property
     def stack_name(self) -> str:

@@ -1,0 +1,58 @@
+"""Fixtures for Lambda handler tests: real database servers (session) and emulated AWS (per test)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.lambdas.db_servers import Server, TestCA, make_ca, start_mariadb, start_postgres
+
+ROTATION_CODE = Path(__file__).resolve().parents[2] / "lib" / "lambda" / "secret_rotation"
+sys.path.insert(0, str(ROTATION_CODE))
+# Handlers create their AWS clients at import, as in Lambda, where AWS_REGION is always set.
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+
+
+@pytest.fixture(scope="session")
+def server_root() -> Iterator[Path]:
+    # Not pytest's tmp_path: its 0700 parents would keep the unprivileged server users out.
+    root = Path(tempfile.mkdtemp(prefix="tap-db-"))
+    root.chmod(0o755)
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def test_ca(server_root: Path) -> TestCA:
+    return make_ca(server_root / "ca")
+
+
+class Servers:
+    """Starts each (engine, tls) server on first use and stops all at the end."""
+
+    def __init__(self, root: Path, ca: TestCA) -> None:
+        self._root, self._ca, self._started = root, ca, dict[tuple[str, bool], Server]()
+
+    def get(self, engine: str, tls: bool = True) -> Server:
+        key = (engine, tls)
+        if key not in self._started:
+            start = start_postgres if engine == "postgres" else start_mariadb
+            self._started[key] = start(self._root / f"{engine}-{'tls' if tls else 'plain'}", self._ca if tls else None)
+        return self._started[key]
+
+    def stop_all(self) -> None:
+        for server in self._started.values():
+            server.stop()
+
+
+@pytest.fixture(scope="session")
+def servers(server_root: Path, test_ca: TestCA) -> Iterator[Servers]:
+    started = Servers(server_root, test_ca)
+    yield started
+    started.stop_all()

@@ -1,0 +1,347 @@
+"""The rotation Lambda against real PostgreSQL and MariaDB (TLS, test CA) and emulated Secrets Manager."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import json
+import secrets
+import string
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import app  # lib/lambda/secret_rotation (on sys.path via conftest)
+import boto3
+import pytest
+from engines import Credentials, RotationError, can_log_in, connection, engine_for
+from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.secretsmanager.models import secretsmanager_backends
+
+from tests.lambdas.conftest import Servers
+from tests.lambdas.db_servers import ADMIN_USER, DATABASE, TestCA, free_port
+
+REGION = "us-east-1"
+ENGINES = ["postgres", "mysql"]
+_users = itertools.count(1)
+
+
+@dataclass
+class FakeContext:
+    function_name: str = "tap-secret-rotation-test"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{DEFAULT_ACCOUNT_ID}:function:tap-secret-rotation-test"
+    aws_request_id: str = "c6af9ac6-7b61-11e6-9a41-93e812345678"
+
+
+@pytest.fixture(autouse=True)
+def emulated_aws(monkeypatch: pytest.MonkeyPatch, test_ca: TestCA) -> Iterator[Any]:
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("DB_CA_BUNDLE", str(test_ca.ca_cert))
+    with mock_aws():
+        client = boto3.client("secretsmanager", region_name=REGION)
+        monkeypatch.setattr(app, "secrets_client", client)
+        yield client
+
+
+@pytest.fixture
+def log_output(monkeypatch: pytest.MonkeyPatch) -> io.StringIO:
+    """Everything the function logs (Powertools binds its handler's stream at import)."""
+    buffer = io.StringIO()
+    monkeypatch.setattr(app.logger.registered_handler, "stream", buffer)
+    return buffer
+
+
+def password() -> str:
+    return "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(32))
+
+
+@dataclass
+class Setup:
+    client: Any
+    arn: str
+    master_arn: str
+    engine: str
+    port: int
+    initial_password: str
+    master_password: str
+
+    def stage(self, stage: str) -> dict[str, Any]:
+        value: dict[str, Any] = json.loads(
+            self.client.get_secret_value(SecretId=self.arn, VersionStage=stage)["SecretString"]
+        )
+        return value
+
+    def current_version(self) -> str:
+        stages = self.client.describe_secret(SecretId=self.arn)["VersionIdsToStages"]
+        return next(v for v, s in stages.items() if "AWSCURRENT" in s)
+
+    def creds(self, stage: str) -> Credentials:
+        return Credentials.from_secret(self.stage(stage))
+
+
+def make_secrets(
+    client: Any,
+    servers: Servers,
+    engine: str,
+    *,
+    tls: bool = True,
+    port: int | None = None,
+    master_password: str | None = None,
+) -> Setup:
+    server = servers.get(engine, tls)
+    # The RDS-managed master secret holds only username and password.
+    master = client.create_secret(
+        Name=f"rds!cluster-{uuid.uuid4()}",
+        SecretString=json.dumps({"username": ADMIN_USER, "password": master_password or server.admin_password}),
+    )
+    initial = password()
+    app_secret = {
+        "engine": engine,
+        "host": "localhost",
+        "port": port or server.port,
+        "dbname": DATABASE,
+        "username": f"app{next(_users)}",
+        "password": initial,
+        "masterarn": master["ARN"],
+    }
+    created = client.create_secret(Name=f"tap/test/{uuid.uuid4()}", SecretString=json.dumps(app_secret))
+    return Setup(client, created["ARN"], master["ARN"], engine, port or server.port, initial, server.admin_password)
+
+
+def begin_rotation(arn: str) -> str:
+    """What Secrets Manager does before invoking the function: stage an empty AWSPENDING version."""
+    backend = secretsmanager_backends[DEFAULT_ACCOUNT_ID][REGION]
+    secret = backend.secrets[arn]
+    token = str(uuid.uuid4())
+    secret.remove_version_stages_from_old_versions(["AWSPENDING"])
+    secret.versions[token] = {"createdate": int(time.time()), "version_id": token, "version_stages": ["AWSPENDING"]}
+    secret.rotation_requested = secret.rotation_enabled = True
+    secret.rotation_lambda_arn = FakeContext.invoked_function_arn
+    secret.auto_rotate_after_days = 30
+    return token
+
+
+def invoke(arn: str, token: str, step: str) -> None:
+    app.handler({"SecretId": arn, "ClientRequestToken": token, "Step": step}, FakeContext())
+
+
+def rotate(setup: Setup, monkeypatch: pytest.MonkeyPatch, strategy: str) -> str:
+    monkeypatch.setenv("ROTATION_STRATEGY", strategy)
+    token = begin_rotation(setup.arn)
+    for step in app.STEPS:
+        invoke(setup.arn, token, step)
+    return token
+
+
+def shared_objects_usable(first: Credentials, second: Credentials, table: str) -> None:
+    """An object created by one rotating user is usable by the other."""
+    with connection(first) as conn:
+        cursor = conn.cursor()
+        cursor.execute(f"CREATE TABLE {table} (id INT PRIMARY KEY)")
+        cursor.execute(f"INSERT INTO {table} VALUES (1)")
+        conn.commit()
+    with connection(second) as conn:
+        cursor = conn.cursor()
+        cursor.execute(f"INSERT INTO {table} VALUES (2)")
+        cursor.execute(f"SELECT count(*) FROM {table}")
+        assert cursor.fetchall()[0][0] == 2
+        conn.commit()
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_alternating_rotation_keeps_the_previous_user_working(
+    engine: str, servers: Servers, emulated_aws: Any, monkeypatch: pytest.MonkeyPatch, log_output: io.StringIO
+) -> None:
+    setup = make_secrets(emulated_aws, servers, engine)
+    base = setup.creds("AWSCURRENT").username
+
+    first = rotate(setup, monkeypatch, "alternating")
+    assert setup.current_version() == first
+    current, previous = setup.creds("AWSCURRENT"), setup.creds("AWSPREVIOUS")
+    assert (current.username, previous.username) == (f"{base}_clone", base)
+    assert current.password != setup.initial_password and current.host == "localhost"
+    assert can_log_in(current) and can_log_in(previous)
+    shared_objects_usable(current, previous, f"shared_{base}")
+
+    rotate(setup, monkeypatch, "alternating")
+    newest, before = setup.creds("AWSCURRENT"), setup.creds("AWSPREVIOUS")
+    assert (newest.username, before.username) == (base, f"{base}_clone")
+    assert before.password == current.password  # the previous user still works until the next rotation
+    assert can_log_in(newest) and can_log_in(before)
+    assert not can_log_in(previous)  # the password from two rotations ago is gone
+
+    output = log_output.getvalue()
+    for value in (setup.initial_password, current.password, newest.password, setup.master_password):
+        assert value not in output
+    assert "finishSecret: pending version is now current" in output
+    assert all(json.loads(line)["service"] == "secret-rotation" for line in output.splitlines())
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_single_user_rotation_changes_only_the_password(
+    engine: str, servers: Servers, emulated_aws: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    setup = make_secrets(emulated_aws, servers, engine)
+    base = setup.creds("AWSCURRENT").username
+    rotate(setup, monkeypatch, "single")  # bootstrap: creates the user through the master secret
+    first = setup.creds("AWSCURRENT")
+    assert first.username == base and can_log_in(first)
+    rotate(setup, monkeypatch, "single")  # the user changes its own password
+    second = setup.creds("AWSCURRENT")
+    assert second.username == base and second.password != first.password
+    assert can_log_in(second) and not can_log_in(first)
+
+
+@pytest.mark.parametrize("strategy", ["alternating", "single"])
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("crash_after", ["createSecret", "setSecret", "testSecret", "finishSecret"])
+def test_crash_after_any_step_then_rerun_completes(
+    engine: str, strategy: str, crash_after: str, servers: Servers, emulated_aws: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    setup = make_secrets(emulated_aws, servers, engine)
+    rotate(setup, monkeypatch, strategy)  # start from a rotated state, so "previous" exists
+    before = setup.creds("AWSCURRENT")
+    step_functions = {
+        "createSecret": "create_secret",
+        "setSecret": "set_secret",
+        "testSecret": "test_secret",
+        "finishSecret": "finish_secret",
+    }
+    original: Callable[..., None] = getattr(app, step_functions[crash_after])
+
+    def crash(*args: Any) -> None:
+        original(*args)
+        raise RuntimeError("injected crash after the step did its work")
+
+    monkeypatch.setattr(app, step_functions[crash_after], crash)
+    token = begin_rotation(setup.arn)
+    with pytest.raises(RuntimeError, match="injected crash"):
+        for step in app.STEPS:
+            invoke(setup.arn, token, step)
+    monkeypatch.setattr(app, step_functions[crash_after], original)
+    if crash_after != "finishSecret":
+        assert setup.creds("AWSCURRENT") == before  # nothing lost while the rotation is incomplete
+        assert can_log_in(before) or (strategy == "single" and crash_after in ("setSecret", "testSecret"))
+    for step in app.STEPS:  # Secrets Manager retries with the same token
+        invoke(setup.arn, token, step)
+    assert setup.current_version() == token
+    after = setup.creds("AWSCURRENT")
+    assert can_log_in(after)
+    if strategy == "alternating":
+        assert after.username != before.username and can_log_in(before)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_wrong_current_password_fails_clearly_and_keeps_awscurrent(
+    engine: str, servers: Servers, emulated_aws: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    setup = make_secrets(emulated_aws, servers, engine)
+    rotate(setup, monkeypatch, "single")
+    current = setup.creds("AWSCURRENT")
+    # Someone changed the password in the database: AWSCURRENT no longer matches.
+    admin = Credentials.from_secret(
+        dict(setup.stage("AWSCURRENT"), username=ADMIN_USER, password=setup.master_password)
+    )
+    with connection(admin) as conn:
+        engine_for(current).ensure_user(conn, current.username, password(), current.dbname, None)
+    version, value = setup.current_version(), setup.stage("AWSCURRENT")
+    monkeypatch.setenv("ROTATION_STRATEGY", "single")
+    token = begin_rotation(setup.arn)
+    invoke(setup.arn, token, "createSecret")
+    with pytest.raises(
+        RotationError, match="cannot log in as .* with the current password; AWSCURRENT is left as it is"
+    ):
+        invoke(setup.arn, token, "setSecret")
+    assert setup.current_version() == version and setup.stage("AWSCURRENT") == value
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_wrong_master_password_fails_clearly_and_keeps_awscurrent(
+    engine: str, servers: Servers, emulated_aws: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    setup = make_secrets(emulated_aws, servers, engine, master_password=password())
+    version, value = setup.current_version(), setup.stage("AWSCURRENT")
+    monkeypatch.setenv("ROTATION_STRATEGY", "alternating")
+    token = begin_rotation(setup.arn)
+    invoke(setup.arn, token, "createSecret")
+    with pytest.raises(RotationError, match=f"cannot connect to localhost:{setup.port} as {ADMIN_USER}"):
+        invoke(setup.arn, token, "setSecret")
+    assert setup.current_version() == version and setup.stage("AWSCURRENT") == value
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_database_down_fails_clearly_and_keeps_awscurrent(
+    engine: str, servers: Servers, emulated_aws: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    closed_port = free_port()
+    setup = make_secrets(emulated_aws, servers, engine, port=closed_port)
+    version, value = setup.current_version(), setup.stage("AWSCURRENT")
+    monkeypatch.setenv("ROTATION_STRATEGY", "alternating")
+    token = begin_rotation(setup.arn)
+    invoke(setup.arn, token, "createSecret")
+    with pytest.raises(RotationError, match=f"cannot connect to localhost:{closed_port}"):
+        invoke(setup.arn, token, "setSecret")
+    assert setup.current_version() == version and setup.stage("AWSCURRENT") == value
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_server_without_tls_is_refused(
+    engine: str, servers: Servers, emulated_aws: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    setup = make_secrets(emulated_aws, servers, engine, tls=False)
+    version = setup.current_version()
+    monkeypatch.setenv("ROTATION_STRATEGY", "alternating")
+    token = begin_rotation(setup.arn)
+    invoke(setup.arn, token, "createSecret")
+    with pytest.raises(RotationError, match="cannot connect"):
+        invoke(setup.arn, token, "setSecret")
+    assert setup.current_version() == version
+    # The plain server accepts the same admin credentials without TLS: only TLS was refused.
+    server = servers.get(engine, tls=False)
+    assert server.admin_password == setup.master_password
+
+
+def test_certificate_from_an_unknown_ca_is_refused(
+    servers: Servers, emulated_aws: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DB_CA_BUNDLE")  # the shipped RDS bundle does not know the test CA
+    setup = make_secrets(emulated_aws, servers, "postgres")
+    monkeypatch.setenv("ROTATION_STRATEGY", "alternating")
+    token = begin_rotation(setup.arn)
+    invoke(setup.arn, token, "createSecret")
+    with pytest.raises(RotationError, match="cannot connect"):
+        invoke(setup.arn, token, "setSecret")
+
+
+@pytest.mark.parametrize(
+    ("event", "message"),
+    [
+        ({"SecretId": "x", "Step": "createSecret"}, r"event is missing \['ClientRequestToken'\]"),
+        ({"SecretId": "x", "ClientRequestToken": "t", "Step": "dropTables"}, "unknown step 'dropTables'"),
+    ],
+)
+def test_malformed_events_are_rejected(event: dict[str, str], message: str) -> None:
+    with pytest.raises(RotationError, match=message):
+        app.handler(event, FakeContext())
+
+
+def test_state_checks(servers: Servers, emulated_aws: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    setup = make_secrets(emulated_aws, servers, "postgres")
+    with pytest.raises(RotationError, match="rotation is not enabled"):
+        invoke(setup.arn, str(uuid.uuid4()), "createSecret")
+    token = begin_rotation(setup.arn)
+    with pytest.raises(RotationError, match="does not exist"):
+        invoke(setup.arn, str(uuid.uuid4()), "createSecret")
+    rotate(setup, monkeypatch, "alternating")
+    current = setup.current_version()
+    invoke(setup.arn, current, "setSecret")  # already AWSCURRENT: returns without touching anything
+    assert setup.current_version() == current != token
