@@ -26,6 +26,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy lib tap.py
+	for function in lib/lambda/*/; do (cd $$function && ../../../$(VENV)/bin/mypy --config-file ../../../pyproject.toml --explicit-package-bases *.py) || exit 1; done
 
 format: $(STAMP)
 	$(VENV)/bin/ruff format .

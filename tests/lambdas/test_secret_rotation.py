@@ -258,7 +258,7 @@ def test_wrong_current_password_fails_clearly_and_keeps_awscurrent(
     token = begin_rotation(setup.arn)
     invoke(setup.arn, token, "createSecret")
     with pytest.raises(
-        RotationError, match="cannot log in as .* with the current password; AWSCURRENT is left as it is"
+        RotationError, match=r"cannot log in as .* with the current password; AWSCURRENT is left as it is"
     ):
         invoke(setup.arn, token, "setSecret")
     assert setup.current_version() == version and setup.stage("AWSCURRENT") == value
