@@ -26,7 +26,7 @@ Statement = dict[str, Any]
 USE_ACTIONS = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
 # Services that use a purpose's key on behalf of the calling principal (checked via kms:ViaService).
 VIA_SERVICES: dict[KeyPurpose, tuple[str, ...]] = {
-    "database": ("rds",),
+    "database": ("rds", "secretsmanager"),
     "s3": ("s3",),
     "logs": (),
     "secrets": ("secretsmanager",),

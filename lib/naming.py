@@ -96,6 +96,23 @@ NAME_RULES: dict[str, NameRule] = {
         "security group names are at most 255 ASCII characters, not starting with 'sg-'",
     ),
     "vpc_resource": _pattern_rule(r".+", 255, "EC2 Name tags are at most 255 characters"),
+    "secret": _pattern_rule(
+        r"[A-Za-z0-9/_+=.@-]+", 512, "Secrets Manager names are at most 512 characters of letters, digits and /_+=.@-"
+    ),
+    "lambda_function": _pattern_rule(
+        r"[A-Za-z0-9_-]+", 64, "Lambda function names are at most 64 letters, digits, hyphens and underscores"
+    ),
+    "elasticache_id": _pattern_rule(
+        r"[a-z](?:[a-z0-9]|-(?!-))*[a-z0-9]",
+        40,
+        "ElastiCache ids are at most 40 lowercase letters, digits and single hyphens, starting with a letter",
+    ),
+    "dynamodb_table": _pattern_rule(
+        r"[A-Za-z0-9_.-]+", 255, "DynamoDB table names are 3-255 letters, digits and _.-", min_len=3
+    ),
+    "ssm_parameter": _pattern_rule(
+        r"/[A-Za-z0-9_.\-/]+", 1011, "SSM parameter names are paths of letters, digits and _.-/"
+    ),
 }
 
 

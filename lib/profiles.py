@@ -13,13 +13,18 @@ from collections.abc import Mapping
 from lib.config import (
     INTERFACE_SERVICES,
     KEY_PURPOSES,
+    AuroraConfig,
     BackendConfig,
     BucketLifecycle,
     DeploymentConfig,
     EndpointsConfig,
+    FileSystemConfig,
     NetworkConfig,
+    ParametersConfig,
+    RedisConfig,
     StorageConfig,
     TagsConfig,
+    TransactionsTableConfig,
 )
 from lib.errors import ConfigError, Violation
 
@@ -37,6 +42,9 @@ AUDIT_LOGS_7_YEARS = BucketLifecycle(
     expire_after_days=2555, transition_after_days=90, transition_storage_class="GLACIER"
 )
 
+AURORA_MYSQL_VERSION = "8.0.mysql_aurora.3.08.2"
+AURORA_POSTGRES_VERSION = "16.6"
+
 PROFILES: dict[str, DeploymentConfig] = {
     "web-mysql": DeploymentConfig(
         profile="web-mysql",
@@ -45,8 +53,17 @@ PROFILES: dict[str, DeploymentConfig] = {
         name_prefix="payment",
         tags=TagsConfig(application="payment-web"),
         network=NetworkConfig(nat_mode="single", public_offset=1, private_offset=11, flow_log_destinations=("s3",)),
-        key_purposes=("database", "s3", "logs"),
+        key_purposes=("database", "s3", "logs", "secrets"),
         storage=StorageConfig(buckets={"assets": STATIC_ASSETS, "flow_logs": FLOW_LOGS}),
+        # Document 000: 2 Serverless v2 instances, 0.5-2 ACU, 35-day backups.
+        database=AuroraConfig(
+            engine="aurora-mysql",
+            engine_version=AURORA_MYSQL_VERSION,
+            instance_count=2,
+            serverless_acu=(0.5, 2.0),
+            backup_retention_days=35,
+            maintenance_window="mon:04:00-mon:05:00",
+        ),
     ),
     "transactions-pg": DeploymentConfig(
         profile="transactions-pg",
@@ -57,6 +74,15 @@ PROFILES: dict[str, DeploymentConfig] = {
         network=NetworkConfig(nat_mode="none", public_offset=0, private_offset=10, flow_log_destinations=("s3",)),
         key_purposes=("database", "efs", "cache", "s3", "logs", "secrets"),
         storage=StorageConfig(buckets={"flow_logs": FLOW_LOGS}),
+        # Document 001: writer + reader Serverless v2 0.5-16 ACU, 30-day backups; Redis; EFS.
+        database=AuroraConfig(
+            engine="aurora-postgresql",
+            engine_version=AURORA_POSTGRES_VERSION,
+            instance_count=2,
+            serverless_acu=(0.5, 16.0),
+        ),
+        cache=RedisConfig(),
+        file_system=FileSystemConfig(),
     ),
     "secure-platform": DeploymentConfig(
         profile="secure-platform",
@@ -71,6 +97,15 @@ PROFILES: dict[str, DeploymentConfig] = {
         key_purposes=("database", "s3", "parameters", "events", "logs", "secrets"),
         storage=StorageConfig(buckets={"flow_logs": FLOW_LOGS}),
         endpoints=EndpointsConfig(interface_services=INTERFACE_SERVICES),
+        # Document 002: 1 writer + 2 readers Serverless v2 behind RDS Proxy; parameters.
+        database=AuroraConfig(
+            engine="aurora-postgresql",
+            engine_version=AURORA_POSTGRES_VERSION,
+            instance_count=3,
+            serverless_acu=(0.5, 8.0),
+            rds_proxy=True,
+        ),
+        parameters=ParametersConfig(),
     ),
     "portal-cdn": DeploymentConfig(
         profile="portal-cdn",
@@ -82,6 +117,15 @@ PROFILES: dict[str, DeploymentConfig] = {
         key_purposes=("database", "s3", "logs", "secrets"),
         storage=StorageConfig(buckets={"assets": STATIC_ASSETS, "app_logs": APP_LOGS_90_DAYS, "flow_logs": FLOW_LOGS}),
         endpoints=EndpointsConfig(interface_services=("secretsmanager", "ssm", "kms", "logs", "monitoring", "sts")),
+        # Document 003: 2 provisioned instances, 7-day backups (point-in-time recovery within them).
+        database=AuroraConfig(
+            engine="aurora-mysql",
+            engine_version=AURORA_MYSQL_VERSION,
+            instance_count=2,
+            serverless_acu=None,
+            instance_class="db.r6g.large",
+            backup_retention_days=7,
+        ),
     ),
     "serverless-payments": DeploymentConfig(
         profile="serverless-payments",
@@ -95,6 +139,16 @@ PROFILES: dict[str, DeploymentConfig] = {
         endpoints=EndpointsConfig(
             interface_services=("secretsmanager", "ssm", "kms", "logs", "monitoring", "sts", "xray")
         ),
+        # Document 004: writer + 2 db.r6g.xlarge readers, 30-day backups; DynamoDB; parameters.
+        database=AuroraConfig(
+            engine="aurora-postgresql",
+            engine_version=AURORA_POSTGRES_VERSION,
+            instance_count=3,
+            serverless_acu=None,
+            instance_class="db.r6g.xlarge",
+        ),
+        transactions_table=TransactionsTableConfig(),
+        parameters=ParametersConfig(),
     ),
     "full": DeploymentConfig(
         profile="full",
@@ -114,6 +168,17 @@ PROFILES: dict[str, DeploymentConfig] = {
             }
         ),
         endpoints=EndpointsConfig(interface_services=INTERFACE_SERVICES),
+        database=AuroraConfig(
+            engine="aurora-postgresql",
+            engine_version=AURORA_POSTGRES_VERSION,
+            instance_count=3,
+            serverless_acu=(0.5, 16.0),
+            rds_proxy=True,
+        ),
+        cache=RedisConfig(),
+        file_system=FileSystemConfig(),
+        transactions_table=TransactionsTableConfig(),
+        parameters=ParametersConfig(),
     ),
 }
 

@@ -21,8 +21,8 @@ from cdktn import App  # noqa: E402  (the jsii runtime must be configured first)
 
 from lib.tap_stack import TapStack  # noqa: E402
 
-# Native S3 state locking (`use_lockfile`) needs Terraform / OpenTofu 1.10 or newer. Also in cdktf.json.
-TARGET_VERSIONS = {"terraform": ">=1.10.0", "opentofu": ">=1.10.0"}
+# Native S3 locking (`use_lockfile`, 1.10) and write-only attributes (secrets kept out of state, 1.11). Also in cdktf.json.
+TARGET_VERSIONS = {"terraform": ">=1.11.0", "opentofu": ">=1.11.0"}
 
 
 @dataclass(frozen=True)

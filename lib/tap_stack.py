@@ -1,8 +1,9 @@
 """TapStack: wires the layers of one deployment together. It builds nothing itself.
 
-Order: provider and backend, keys, storage, network (flow logs into storage), endpoints. Each
-layer receives what it needs from earlier ones through its props; layers never reach into
-each other.
+Order: provider and backend, keys, storage, network (flow logs into storage), endpoints, then
+the data tier: application-tier SG, Aurora (+ proxy, rotation function), Redis, EFS, DynamoDB and
+parameters. Each layer receives what it needs from earlier ones through its props; layers never
+reach into each other, and the stack opens security groups between them with `admit`.
 """
 
 from __future__ import annotations
@@ -13,12 +14,19 @@ from cdktn_provider_aws.data_aws_partition import DataAwsPartition
 from cdktn_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 from constructs import Construct
 
+from lib.application_tier import ApplicationTier
+from lib.cache import CacheProps, RedisCache
 from lib.config import DeploymentConfig
+from lib.database import AuroraDatabase, DatabaseProps
 from lib.endpoints import EndpointsProps, VpcEndpoints
+from lib.file_storage import FileSystemProps, SharedFileSystem
 from lib.keys import EncryptionKeys, KeyContext, KeysProps
 from lib.naming import Names
 from lib.networking import Network, NetworkProps
+from lib.parameters import Parameters, ParametersProps
+from lib.rotation import RotationProps, SecretRotation
 from lib.storage import Storage, StorageProps
+from lib.transactions_table import TableProps, TransactionsTable
 
 DESTROYABLE_KEY_DELETION_DAYS = 7
 PROTECTED_KEY_DELETION_DAYS = 30
@@ -90,7 +98,142 @@ class TapStack(TerraformStack):
                 interface_services=config.endpoints.interface_services,
             ),
         )
+        self.app_tier = ApplicationTier(self, "app_tier", names=self.names, vpc_id=self.network.vpc.id)
+        self._data_tier(account_id, partition)
         self._outputs()
+
+    def _data_tier(self, account_id: str, partition: str) -> None:
+        config, names, network, keys = self.config, self.names, self.network, self.keys
+        app_sg = self.app_tier.security_group
+        data_subnets = [s.id for s in network.database_subnets or network.private_subnets]
+        private_subnets = [s.id for s in network.private_subnets]
+        zones = [f"{config.region}{letter}" for letter in config.network.zone_letters]
+        self.database: AuroraDatabase | None = None
+        if config.database is not None:
+            self.database = AuroraDatabase(
+                self,
+                "database",
+                DatabaseProps(
+                    config=config.database,
+                    names=names,
+                    vpc_id=network.vpc.id,
+                    subnet_ids=data_subnets,
+                    availability_zones=zones,
+                    database_key=keys.key("database"),
+                    secrets_key=keys.key("secrets"),
+                    logs_key=keys.key("logs"),
+                    destroyable=config.destroyable,
+                    account_id=account_id,
+                    partition=partition,
+                ),
+            )
+            self.database.admit("app_to_database", app_sg, "Application tier to the database")
+            endpoints_sg = self.endpoints.security_group
+            assert endpoints_sg is not None  # validation requires the secretsmanager endpoint
+            self.rotation = SecretRotation(
+                self,
+                "secret_rotation",
+                RotationProps(
+                    config=config.lambdas,
+                    names=names,
+                    # Behind RDS Proxy the username must stay; otherwise alternate users.
+                    strategy="single" if config.database.rds_proxy else "alternating",
+                    secret_arn=self.database.app_secret.arn,
+                    secret_key=keys.key("secrets"),
+                    master_secret_arn=self.database.master_secret_arn,
+                    master_key=keys.key("database"),
+                    logs_key=keys.key("logs"),
+                    rotation_days=config.database.app_rotation_days,
+                    vpc_id=network.vpc.id,
+                    subnet_ids=private_subnets,
+                    endpoints_security_group=endpoints_sg,
+                    region=config.region,
+                    account_id=account_id,
+                    partition=partition,
+                ),
+            )
+            # The rotation function always talks to the writer, never the proxy.
+            self.database.admit(
+                "rotation_to_database", self.rotation.security_group, "Secret rotation to the writer", direct=True
+            )
+        self.cache: RedisCache | None = None
+        if config.cache is not None:
+            self.cache = RedisCache(
+                self,
+                "cache",
+                CacheProps(
+                    config=config.cache,
+                    names=names,
+                    vpc_id=network.vpc.id,
+                    subnet_ids=data_subnets,
+                    cache_key=keys.key("cache"),
+                    secrets_key=keys.key("secrets"),
+                    logs_key=keys.key("logs"),
+                    destroyable=config.destroyable,
+                ),
+            )
+            self.cache.admit("app_to_cache", app_sg, "Application tier to Redis")
+        self.file_system: SharedFileSystem | None = None
+        if config.file_system is not None:
+            self.file_system = SharedFileSystem(
+                self,
+                "file_system",
+                FileSystemProps(
+                    config=config.file_system,
+                    names=names,
+                    vpc_id=network.vpc.id,
+                    subnet_ids=private_subnets,
+                    efs_key=keys.key("efs"),
+                ),
+            )
+            self.file_system.admit("app_to_efs", app_sg, "Application tier to EFS (NFS over TLS)")
+        self.table: TransactionsTable | None = None
+        if config.transactions_table is not None:
+            self.table = TransactionsTable(
+                self,
+                "transactions",
+                TableProps(
+                    config=config.transactions_table,
+                    names=names,
+                    dynamodb_key=keys.key("dynamodb"),
+                    destroyable=config.destroyable,
+                ),
+            )
+        if config.parameters is not None:
+            Parameters(
+                self,
+                "parameters",
+                ParametersProps(
+                    config=config.parameters,
+                    names=names,
+                    parameters_key=keys.key("parameters"),
+                    **self._parameter_values(),
+                ),
+            )
+
+    def _parameter_values(self) -> dict[str, dict[str, str]]:
+        """Endpoints as String; connection strings (no passwords) as SecureString."""
+        plain: dict[str, str] = {}
+        secure: dict[str, str] = {}
+        if self.database is not None:
+            db = self.database
+            plain["database/writer-endpoint"] = db.cluster.endpoint
+            plain["database/reader-endpoint"] = db.cluster.reader_endpoint
+            plain["database/app-secret-arn"] = db.app_secret.arn
+            host = db.proxy.endpoint if db.proxy is not None else db.cluster.endpoint
+            scheme = "postgresql" if db.config.engine == "aurora-postgresql" else "mysql"
+            secure["database/connection-url"] = (
+                f"{scheme}://{db.config.app_username}@{host}:{db.config.port}/{db.config.database_name}?sslmode=verify-full"
+            )
+        if self.cache is not None:
+            secure["cache/connection-url"] = (
+                f"rediss://{self.cache.replication_group.primary_endpoint_address}:{self.cache.config.port}"
+            )
+        if self.table is not None:
+            plain["dynamodb/transactions-table"] = self.table.table.name
+        if self.file_system is not None:
+            plain["efs/file-system-id"] = self.file_system.file_system.id
+        return {"plain": plain, "secure": secure}
 
     def _backend(self, stack_name: str) -> None:
         backend = self.config.backend
@@ -118,3 +261,19 @@ class TapStack(TerraformStack):
         TerraformOutput(self, "kms_key_arns", value={p: k.arn for p, k in self.keys.keys.items()})
         if self.endpoints.security_group is not None:
             TerraformOutput(self, "vpc_endpoint_security_group_id", value=self.endpoints.security_group.id)
+        TerraformOutput(self, "app_security_group_id", value=self.app_tier.security_group.id)
+        if self.database is not None:
+            TerraformOutput(self, "database_writer_endpoint", value=self.database.cluster.endpoint)
+            TerraformOutput(self, "database_reader_endpoint", value=self.database.cluster.reader_endpoint)
+            TerraformOutput(self, "database_app_secret_arn", value=self.database.app_secret.arn, sensitive=True)
+            TerraformOutput(self, "database_master_secret_arn", value=self.database.master_secret_arn, sensitive=True)
+            if self.database.proxy is not None:
+                TerraformOutput(self, "database_proxy_endpoint", value=self.database.proxy.endpoint)
+        if self.cache is not None:
+            TerraformOutput(self, "redis_endpoint", value=self.cache.replication_group.primary_endpoint_address)
+            TerraformOutput(self, "redis_auth_secret_arn", value=self.cache.auth_secret.arn, sensitive=True)
+        if self.file_system is not None:
+            TerraformOutput(self, "efs_id", value=self.file_system.file_system.id)
+            TerraformOutput(self, "efs_access_point_id", value=self.file_system.access_point.id)
+        if self.table is not None:
+            TerraformOutput(self, "transactions_table_name", value=self.table.table.name)

@@ -157,8 +157,20 @@ def check_keys(config: DeploymentConfig) -> Iterable[Violation]:
     if len(set(purposes)) != len(purposes):
         yield Violation("key_purposes", list(purposes), "must not repeat a purpose")
     needed = {"s3": "buckets are encrypted with the s3 key"}
-    if "cloudwatch" in config.network.flow_log_destinations:
+    if "cloudwatch" in config.network.flow_log_destinations or config.database or config.cache:
         needed["logs"] = "CloudWatch log groups are encrypted with the logs key"
+    if config.database is not None:
+        needed["database"] = "Aurora storage, Performance Insights and the master secret use the database key"
+    if config.database is not None or config.cache is not None:
+        needed["secrets"] = "application and AUTH secrets use the secrets key"
+    if config.cache is not None:
+        needed["cache"] = "Redis at rest uses the cache key"
+    if config.file_system is not None:
+        needed["efs"] = "EFS uses the efs key"
+    if config.transactions_table is not None:
+        needed["dynamodb"] = "the transactions table uses the dynamodb key"
+    if config.parameters is not None:
+        needed["parameters"] = "SecureString parameters use the parameters key"
     for purpose, why in needed.items():
         if purpose not in purposes:
             yield Violation("key_purposes", list(purposes), f"must include {purpose!r}: {why}")
@@ -169,6 +181,12 @@ def check_endpoints(config: DeploymentConfig) -> Iterable[Violation]:
     unknown = sorted(set(services) - set(INTERFACE_SERVICES))
     if unknown:
         yield Violation("endpoints.interface_services", unknown, f"must be among {list(INTERFACE_SERVICES)}")
+    if config.database is not None and "secretsmanager" not in services:
+        yield Violation(
+            "endpoints.interface_services",
+            list(services),
+            "the rotation function reaches Secrets Manager through its 'secretsmanager' endpoint",
+        )
     if config.network.nat_mode == "none":
         for needed in ("sts", "logs"):
             if needed not in services:
@@ -184,6 +202,88 @@ def check_endpoints(config: DeploymentConfig) -> Iterable[Violation]:
         yield Violation("network.nat_mode", config.network.nat_mode, "must be 'none', 'single' or 'per_az'")
 
 
+MONITORING_INTERVALS = frozenset({0, 1, 5, 10, 15, 30, 60})
+DB_USERNAME = re.compile(r"[a-z][a-z0-9_]{0,30}")
+RESERVED_USERNAMES = frozenset({"admin", "root", "postgres", "rdsadmin", "rds_superuser", "mysql", "public"})
+MAX_ACU = 256
+
+
+def check_database(config: DeploymentConfig) -> Iterable[Violation]:
+    db = config.database
+    if db is None:
+        return
+    major = db.engine_version.split(".")[0]
+    if db.engine == "aurora-mysql" and not db.engine_version.startswith("8.0.mysql_aurora."):
+        yield Violation("database.engine_version", db.engine_version, "Aurora MySQL must be 8.0 (8.0.mysql_aurora.3.x)")
+    if db.engine == "aurora-postgresql" and major not in {"15", "16"}:
+        yield Violation("database.engine_version", db.engine_version, "Aurora PostgreSQL must be 15 or 16")
+    if not 1 <= db.instance_count <= 16:
+        yield Violation("database.instance_count", db.instance_count, "must be 1 (writer) to 16")
+    if db.serverless_acu is not None:
+        low, high = db.serverless_acu
+        if not (0 <= low <= high <= MAX_ACU):
+            yield Violation(
+                "database.serverless_acu", db.serverless_acu, f"must be (min, max) with 0 <= min <= max <= {MAX_ACU}"
+            )
+        if db.instance_class != "db.serverless":
+            yield Violation("database.instance_class", db.instance_class, "must be db.serverless with serverless_acu")
+    elif not db.instance_class.startswith("db.") or db.instance_class == "db.serverless":
+        yield Violation(
+            "database.instance_class",
+            db.instance_class,
+            "must be a provisioned class such as db.r6g.large without serverless_acu",
+        )
+    if not 1 <= db.backup_retention_days <= 35:
+        yield Violation("database.backup_retention_days", db.backup_retention_days, "must be 1 to 35 days")
+    for attr in ("master_rotation_days", "app_rotation_days"):
+        if not 1 <= getattr(db, attr) <= 365:
+            yield Violation(f"database.{attr}", getattr(db, attr), "must be 1 to 365 days")
+    if db.monitoring_interval_seconds not in MONITORING_INTERVALS:
+        yield Violation(
+            "database.monitoring_interval_seconds",
+            db.monitoring_interval_seconds,
+            f"must be one of {sorted(MONITORING_INTERVALS)}",
+        )
+    pi = db.performance_insights_retention_days
+    if not (pi == 7 or (pi % 31 == 0 and 31 <= pi <= 713) or pi == 731):
+        yield Violation(
+            "database.performance_insights_retention_days", pi, "must be 7, a multiple of 31 up to 713, or 731"
+        )
+    for attr in ("master_username", "app_username"):
+        name = getattr(db, attr)
+        if not DB_USERNAME.fullmatch(name) or name in RESERVED_USERNAMES or name.endswith("_clone"):
+            yield Violation(
+                f"database.{attr}",
+                name,
+                "must be a lowercase identifier up to 31 characters, not reserved, not ending in _clone",
+            )
+    if db.master_username == db.app_username:
+        yield Violation("database.app_username", db.app_username, "must differ from master_username")
+    if not re.fullmatch(r"[a-z][a-z0-9_]{0,62}", db.database_name):
+        yield Violation(
+            "database.database_name", db.database_name, "must be a lowercase identifier starting with a letter"
+        )
+
+
+def check_data_stores(config: DeploymentConfig) -> Iterable[Violation]:
+    if config.cache is not None and not 2 <= config.cache.node_count <= 6:
+        yield Violation(
+            "cache.node_count", config.cache.node_count, "must be 2 to 6 (automatic failover needs a replica)"
+        )
+    if config.file_system is not None and not config.file_system.access_point_path.startswith("/"):
+        yield Violation(
+            "file_system.access_point_path", config.file_system.access_point_path, "must be an absolute path"
+        )
+    if config.lambdas.rotation_reserved_concurrency < 1:
+        yield Violation(
+            "lambdas.rotation_reserved_concurrency", config.lambdas.rotation_reserved_concurrency, "must be at least 1"
+        )
+    if config.lambdas.log_retention_days not in CLOUDWATCH_RETENTION_DAYS:
+        yield Violation(
+            "lambdas.log_retention_days", config.lambdas.log_retention_days, "must be one of CloudWatch's values"
+        )
+
+
 CHECKS: tuple[Check, ...] = (
     check_identity,
     check_backend,
@@ -192,6 +292,8 @@ CHECKS: tuple[Check, ...] = (
     check_storage,
     check_keys,
     check_endpoints,
+    check_database,
+    check_data_stores,
 )
 
 

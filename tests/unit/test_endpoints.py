@@ -42,7 +42,7 @@ def test_interface_endpoints_per_profile_with_private_dns_in_private_subnets(doc
     private = {
         ref(doc, "aws_subnet", n) for n, s in resources(doc, "aws_subnet").items() if s["tags"]["Tier"] == "private"
     }
-    (sg_name,) = resources(doc, "aws_security_group")
+    (sg_name,) = [n for n in resources(doc, "aws_security_group") if n.startswith("endpoints_")]
     for service, endpoint in interfaces.items():
         assert endpoint["private_dns_enabled"] is True, service
         assert set(endpoint["subnet_ids"]) == private
@@ -51,10 +51,21 @@ def test_interface_endpoints_per_profile_with_private_dns_in_private_subnets(doc
 
 
 def test_endpoint_security_group_admits_only_https_from_the_vpc(doc: Document) -> None:
-    ((sg_name, sg),) = resources(doc, "aws_security_group").items()
+    ((sg_name, sg),) = [(n, g) for n, g in resources(doc, "aws_security_group").items() if n.startswith("endpoints_")]
     assert "ingress" not in sg and "egress" not in sg
-    (rule,) = resources(doc, "aws_vpc_security_group_ingress_rule").values()
-    assert rule["security_group_id"] == ref(doc, "aws_security_group", sg_name)
-    assert (rule["ip_protocol"], rule["from_port"], rule["to_port"]) == ("tcp", 443, 443)
-    assert rule["cidr_ipv4"] == "10.0.0.0/16"
-    assert resources(doc, "aws_vpc_security_group_egress_rule") == {}
+    token = ref(doc, "aws_security_group", sg_name)
+    rules = [
+        r for r in resources(doc, "aws_vpc_security_group_ingress_rule").values() if r["security_group_id"] == token
+    ]
+    (cidr_rule,) = [r for r in rules if "cidr_ipv4" in r]
+    assert (cidr_rule["ip_protocol"], cidr_rule["from_port"], cidr_rule["to_port"]) == ("tcp", 443, 443)
+    assert cidr_rule["cidr_ipv4"] == "10.0.0.0/16"
+    # Any other rule admits a workload SG on 443 only (e.g. the rotation function).
+    assert all(
+        r["from_port"] == r["to_port"] == 443 and "referenced_security_group_id" in r
+        for r in rules
+        if r is not cidr_rule
+    )
+    assert not [
+        r for r in resources(doc, "aws_vpc_security_group_egress_rule").values() if r["security_group_id"] == token
+    ]

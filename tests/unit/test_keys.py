@@ -8,7 +8,7 @@ from lib.keys import KeyContext, key_policy
 from tests.conftest import SUFFIX, Document, Synthesized, policy, ref, resources
 
 EXPECTED_PURPOSES = {
-    "web-mysql": {"database", "s3", "logs"},
+    "web-mysql": {"database", "s3", "logs", "secrets"},
     "transactions-pg": {"database", "efs", "cache", "s3", "logs", "secrets"},
     "secure-platform": {"database", "s3", "parameters", "events", "logs", "secrets"},
     "portal-cdn": {"database", "s3", "logs", "secrets"},
@@ -76,10 +76,14 @@ def test_logs_key_is_bound_to_this_accounts_log_groups() -> None:
     }
 
 
-def test_database_key_is_usable_only_through_rds() -> None:
+def test_database_key_is_usable_only_through_rds_and_secrets_manager() -> None:
     document = key_policy("database", KeyContext(account_id="111122223333", region="us-east-1", partition="aws"))
     (via,) = [s for s in document["Statement"] if s["Sid"] == "UseOnlyThroughItsServices"]
-    assert via["Condition"]["StringEquals"]["kms:ViaService"] == ["rds.us-east-1.amazonaws.com"]
+    # RDS for storage and Performance Insights; Secrets Manager for the RDS-managed master secret.
+    assert via["Condition"]["StringEquals"]["kms:ViaService"] == [
+        "rds.us-east-1.amazonaws.com",
+        "secretsmanager.us-east-1.amazonaws.com",
+    ]
     assert not [s for s in document["Statement"] if "Service" in s["Principal"]]
 
 

@@ -20,6 +20,11 @@ CASES = {
     "log_group": ("/tap/dev/vpc-flow-logs", ["/tap/dev/flow logs", "g" * 513]),
     "security_group": ("tap-vpc-endpoints-dev", ["sg-123", "s" * 256]),
     "vpc_resource": ("tap-vpc-dev", ["", "n" * 256]),
+    "secret": ("tap/dev/database/tap_app", ["tap dev", "s" * 513]),
+    "lambda_function": ("tap-secret-rotation-dev", ["tap.rotation", "f" * 65]),
+    "elasticache_id": ("tap-redis-dev", ["1redis", "Redis", "tap--redis", "tap-redis-", "r" * 41]),
+    "dynamodb_table": ("transactions-dev", ["tx", "transactions dev"]),
+    "ssm_parameter": ("/tap/dev/database/writer-endpoint", ["tap/dev", "/tap/dev/with space"]),
 }
 
 

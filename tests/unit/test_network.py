@@ -160,18 +160,16 @@ def test_cloudwatch_flow_logs_are_encrypted_retained_and_delivered_by_a_scoped_r
     synthesized: Synthesized, profile_name: str, retention: int
 ) -> None:
     doc = synthesized(profile_name)
-    (group_name, group) = next(iter(resources(doc, "aws_cloudwatch_log_group").items()))
+    ((group_name, group),) = [
+        (n, g) for n, g in resources(doc, "aws_cloudwatch_log_group").items() if n.startswith("network_flow_log_group")
+    ]
     assert group["retention_in_days"] == retention
     assert group["kms_key_id"] == ref(
         doc, "aws_kms_key", "keys_logs_" + _suffix_id(doc, "aws_kms_key", "keys_logs_"), "arn"
     )
     _, flow_log = find_one(doc, "aws_flow_log", lambda _n, f: f["log_destination_type"] == "cloud-watch-logs")
     assert flow_log["log_destination"] == ref(doc, "aws_cloudwatch_log_group", group_name, "arn")
-    (role,) = (
-        resources(doc, "aws_iam_role").values()
-        if profile_name == "secure-platform"
-        else [r for n, r in resources(doc, "aws_iam_role").items() if n.startswith("network_flow_log_role")]
-    )
+    (role,) = [r for n, r in resources(doc, "aws_iam_role").items() if n.startswith("network_flow_log_role")]
     trust = policy(role, "assume_role_policy")["Statement"][0]
     assert trust["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
     assert "aws:SourceAccount" in trust["Condition"]["StringEquals"]

@@ -133,7 +133,10 @@ def test_generated_names_breaking_aws_rules_fail_before_writing(tmp_path: Path) 
     assert "got 66 characters" in problems[("s3_bucket name", f"{p}-settlement-reports-daily-{s}")]
     assert ("s3_bucket name", f"{p}-settlement-reports-daily-archive-{s}") in problems
     assert "IAM role names are at most 64" in problems[("iam_role name", f"{p}-settlement-reports-daily-archive-{s}")]
-    assert len(problems) == 3, problems  # the names that fit are not reported
+    # ElastiCache ids allow only 40 characters: the maximal prefix and suffix do not fit there.
+    assert "at most 40" in problems[("elasticache_id name", f"{p}-redis-{s}")]
+    assert {field for field, _ in problems} == {"s3_bucket name", "iam_role name", "elasticache_id name"}
+    assert all(len(value) > 40 for _, value in problems)  # the names that fit are not reported
     assert (outdir / "previous.txt").read_text() == "from an earlier synth"
     assert [p.name for p in tmp_path.iterdir()] == ["cdktf.out"]  # no staging directory left behind
 
