@@ -20,6 +20,7 @@ synth: $(STAMP)
 	$(PY) tap.py --summary
 
 test: $(STAMP)
+	bash scripts/ensure-test-servers.sh
 	$(PY) -m pytest
 
 lint: $(STAMP)

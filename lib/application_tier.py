@@ -16,5 +16,10 @@ class ApplicationTier(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, names: Names, vpc_id: str) -> None:
         super().__init__(scope, construct_id)
         self.security_group = workload_security_group(
-            self, "security_group", names, vpc_id, "app", "Application tier: reaches data stores only where admitted"
+            self,
+            "security_group",
+            names=names,
+            vpc_id=vpc_id,
+            purpose="app",
+            description="Application tier: reaches data stores only where admitted",
         )

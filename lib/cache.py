@@ -47,7 +47,12 @@ class RedisCache(Construct):
         config, names = props.config, props.names
         self.config = config
         self.security_group = workload_security_group(
-            self, "security_group", names, props.vpc_id, "redis", "Redis: clients admitted by security group only"
+            self,
+            "security_group",
+            names=names,
+            vpc_id=props.vpc_id,
+            purpose="redis",
+            description="Redis: clients admitted by security group only",
         )
         token = EphemeralAwsSecretsmanagerRandomPassword(
             self, "auth_token", password_length=AUTH_TOKEN_LENGTH, exclude_punctuation=True, include_space=False

@@ -106,10 +106,10 @@ class AuroraDatabase(Construct):
         self.security_group = workload_security_group(
             self,
             "security_group",
-            names,
-            props.vpc_id,
-            "database",
-            f"Aurora {config.engine}: clients admitted by security group only",
+            names=names,
+            vpc_id=props.vpc_id,
+            purpose="database",
+            description=f"Aurora {config.engine}: clients admitted by security group only",
         )
         self.cluster_identifier = names.make("rds_identifier", "aurora")
         subnet_group = DbSubnetGroup(
@@ -276,10 +276,10 @@ class AuroraDatabase(Construct):
         self.proxy_security_group = workload_security_group(
             self,
             "proxy_security_group",
-            names,
-            props.vpc_id,
-            "database-proxy",
-            "RDS Proxy: clients admitted by security group only",
+            names=names,
+            vpc_id=props.vpc_id,
+            purpose="database-proxy",
+            description="RDS Proxy: clients admitted by security group only",
         )
         allow(
             self,

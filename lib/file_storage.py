@@ -43,7 +43,12 @@ class SharedFileSystem(Construct):
         super().__init__(scope, construct_id)
         config, names = props.config, props.names
         self.security_group = workload_security_group(
-            self, "security_group", names, props.vpc_id, "efs", "EFS: NFS from admitted security groups only"
+            self,
+            "security_group",
+            names=names,
+            vpc_id=props.vpc_id,
+            purpose="efs",
+            description="EFS: NFS from admitted security groups only",
         )
         self.file_system = EfsFileSystem(
             self,

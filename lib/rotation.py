@@ -85,10 +85,10 @@ class SecretRotation(Construct):
         self.security_group = workload_security_group(
             self,
             "security_group",
-            names,
-            props.vpc_id,
-            "secret-rotation",
-            "Secret rotation Lambda: HTTPS to endpoints, database port",
+            names=names,
+            vpc_id=props.vpc_id,
+            purpose="secret-rotation",
+            description="Secret rotation Lambda: HTTPS to endpoints, database port",
         )
         allow(
             self,

@@ -15,7 +15,7 @@ from lib.naming import Names
 
 
 def workload_security_group(
-    scope: Construct, construct_id: str, names: Names, vpc_id: str, purpose: str, description: str
+    scope: Construct, construct_id: str, *, names: Names, vpc_id: str, purpose: str, description: str
 ) -> SecurityGroup:
     name = names.make("security_group", purpose)
     return SecurityGroup(scope, construct_id, name=name, description=description, vpc_id=vpc_id, tags={"Name": name})
@@ -25,10 +25,21 @@ def allow(
     scope: Construct, construct_id: str, *, source: SecurityGroup, target: SecurityGroup, port: int, description: str
 ) -> None:
     """TCP `port` from `source` to `target`: the target's ingress and the source's egress."""
-    rule = {"ip_protocol": "tcp", "from_port": port, "to_port": port, "description": description}
-    VpcSecurityGroupIngressRule(
-        scope, f"{construct_id}_ingress", security_group_id=target.id, referenced_security_group_id=source.id, **rule
+    sides: tuple[
+        tuple[type[VpcSecurityGroupIngressRule] | type[VpcSecurityGroupEgressRule], str, SecurityGroup, SecurityGroup],
+        ...,
+    ] = (
+        (VpcSecurityGroupIngressRule, "ingress", target, source),
+        (VpcSecurityGroupEgressRule, "egress", source, target),
     )
-    VpcSecurityGroupEgressRule(
-        scope, f"{construct_id}_egress", security_group_id=source.id, referenced_security_group_id=target.id, **rule
-    )
+    for rule, side, group, peer in sides:
+        rule(
+            scope,
+            f"{construct_id}_{side}",
+            security_group_id=group.id,
+            referenced_security_group_id=peer.id,
+            ip_protocol="tcp",
+            from_port=port,
+            to_port=port,
+            description=description,
+        )

@@ -233,6 +233,12 @@ def check_database(config: DeploymentConfig) -> Iterable[Violation]:
             db.instance_class,
             "must be a provisioned class such as db.r6g.large without serverless_acu",
         )
+
+
+def check_database_operations(config: DeploymentConfig) -> Iterable[Violation]:
+    db = config.database
+    if db is None:
+        return
     if not 1 <= db.backup_retention_days <= 35:
         yield Violation("database.backup_retention_days", db.backup_retention_days, "must be 1 to 35 days")
     for attr in ("master_rotation_days", "app_rotation_days"):
@@ -293,6 +299,7 @@ CHECKS: tuple[Check, ...] = (
     check_keys,
     check_endpoints,
     check_database,
+    check_database_operations,
     check_data_stores,
 )
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.lambdas.db_servers import Server, TestCA, make_ca, start_mariadb, start_postgres
+from tests.lambdas.db_servers import LocalCA, Server, make_ca, start_mariadb, start_postgres
 
 ROTATION_CODE = Path(__file__).resolve().parents[2] / "lib" / "lambda" / "secret_rotation"
 sys.path.insert(0, str(ROTATION_CODE))
@@ -29,14 +29,14 @@ def server_root() -> Iterator[Path]:
 
 
 @pytest.fixture(scope="session")
-def test_ca(server_root: Path) -> TestCA:
+def test_ca(server_root: Path) -> LocalCA:
     return make_ca(server_root / "ca")
 
 
 class Servers:
     """Starts each (engine, tls) server on first use and stops all at the end."""
 
-    def __init__(self, root: Path, ca: TestCA) -> None:
+    def __init__(self, root: Path, ca: LocalCA) -> None:
         self._root, self._ca, self._started = root, ca, dict[tuple[str, bool], Server]()
 
     def get(self, engine: str, tls: bool = True) -> Server:
@@ -52,7 +52,7 @@ class Servers:
 
 
 @pytest.fixture(scope="session")
-def servers(server_root: Path, test_ca: TestCA) -> Iterator[Servers]:
+def servers(server_root: Path, test_ca: LocalCA) -> Iterator[Servers]:
     started = Servers(server_root, test_ca)
     yield started
     started.stop_all()

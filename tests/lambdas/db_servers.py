@@ -43,13 +43,13 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path) -> Non
 
 
 @dataclass(frozen=True)
-class TestCA:
+class LocalCA:
     ca_cert: Path
     server_cert: Path
     server_key: Path
 
 
-def make_ca(directory: Path) -> TestCA:
+def make_ca(directory: Path) -> LocalCA:
     """A CA and a server certificate for localhost / 127.0.0.1, made with openssl."""
     directory.mkdir(parents=True, exist_ok=True)
 
@@ -92,7 +92,7 @@ def make_ca(directory: Path) -> TestCA:
         "-extfile",
         "san.ext",
     )
-    return TestCA(directory / "ca.pem", directory / "server.pem", directory / "server.key")
+    return LocalCA(directory / "ca.pem", directory / "server.pem", directory / "server.key")
 
 
 def service_user(name: str) -> pwd.struct_passwd | None:
@@ -132,7 +132,7 @@ def postgres_bin(name: str) -> str:
     return str(found[-1])
 
 
-def start_postgres(root: Path, ca: TestCA | None) -> Server:
+def start_postgres(root: Path, ca: LocalCA | None) -> Server:
     user = service_user("postgres")
     data, run = root / "data", root / "run"
     root.mkdir(parents=True)
@@ -212,7 +212,7 @@ def start_postgres(root: Path, ca: TestCA | None) -> Server:
     return Server("postgres", port, password, process)
 
 
-def start_mariadb(root: Path, ca: TestCA | None) -> Server:
+def start_mariadb(root: Path, ca: LocalCA | None) -> Server:
     user = service_user("mysql")
     data = root / "data"
     root.mkdir(parents=True)

@@ -22,7 +22,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.secretsmanager.models import secretsmanager_backends
 
 from tests.lambdas.conftest import Servers
-from tests.lambdas.db_servers import ADMIN_USER, DATABASE, TestCA, free_port
+from tests.lambdas.db_servers import ADMIN_USER, DATABASE, LocalCA, free_port
 
 REGION = "us-east-1"
 ENGINES = ["postgres", "mysql"]
@@ -38,7 +38,7 @@ class FakeContext:
 
 
 @pytest.fixture(autouse=True)
-def emulated_aws(monkeypatch: pytest.MonkeyPatch, test_ca: TestCA) -> Iterator[Any]:
+def emulated_aws(monkeypatch: pytest.MonkeyPatch, test_ca: LocalCA) -> Iterator[Any]:
     for name, value in {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",

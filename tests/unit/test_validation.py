@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from lib.config import BucketLifecycle, NetworkConfig, StorageConfig
+from lib.config import AuroraConfig, BucketLifecycle, NetworkConfig, RedisConfig, StorageConfig
 from lib.errors import ConfigError
 from lib.profiles import PROFILES, load_config
 from lib.synth import synthesize
@@ -86,6 +86,65 @@ def test_every_profile_is_valid(profile: str) -> None:
 def test_each_rule_names_field_value_and_rule(changes: dict[str, object], expected: str) -> None:
     found = violations_for(**changes)
     assert any(expected in v for v in found), found
+
+
+def database(**changes: object) -> AuroraConfig:
+    base = PROFILES["full"].database
+    assert base is not None
+    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        (
+            {"database": database(engine_version="14.9")},
+            "database.engine_version = '14.9': Aurora PostgreSQL must be 15 or 16",
+        ),
+        ({"database": database(engine="aurora-mysql")}, "Aurora MySQL must be 8.0"),
+        ({"database": database(instance_count=0)}, "database.instance_count = 0: must be 1 (writer) to 16"),
+        ({"database": database(serverless_acu=(4.0, 1.0))}, "database.serverless_acu = (4.0, 1.0): must be (min, max)"),
+        (
+            {"database": database(serverless_acu=None)},
+            "database.instance_class = 'db.serverless': must be a provisioned class",
+        ),
+        ({"database": database(backup_retention_days=0)}, "database.backup_retention_days = 0: must be 1 to 35 days"),
+        ({"database": database(app_rotation_days=0)}, "database.app_rotation_days = 0: must be 1 to 365 days"),
+        (
+            {"database": database(monitoring_interval_seconds=7)},
+            "database.monitoring_interval_seconds = 7: must be one of",
+        ),
+        (
+            {"database": database(performance_insights_retention_days=8)},
+            "database.performance_insights_retention_days = 8",
+        ),
+        (
+            {"database": database(app_username="postgres")},
+            "database.app_username = 'postgres': must be a lowercase identifier",
+        ),
+        (
+            {"database": database(app_username="tap_admin")},
+            "database.app_username = 'tap_admin': must differ from master_username",
+        ),
+        ({"database": database(database_name="9db")}, "database.database_name = '9db'"),
+        ({"cache": RedisConfig(node_count=1)}, "cache.node_count = 1: must be 2 to 6"),
+        (
+            {"key_purposes": ("s3", "logs", "secrets", "efs", "cache", "dynamodb", "parameters")},
+            "must include 'database'",
+        ),
+    ],
+)
+def test_data_tier_rules(changes: dict[str, object], expected: str) -> None:
+    found = violations_for(**changes)
+    assert any(expected in v for v in found), found
+
+
+def test_database_needs_the_secretsmanager_endpoint() -> None:
+    base = PROFILES["web-mysql"]
+    config = dataclasses.replace(
+        base, endpoints=dataclasses.replace(base.endpoints, interface_services=("kms", "logs", "sts"))
+    )
+    assert any("through its 'secretsmanager' endpoint" in str(v) for v in validate(config))
 
 
 def test_no_nat_needs_sts_and_logs_endpoints() -> None:
