@@ -10,16 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lib import jsii_runtime
+from cdktn import App
+
 from lib.config import DeploymentConfig
 from lib.errors import ConfigError
+from lib.tap_stack import TapStack
 from lib.validation import validate
-
-jsii_runtime.configure()
-
-from cdktn import App  # noqa: E402  (the jsii runtime must be configured first)
-
-from lib.tap_stack import TapStack  # noqa: E402
 
 # Native S3 locking (`use_lockfile`, 1.10) and write-only attributes (secrets kept out of state, 1.11). Also in cdktf.json.
 TARGET_VERSIONS = {"terraform": ">=1.11.0", "opentofu": ">=1.11.0"}

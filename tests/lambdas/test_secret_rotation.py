@@ -345,3 +345,42 @@ def test_state_checks(servers: Servers, emulated_aws: Any, monkeypatch: pytest.M
     current = setup.current_version()
     invoke(setup.arn, current, "setSecret")  # already AWSCURRENT: returns without touching anything
     assert setup.current_version() == current != token
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_clone_inherits_extra_grants_but_never_the_grant_option(
+    engine: str, servers: Servers, emulated_aws: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    setup = make_secrets(emulated_aws, servers, engine)
+    rotate(setup, monkeypatch, "alternating")
+    current = setup.creds("AWSCURRENT")
+    admin = Credentials.from_secret(
+        dict(setup.stage("AWSCURRENT"), username=ADMIN_USER, password=setup.master_password)
+    )
+    extra_role = f"{current.username.removesuffix('_clone')}_reporting"
+    with connection(admin) as conn:  # an operator gives the current user something extra, re-grantable
+        cursor = conn.cursor()
+        if engine == "mysql":
+            cursor.execute("GRANT PROCESS ON *.* TO %s@'%%' WITH GRANT OPTION", (current.username,))
+        else:
+            cursor.execute(f'CREATE ROLE "{extra_role}" NOLOGIN')
+            cursor.execute(f'GRANT "{extra_role}" TO "{current.username}"')
+            conn.commit()
+    rotate(setup, monkeypatch, "alternating")
+    pending_user = setup.creds("AWSCURRENT").username
+    assert pending_user != current.username
+    with connection(admin) as conn:
+        cursor = conn.cursor()
+        if engine == "mysql":
+            cursor.execute("SHOW GRANTS FOR %s@'%%'", (pending_user,))
+            grants = " ".join(row[0] for row in cursor.fetchall())
+            assert "PROCESS" in grants and "`payments`.*" in grants
+            assert "WITH GRANT OPTION" not in grants
+            assert "REQUIRE SSL" in grants
+        else:
+            cursor.execute(
+                "SELECT r.rolname FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid "
+                "JOIN pg_roles u ON u.oid = m.member WHERE u.rolname = %s",
+                (pending_user,),
+            )
+            assert {extra_role, f"{pending_user.removesuffix('_clone')}_owner"} <= {row[0] for row in cursor.fetchall()}

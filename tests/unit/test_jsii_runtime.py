@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -75,3 +76,18 @@ def test_lazy_index_exports_the_same_submodules_and_loads_only_what_is_used(
     assert len(lazy["names"]) > 2000  # type: ignore[arg-type]
     assert lazy["vpcClass"] == eager["vpcClass"] == "function"
     assert lazy["loadedFiles"] * 10 < eager["loadedFiles"]  # type: ignore[operator]
+
+
+def test_importing_any_layer_module_uses_the_wheel_node_not_the_system_one() -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("JSII_NODE", "NODE_OPTIONS")}
+    out = subprocess.run(
+        [sys.executable, "-c", "import lib.rotation, os; print(os.environ['JSII_NODE'])"],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    assert Path(out.stdout.strip()) == jsii_runtime.wheel_node()
+    assert "end-of-life" not in out.stderr
