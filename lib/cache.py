@@ -15,14 +15,12 @@ from cdktn_provider_aws.elasticache_replication_group import (
     ElasticacheReplicationGroupLogDeliveryConfiguration,
 )
 from cdktn_provider_aws.elasticache_subnet_group import ElasticacheSubnetGroup
-from cdktn_provider_aws.ephemeral_aws_secretsmanager_random_password import EphemeralAwsSecretsmanagerRandomPassword
 from cdktn_provider_aws.kms_key import KmsKey
-from cdktn_provider_aws.secretsmanager_secret import SecretsmanagerSecret
-from cdktn_provider_aws.secretsmanager_secret_version import SecretsmanagerSecretVersion
 from cdktn_provider_aws.security_group import SecurityGroup
 from constructs import Construct
 
 from lib.config import PCI_LOG_RETENTION_DAYS, RedisConfig
+from lib.generated_secrets import generated_password, write_only_secret
 from lib.naming import Names
 from lib.security_groups import allow, workload_security_group
 
@@ -54,23 +52,15 @@ class RedisCache(Construct):
             purpose="redis",
             description="Redis: clients admitted by security group only",
         )
-        token = EphemeralAwsSecretsmanagerRandomPassword(
-            self, "auth_token", password_length=AUTH_TOKEN_LENGTH, exclude_punctuation=True, include_space=False
-        )
-        self.auth_secret = SecretsmanagerSecret(
+        token = generated_password(self, "auth_token", AUTH_TOKEN_LENGTH)
+        self.auth_secret = write_only_secret(
             self,
             "auth_secret",
             name=names.record("secret", f"{names.prefix}/{names.suffix}/redis/auth-token"),
             description="Redis AUTH token",
-            kms_key_id=props.secrets_key.arn,
-            recovery_window_in_days=7 if props.destroyable else 30,
-        )
-        SecretsmanagerSecretVersion(
-            self,
-            "auth_secret_value",
-            secret_id=self.auth_secret.id,
-            secret_string_wo=token.random_password,
-            secret_string_wo_version=1,
+            kms_key=props.secrets_key,
+            value=token,
+            destroyable=props.destroyable,
         )
         subnet_group = ElasticacheSubnetGroup(
             self, "subnet_group", name=names.make("elasticache_id", "redis-subnets"), subnet_ids=list(props.subnet_ids)
@@ -102,7 +92,7 @@ class RedisCache(Construct):
             kms_key_id=props.cache_key.arn,
             transit_encryption_enabled=True,
             transit_encryption_mode="required",
-            auth_token_wo=token.random_password,
+            auth_token_wo=token,
             auth_token_wo_version=1,
             subnet_group_name=subnet_group.name,
             security_group_ids=[self.security_group.id],

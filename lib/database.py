@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -25,10 +24,6 @@ from cdktn_provider_aws.db_proxy_default_target_group import (
 )
 from cdktn_provider_aws.db_proxy_target import DbProxyTarget
 from cdktn_provider_aws.db_subnet_group import DbSubnetGroup
-from cdktn_provider_aws.ephemeral_aws_secretsmanager_random_password import EphemeralAwsSecretsmanagerRandomPassword
-from cdktn_provider_aws.iam_role import IamRole
-from cdktn_provider_aws.iam_role_policy import IamRolePolicy
-from cdktn_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from cdktn_provider_aws.kms_key import KmsKey
 from cdktn_provider_aws.rds_cluster import RdsCluster, RdsClusterServerlessv2ScalingConfiguration
 from cdktn_provider_aws.rds_cluster_instance import RdsClusterInstance
@@ -38,13 +33,13 @@ from cdktn_provider_aws.secretsmanager_secret_rotation import (
     SecretsmanagerSecretRotation,
     SecretsmanagerSecretRotationRotationRules,
 )
-from cdktn_provider_aws.secretsmanager_secret_version import SecretsmanagerSecretVersion
 from cdktn_provider_aws.security_group import SecurityGroup
 from constructs import Construct
 
 from lib.config import PCI_LOG_RETENTION_DAYS, AuroraConfig
+from lib.generated_secrets import generated_password, write_only_secret
+from lib.iam import service_role
 from lib.naming import Names
-from lib.policies import assume_role_policy, policy_document
 from lib.security_groups import allow, workload_security_group
 
 # Parameters that refuse unencrypted connections and log what PCI-DSS 10.2 asks for.
@@ -172,18 +167,14 @@ class AuroraDatabase(Construct):
             serverlessv2_scaling_configuration=serverless,
             depends_on=log_groups,
         )
-        monitoring_role = IamRole(
+        monitoring_role = service_role(
             self,
             "monitoring_role",
             name=names.make("iam_role", "rds-monitoring"),
             description="RDS enhanced monitoring",
-            assume_role_policy=json.dumps(assume_role_policy("monitoring.rds.amazonaws.com", props.account_id)),
-        )
-        IamRolePolicyAttachment(
-            self,
-            "monitoring_policy",
-            role=monitoring_role.name,
-            policy_arn=f"arn:{props.partition}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole",
+            service="monitoring.rds.amazonaws.com",
+            account_id=props.account_id,
+            managed_policy_arns=[f"arn:{props.partition}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"],
         )
         self.instances = [
             RdsClusterInstance(
@@ -237,39 +228,26 @@ class AuroraDatabase(Construct):
 
     def _app_secret(self, props: DatabaseProps) -> SecretsmanagerSecret:
         config, names = props.config, props.names
-        secret = SecretsmanagerSecret(
+        value = Fn.jsonencode(
+            {
+                "engine": SECRET_ENGINE[config.engine],
+                "host": self.cluster.endpoint,
+                "port": config.port,
+                "dbname": config.database_name,
+                "username": config.app_username,
+                "password": generated_password(self, "app_initial_password", SECRET_PASSWORD_LENGTH),
+                "masterarn": self.master_secret_arn,
+            }
+        )
+        return write_only_secret(
             self,
             "app_secret",
             name=names.record("secret", f"{names.prefix}/{names.suffix}/database/{config.app_username}"),
             description=f"Aurora application user {config.app_username}, rotated every {config.app_rotation_days} days",
-            kms_key_id=props.secrets_key.arn,
-            recovery_window_in_days=7 if props.destroyable else 30,
+            kms_key=props.secrets_key,
+            value=value,
+            destroyable=props.destroyable,
         )
-        password = EphemeralAwsSecretsmanagerRandomPassword(
-            self,
-            "app_initial_password",
-            password_length=SECRET_PASSWORD_LENGTH,
-            exclude_punctuation=True,
-            include_space=False,
-        )
-        SecretsmanagerSecretVersion(
-            self,
-            "app_secret_initial",
-            secret_id=secret.id,
-            secret_string_wo=Fn.jsonencode(
-                {
-                    "engine": SECRET_ENGINE[config.engine],
-                    "host": self.cluster.endpoint,
-                    "port": config.port,
-                    "dbname": config.database_name,
-                    "username": config.app_username,
-                    "password": password.random_password,
-                    "masterarn": self.master_secret_arn,
-                }
-            ),
-            secret_string_wo_version=1,
-        )
-        return secret
 
     def _proxy(self, props: DatabaseProps) -> None:
         config, names = props.config, props.names
@@ -289,35 +267,23 @@ class AuroraDatabase(Construct):
             port=config.port,
             description="RDS Proxy to Aurora",
         )
-        role = IamRole(
+        role = service_role(
             self,
             "proxy_role",
             name=names.make("iam_role", "rds-proxy"),
             description="RDS Proxy reads the application user secret",
-            assume_role_policy=json.dumps(assume_role_policy("rds.amazonaws.com", props.account_id)),
-        )
-        IamRolePolicy(
-            self,
-            "proxy_role_policy",
-            role=role.id,
-            name="read-app-secret",
-            policy=json.dumps(
-                policy_document(
-                    [
-                        {
-                            "Effect": "Allow",
-                            "Action": ["secretsmanager:GetSecretValue"],
-                            "Resource": self.app_secret.arn,
-                        },
-                        {
-                            "Effect": "Allow",
-                            "Action": ["kms:Decrypt"],
-                            "Resource": props.secrets_key.arn,
-                            "Condition": {"StringLike": {"kms:ViaService": "secretsmanager.*.amazonaws.com"}},
-                        },
-                    ]
-                )
-            ),
+            service="rds.amazonaws.com",
+            account_id=props.account_id,
+            policy_name="read-app-secret",
+            statements=[
+                {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": self.app_secret.arn},
+                {
+                    "Effect": "Allow",
+                    "Action": ["kms:Decrypt"],
+                    "Resource": props.secrets_key.arn,
+                    "Condition": {"StringLike": {"kms:ViaService": "secretsmanager.*.amazonaws.com"}},
+                },
+            ],
         )
         engine_family, client_auth = PROXY_ENGINE[config.engine]
         self.proxy = DbProxy(

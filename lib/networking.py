@@ -8,7 +8,6 @@ Security groups for workloads are created by the layers that own them, never her
 from __future__ import annotations
 
 import ipaddress
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,8 +15,6 @@ from cdktn_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktn_provider_aws.default_security_group import DefaultSecurityGroup
 from cdktn_provider_aws.eip import Eip
 from cdktn_provider_aws.flow_log import FlowLog, FlowLogDestinationOptions
-from cdktn_provider_aws.iam_role import IamRole
-from cdktn_provider_aws.iam_role_policy import IamRolePolicy
 from cdktn_provider_aws.internet_gateway import InternetGateway
 from cdktn_provider_aws.kms_key import KmsKey
 from cdktn_provider_aws.nat_gateway import NatGateway
@@ -29,8 +26,8 @@ from cdktn_provider_aws.vpc import Vpc
 from constructs import Construct
 
 from lib.config import NetworkConfig
+from lib.iam import service_role
 from lib.naming import Names
-from lib.policies import assume_role_policy, policy_document
 from lib.storage import SecureBucket
 
 FLOW_LOG_AGGREGATION_SECONDS = 60
@@ -219,31 +216,22 @@ class Network(Construct):
             kms_key_id=props.logs_key.arn,
         )
         flow_log_arns = f"arn:{props.partition}:ec2:{props.region}:{props.account_id}:vpc-flow-log/*"
-        role = IamRole(
+        role = service_role(
             self,
             "flow_log_role",
             name=names.make("iam_role", "flow-logs"),
             description="VPC flow logs delivery to CloudWatch Logs",
-            assume_role_policy=json.dumps(
-                assume_role_policy("vpc-flow-logs.amazonaws.com", props.account_id, flow_log_arns)
-            ),
-        )
-        IamRolePolicy(
-            self,
-            "flow_log_role_policy",
-            role=role.id,
-            name="deliver-to-flow-log-group",
-            policy=json.dumps(
-                policy_document(
-                    [
-                        {
-                            "Effect": "Allow",
-                            "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-                            "Resource": [log_group.arn, f"{log_group.arn}:*"],
-                        }
-                    ]
-                )
-            ),
+            service="vpc-flow-logs.amazonaws.com",
+            account_id=props.account_id,
+            source_arn=flow_log_arns,
+            policy_name="deliver-to-flow-log-group",
+            statements=[
+                {
+                    "Effect": "Allow",
+                    "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                    "Resource": [log_group.arn, f"{log_group.arn}:*"],
+                }
+            ],
         )
         self._flow_log("cloud-watch-logs", log_group.arn, iam_role_arn=role.arn)
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from cdktn_provider_aws.ephemeral_aws_secretsmanager_random_password import EphemeralAwsSecretsmanagerRandomPassword
 from cdktn_provider_aws.kms_key import KmsKey
 from cdktn_provider_aws.ssm_parameter import SsmParameter
 from constructs import Construct
 
 from lib.config import ParametersConfig
+from lib.generated_secrets import generated_password
 from lib.naming import Names
 
 API_KEY_LENGTH = 48
@@ -59,19 +59,13 @@ class Parameters(Construct):
             )
         for api_key in props.config.api_keys:
             relative = f"api-keys/{api_key}"
-            generated = EphemeralAwsSecretsmanagerRandomPassword(
-                self,
-                f"{construct_id_for(relative)}_value",
-                password_length=API_KEY_LENGTH,
-                exclude_punctuation=True,
-                include_space=False,
-            )
+            generated = generated_password(self, f"{construct_id_for(relative)}_value", API_KEY_LENGTH)
             self.parameters[relative] = SsmParameter(
                 self,
                 construct_id_for(relative),
                 name=path(relative),
                 type="SecureString",
                 key_id=props.parameters_key.arn,
-                value_wo=generated.random_password,
+                value_wo=generated,
                 value_wo_version=1,
             )

@@ -9,15 +9,12 @@ Lambda needs in a VPC.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from cdktn import AssetType, TerraformAsset
 from cdktn_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
-from cdktn_provider_aws.iam_role import IamRole
-from cdktn_provider_aws.iam_role_policy import IamRolePolicy
 from cdktn_provider_aws.kms_key import KmsKey
 from cdktn_provider_aws.lambda_function import (
     LambdaFunction,
@@ -36,8 +33,8 @@ from constructs import Construct
 
 from lib import lambda_package
 from lib.config import LambdaConfig
+from lib.iam import service_role
 from lib.naming import Names
-from lib.policies import assume_role_policy, policy_document
 from lib.security_groups import allow, workload_security_group
 
 CODE_DIR = Path(__file__).parent / "lambda" / "secret_rotation"
@@ -105,19 +102,15 @@ class SecretRotation(Construct):
             retention_in_days=props.config.log_retention_days,
             kms_key_id=props.logs_key.arn,
         )
-        role = IamRole(
+        role = service_role(
             self,
             "role",
             name=names.make("iam_role", "secret-rotation"),
             description="Secret rotation Lambda",
-            assume_role_policy=json.dumps(assume_role_policy("lambda.amazonaws.com", props.account_id)),
-        )
-        IamRolePolicy(
-            self,
-            "policy",
-            role=role.id,
-            name="rotate-one-secret",
-            policy=json.dumps(policy_document(self._statements(props, log_group.arn))),
+            service="lambda.amazonaws.com",
+            account_id=props.account_id,
+            policy_name="rotate-one-secret",
+            statements=self._statements(props, log_group.arn),
         )
         package = lambda_package.build(CODE_DIR, DRIVERS, BUILD_DIR)
         asset = TerraformAsset(self, "code", path=str(package.path), type=AssetType.FILE)

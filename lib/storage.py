@@ -15,8 +15,6 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from cdktn_provider_aws.iam_role import IamRole
-from cdktn_provider_aws.iam_role_policy import IamRolePolicy
 from cdktn_provider_aws.kms_key import KmsKey
 from cdktn_provider_aws.s3_bucket import S3Bucket
 from cdktn_provider_aws.s3_bucket_lifecycle_configuration import (
@@ -52,8 +50,9 @@ from cdktn_provider_aws.s3_bucket_versioning import S3BucketVersioningA
 from constructs import Construct
 
 from lib.config import PCI_LOG_RETENTION_DAYS, BucketLifecycle, StorageConfig
+from lib.iam import service_role
 from lib.naming import Names
-from lib.policies import assume_role_policy, policy_document
+from lib.policies import policy_document
 
 Statement = dict[str, Any]
 ABORT_INCOMPLETE_UPLOADS_DAYS = 7
@@ -286,50 +285,42 @@ class Storage(Construct):
     def _replicate(self, purpose: str, props: StorageProps) -> None:
         """Copies new objects into the archive; expirations in the source are not replicated."""
         source, archive = self.buckets[purpose], self.archives[purpose]
-        role = IamRole(
+        key_arn = props.s3_key.arn
+        role = service_role(
             self,
             f"{purpose}_replication_role",
             name=props.names.make("iam_role", purpose.replace("_", "-"), "archive"),
             description=f"S3 replication of {source.name} into its 12-month archive",
-            assume_role_policy=json.dumps(assume_role_policy("s3.amazonaws.com", props.account_id)),
-        )
-        key_arn = props.s3_key.arn
-        IamRolePolicy(
-            self,
-            f"{purpose}_replication_policy",
-            role=role.id,
-            name="replicate-to-archive",
-            policy=json.dumps(
-                policy_document(
-                    [
-                        {
-                            "Effect": "Allow",
-                            "Action": ["s3:GetReplicationConfiguration", "s3:ListBucket"],
-                            "Resource": source.arn,
-                        },
-                        {
-                            "Effect": "Allow",
-                            "Action": [
-                                "s3:GetObjectVersionForReplication",
-                                "s3:GetObjectVersionAcl",
-                                "s3:GetObjectVersionTagging",
-                            ],
-                            "Resource": f"{source.arn}/*",
-                        },
-                        {
-                            "Effect": "Allow",
-                            "Action": ["s3:ReplicateObject", "s3:ReplicateTags"],
-                            "Resource": f"{archive.arn}/*",
-                        },
-                        {
-                            "Effect": "Allow",
-                            "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
-                            "Resource": key_arn,
-                            "Condition": {"StringLike": {"kms:ViaService": "s3.*.amazonaws.com"}},
-                        },
-                    ]
-                )
-            ),
+            service="s3.amazonaws.com",
+            account_id=props.account_id,
+            policy_name="replicate-to-archive",
+            statements=[
+                {
+                    "Effect": "Allow",
+                    "Action": ["s3:GetReplicationConfiguration", "s3:ListBucket"],
+                    "Resource": source.arn,
+                },
+                {
+                    "Effect": "Allow",
+                    "Action": [
+                        "s3:GetObjectVersionForReplication",
+                        "s3:GetObjectVersionAcl",
+                        "s3:GetObjectVersionTagging",
+                    ],
+                    "Resource": f"{source.arn}/*",
+                },
+                {
+                    "Effect": "Allow",
+                    "Action": ["s3:ReplicateObject", "s3:ReplicateTags"],
+                    "Resource": f"{archive.arn}/*",
+                },
+                {
+                    "Effect": "Allow",
+                    "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
+                    "Resource": key_arn,
+                    "Condition": {"StringLike": {"kms:ViaService": "s3.*.amazonaws.com"}},
+                },
+            ],
         )
         S3BucketReplicationConfigurationA(
             self,

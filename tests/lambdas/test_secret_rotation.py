@@ -142,6 +142,19 @@ def rotate(setup: Setup, monkeypatch: pytest.MonkeyPatch, strategy: str) -> str:
     return token
 
 
+def assert_set_secret_fails_and_keeps_current(
+    setup: Setup, monkeypatch: pytest.MonkeyPatch, strategy: str, match: str
+) -> None:
+    """The rotation stops at setSecret with a clear error; AWSCURRENT keeps its version and value."""
+    version, value = setup.current_version(), setup.stage("AWSCURRENT")
+    monkeypatch.setenv("ROTATION_STRATEGY", strategy)
+    token = begin_rotation(setup.arn)
+    invoke(setup.arn, token, "createSecret")
+    with pytest.raises(RotationError, match=match):
+        invoke(setup.arn, token, "setSecret")
+    assert setup.current_version() == version and setup.stage("AWSCURRENT") == value
+
+
 def shared_objects_usable(first: Credentials, second: Credentials, table: str) -> None:
     """An object created by one rotating user is usable by the other."""
     with connection(first) as conn:
@@ -253,15 +266,9 @@ def test_wrong_current_password_fails_clearly_and_keeps_awscurrent(
     )
     with connection(admin) as conn:
         engine_for(current).ensure_user(conn, current.username, password(), current.dbname, None)
-    version, value = setup.current_version(), setup.stage("AWSCURRENT")
-    monkeypatch.setenv("ROTATION_STRATEGY", "single")
-    token = begin_rotation(setup.arn)
-    invoke(setup.arn, token, "createSecret")
-    with pytest.raises(
-        RotationError, match=r"cannot log in as .* with the current password; AWSCURRENT is left as it is"
-    ):
-        invoke(setup.arn, token, "setSecret")
-    assert setup.current_version() == version and setup.stage("AWSCURRENT") == value
+    assert_set_secret_fails_and_keeps_current(
+        setup, monkeypatch, "single", r"cannot log in as .* with the current password; AWSCURRENT is left as it is"
+    )
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -269,13 +276,9 @@ def test_wrong_master_password_fails_clearly_and_keeps_awscurrent(
     engine: str, servers: Servers, emulated_aws: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     setup = make_secrets(emulated_aws, servers, engine, master_password=password())
-    version, value = setup.current_version(), setup.stage("AWSCURRENT")
-    monkeypatch.setenv("ROTATION_STRATEGY", "alternating")
-    token = begin_rotation(setup.arn)
-    invoke(setup.arn, token, "createSecret")
-    with pytest.raises(RotationError, match=f"cannot connect to localhost:{setup.port} as {ADMIN_USER}"):
-        invoke(setup.arn, token, "setSecret")
-    assert setup.current_version() == version and setup.stage("AWSCURRENT") == value
+    assert_set_secret_fails_and_keeps_current(
+        setup, monkeypatch, "alternating", f"cannot connect to localhost:{setup.port} as {ADMIN_USER}"
+    )
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -284,13 +287,9 @@ def test_database_down_fails_clearly_and_keeps_awscurrent(
 ) -> None:
     closed_port = free_port()
     setup = make_secrets(emulated_aws, servers, engine, port=closed_port)
-    version, value = setup.current_version(), setup.stage("AWSCURRENT")
-    monkeypatch.setenv("ROTATION_STRATEGY", "alternating")
-    token = begin_rotation(setup.arn)
-    invoke(setup.arn, token, "createSecret")
-    with pytest.raises(RotationError, match=f"cannot connect to localhost:{closed_port}"):
-        invoke(setup.arn, token, "setSecret")
-    assert setup.current_version() == version and setup.stage("AWSCURRENT") == value
+    assert_set_secret_fails_and_keeps_current(
+        setup, monkeypatch, "alternating", f"cannot connect to localhost:{closed_port}"
+    )
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -298,13 +297,7 @@ def test_server_without_tls_is_refused(
     engine: str, servers: Servers, emulated_aws: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     setup = make_secrets(emulated_aws, servers, engine, tls=False)
-    version = setup.current_version()
-    monkeypatch.setenv("ROTATION_STRATEGY", "alternating")
-    token = begin_rotation(setup.arn)
-    invoke(setup.arn, token, "createSecret")
-    with pytest.raises(RotationError, match="cannot connect"):
-        invoke(setup.arn, token, "setSecret")
-    assert setup.current_version() == version
+    assert_set_secret_fails_and_keeps_current(setup, monkeypatch, "alternating", "cannot connect")
     # The plain server accepts the same admin credentials without TLS: only TLS was refused.
     server = servers.get(engine, tls=False)
     assert server.admin_password == setup.master_password

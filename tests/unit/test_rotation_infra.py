@@ -51,7 +51,7 @@ def test_function_log_group_is_encrypted_and_retained(doc: Document) -> None:
 
 def test_iam_is_limited_to_the_secret_its_keys_logs_and_enis(doc: Document) -> None:
     (role_policy,) = [
-        p for n, p in resources(doc, "aws_iam_role_policy").items() if n.startswith("secret_rotation_policy")
+        p for n, p in resources(doc, "aws_iam_role_policy").items() if n.startswith("secret_rotation_role_policy")
     ]
     statements = {s["Sid"]: s for s in iter_statements(policy(role_policy))}
     assert statements["RotateTheApplicationSecret"]["Resource"].startswith(

@@ -155,7 +155,7 @@ def test_short_retention_logs_replicate_into_a_year_long_archive(synthesized: Sy
     (role_name,) = [n for n in resources(doc, "aws_iam_role") if n.startswith("storage_app_logs_replication_role")]
     assert replication["role"] == ref(doc, "aws_iam_role", role_name, "arn")
     _, role_policy = find_one(
-        doc, "aws_iam_role_policy", lambda n, _p: n.startswith("storage_app_logs_replication_policy")
+        doc, "aws_iam_role_policy", lambda n, _p: n.startswith("storage_app_logs_replication_role_policy")
     )
     for statement in iter_statements(policy(role_policy)):
         assert "*" not in str(statement["Resource"]).replace("/*", "")
