@@ -14,7 +14,9 @@ NatMode = Literal["none", "single", "per_az"]
 FlowLogDestination = Literal["s3", "cloudwatch"]
 KeyPurpose = Literal["database", "s3", "logs", "secrets", "parameters", "events", "efs", "cache", "dynamodb"]
 GatewayService = Literal["s3", "dynamodb"]
-InterfaceService = Literal["secretsmanager", "ssm", "kms", "logs", "monitoring", "sqs", "events", "sts", "xray"]
+InterfaceService = Literal[
+    "secretsmanager", "ssm", "kms", "logs", "monitoring", "sqs", "events", "sts", "xray", "lambda"
+]
 StorageClass = Literal["STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"]
 
 KEY_PURPOSES: tuple[KeyPurpose, ...] = get_args(KeyPurpose)
@@ -155,6 +157,29 @@ class ParametersConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class PaymentsConfig:
+    """The payment application (documents 002, 004): functions, queues, events, alerts, API."""
+
+    currencies: tuple[str, ...] = ("USD", "EUR", "GBP")
+    # Minor units (cents): requests at or above the ceiling are refused.
+    amount_ceiling: int = 10_000_000
+    fraud_review_amount: int = 500_000
+    fraud_decline_amount: int = 2_000_000
+    velocity_window_seconds: int = 3600
+    velocity_limit: int = 10
+    reserved_concurrency: int = 10
+    max_receive_count: int = 3
+    batch_size: int = 10
+    alert_emails: tuple[str, ...] = ()
+    # Browser origins allowed by CORS; empty means no CORS. Never "*" in a protected environment.
+    cors_origins: tuple[str, ...] = ()
+    throttle_rate_per_second: int = 100
+    throttle_burst: int = 200
+    event_retry_attempts: int = 8
+    event_max_age_seconds: int = 3600
+
+
+@dataclass(frozen=True, kw_only=True)
 class LambdaConfig:
     """Shared Lambda settings; Powertools comes from AWS's published layer."""
 
@@ -207,6 +232,7 @@ class DeploymentConfig:
     file_system: FileSystemConfig | None = None
     transactions_table: TransactionsTableConfig | None = None
     parameters: ParametersConfig | None = None
+    payments: PaymentsConfig | None = None
     lambdas: LambdaConfig = LambdaConfig()
 
     @property

@@ -28,7 +28,7 @@ USE_ACTIONS = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateData
 VIA_SERVICES: dict[KeyPurpose, tuple[str, ...]] = {
     "database": ("rds", "secretsmanager"),
     "s3": ("s3",),
-    "logs": (),
+    "logs": ("xray",),
     "secrets": ("secretsmanager",),
     "parameters": ("ssm",),
     "events": ("sqs", "sns"),
@@ -102,11 +102,13 @@ def service_principal_statements(purpose: KeyPurpose, ctx: KeyContext) -> list[S
             }
         ]
     if purpose == "events":
+        # EventBridge encrypts the bus and delivers into encrypted queues and topics; CloudWatch
+        # alarms publish into the encrypted topics.
         return [
             {
-                "Sid": "EventBridgeUseForThisAccountsBuses",
+                "Sid": "EventBridgeAndAlarmsInThisAccount",
                 "Effect": "Allow",
-                "Principal": {"Service": "events.amazonaws.com"},
+                "Principal": {"Service": ["events.amazonaws.com", "cloudwatch.amazonaws.com"]},
                 "Action": ["kms:Decrypt", "kms:GenerateDataKey*", "kms:DescribeKey"],
                 "Resource": "*",
                 "Condition": {"StringEquals": account},

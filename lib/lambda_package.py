@@ -37,11 +37,17 @@ def distribution_files(name: str) -> Iterable[tuple[str, Path]]:
         yield str(file).replace("\\", "/"), Path(str(distribution.locate_file(file)))
 
 
-def build(source_dir: Path, distributions: Sequence[str], out_dir: Path) -> LambdaPackage:
+def build(source_dirs: Sequence[Path], distributions: Sequence[str], out_dir: Path) -> LambdaPackage:
+    """Files of every source dir at the zip root (the first names the zip), then the packages."""
     entries: dict[str, Path] = {}
-    for path in sorted(source_dir.rglob("*")):
-        if path.is_file() and not any(p in SKIPPED_PARTS for p in path.parts) and path.suffix not in SKIPPED_SUFFIXES:
-            entries[path.relative_to(source_dir).as_posix()] = path
+    for source_dir in source_dirs:
+        for path in sorted(source_dir.rglob("*")):
+            if (
+                path.is_file()
+                and not any(p in SKIPPED_PARTS for p in path.parts)
+                and path.suffix not in SKIPPED_SUFFIXES
+            ):
+                entries[path.relative_to(source_dir).as_posix()] = path
     for name in distributions:
         entries.update(distribution_files(name))
     buffer = io.BytesIO()
@@ -54,7 +60,7 @@ def build(source_dir: Path, distributions: Sequence[str], out_dir: Path) -> Lamb
     data = buffer.getvalue()
     digest = hashlib.sha256(data).digest()
     out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / f"{source_dir.name}-{digest.hex()[:16]}.zip"
+    path = out_dir / f"{source_dirs[0].name}-{digest.hex()[:16]}.zip"
     if not path.exists():
         path.write_bytes(data)
     return LambdaPackage(path, base64.b64encode(digest).decode())

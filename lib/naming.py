@@ -110,6 +110,22 @@ NAME_RULES: dict[str, NameRule] = {
     "dynamodb_table": _pattern_rule(
         r"[A-Za-z0-9_.-]+", 255, "DynamoDB table names are 3-255 letters, digits and _.-", min_len=3
     ),
+    "sqs_queue": _pattern_rule(
+        r"[A-Za-z0-9_-]+", 80, "SQS queue names are at most 80 letters, digits, hyphens and underscores"
+    ),
+    "sns_topic": _pattern_rule(
+        r"[A-Za-z0-9_-]+", 256, "SNS topic names are at most 256 letters, digits, hyphens and underscores"
+    ),
+    "event_bus": _pattern_rule(
+        r"[/.\-_A-Za-z0-9]+", 256, "EventBridge bus names are at most 256 characters of letters, digits and /._-"
+    ),
+    "event_rule": _pattern_rule(
+        r"[.\-_A-Za-z0-9]+", 64, "EventBridge rule names are at most 64 characters of letters, digits and ._-"
+    ),
+    "xray_sampling_rule": _pattern_rule(
+        r"[A-Za-z0-9_-]+", 32, "X-Ray sampling rule names are at most 32 letters, digits, hyphens and underscores"
+    ),
+    "http_api": _pattern_rule(r".+", 128, "API Gateway API names are at most 128 characters"),
     "ssm_parameter": _pattern_rule(
         r"/[A-Za-z0-9_.\-/]+", 1011, "SSM parameter names are paths of letters, digits and _.-/"
     ),

@@ -21,6 +21,7 @@ from lib.config import (
     FileSystemConfig,
     NetworkConfig,
     ParametersConfig,
+    PaymentsConfig,
     RedisConfig,
     StorageConfig,
     TagsConfig,
@@ -94,7 +95,7 @@ PROFILES: dict[str, DeploymentConfig] = {
         network=NetworkConfig(
             nat_mode="per_az", flow_log_destinations=("cloudwatch", "s3"), flow_log_cloudwatch_retention_days=30
         ),
-        key_purposes=("database", "s3", "parameters", "events", "logs", "secrets"),
+        key_purposes=("database", "s3", "parameters", "events", "logs", "secrets", "dynamodb"),
         storage=StorageConfig(buckets={"flow_logs": FLOW_LOGS}),
         endpoints=EndpointsConfig(interface_services=INTERFACE_SERVICES),
         # Document 002: 1 writer + 2 readers Serverless v2 behind RDS Proxy; parameters.
@@ -106,6 +107,9 @@ PROFILES: dict[str, DeploymentConfig] = {
             rds_proxy=True,
         ),
         parameters=ParametersConfig(),
+        # Document 002: payment Lambdas with reserved concurrency, queues, events, alerts.
+        transactions_table=TransactionsTableConfig(),
+        payments=PaymentsConfig(reserved_concurrency=5),
     ),
     "portal-cdn": DeploymentConfig(
         profile="portal-cdn",
@@ -134,10 +138,21 @@ PROFILES: dict[str, DeploymentConfig] = {
         name_prefix="payment",
         tags=TagsConfig(application="payment-migration"),
         network=NetworkConfig(nat_mode="per_az", isolated_database_tier=True, flow_log_destinations=("s3",)),
-        key_purposes=("database", "dynamodb", "s3", "secrets", "logs", "parameters"),
+        key_purposes=("database", "dynamodb", "s3", "secrets", "logs", "parameters", "events"),
         storage=StorageConfig(buckets={"audit_logs": AUDIT_LOGS_7_YEARS, "flow_logs": FLOW_LOGS}),
         endpoints=EndpointsConfig(
-            interface_services=("secretsmanager", "ssm", "kms", "logs", "monitoring", "sts", "xray")
+            interface_services=(
+                "secretsmanager",
+                "ssm",
+                "kms",
+                "logs",
+                "monitoring",
+                "sts",
+                "xray",
+                "sqs",
+                "events",
+                "lambda",
+            )
         ),
         # Document 004: writer + 2 db.r6g.xlarge readers, 30-day backups; DynamoDB; parameters.
         database=AuroraConfig(
@@ -149,6 +164,8 @@ PROFILES: dict[str, DeploymentConfig] = {
         ),
         transactions_table=TransactionsTableConfig(),
         parameters=ParametersConfig(),
+        # Document 004: validation, fraud and processing Lambdas, reserved concurrency 10.
+        payments=PaymentsConfig(reserved_concurrency=10),
     ),
     "full": DeploymentConfig(
         profile="full",
@@ -179,6 +196,7 @@ PROFILES: dict[str, DeploymentConfig] = {
         file_system=FileSystemConfig(),
         transactions_table=TransactionsTableConfig(),
         parameters=ParametersConfig(),
+        payments=PaymentsConfig(),
     ),
 }
 

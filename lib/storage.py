@@ -11,7 +11,6 @@ keeps the document's value and gets a replicated archive bucket retained for 12 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,7 +51,7 @@ from constructs import Construct
 from lib.config import PCI_LOG_RETENTION_DAYS, BucketLifecycle, StorageConfig
 from lib.iam import service_role
 from lib.naming import Names
-from lib.policies import policy_document
+from lib.policies import ResourcePolicy, deny_insecure_transport
 
 Statement = dict[str, Any]
 ABORT_INCOMPLETE_UPLOADS_DAYS = 7
@@ -131,8 +130,11 @@ class SecureBucket(Construct):
                 target_bucket=props.access_log_bucket.id,
                 target_prefix=f"{props.name}/",
             )
-        self._statements: list[Statement] = [deny_insecure_transport(self.bucket.arn)]
-        self._policy = S3BucketPolicy(self, "policy", bucket=bucket_id, policy=self._render_policy())
+        policy = S3BucketPolicy(self, "policy", bucket=bucket_id, policy="{}")
+        self.policy = ResourcePolicy(
+            lambda document: setattr(policy, "policy", document),
+            deny_insecure_transport("s3:*", [self.bucket.arn, f"{self.bucket.arn}/*"]),
+        )
 
     @property
     def name(self) -> str:
@@ -144,22 +146,7 @@ class SecureBucket(Construct):
 
     def add_policy_statements(self, *statements: Statement) -> None:
         """Lets the layer that needs a delivery (logs, ALB, WAF, Config) grant it on this bucket."""
-        self._statements.extend(statements)
-        self._policy.policy = self._render_policy()
-
-    def _render_policy(self) -> str:
-        return json.dumps(policy_document(self._statements))
-
-
-def deny_insecure_transport(bucket_arn: str) -> Statement:
-    return {
-        "Sid": "DenyInsecureTransport",
-        "Effect": "Deny",
-        "Principal": "*",
-        "Action": "s3:*",
-        "Resource": [bucket_arn, f"{bucket_arn}/*"],
-        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-    }
+        self.policy.add(*statements)
 
 
 def lifecycle_rules(lifecycle: BucketLifecycle) -> list[S3BucketLifecycleConfigurationRule]:

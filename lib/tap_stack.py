@@ -2,7 +2,7 @@
 
 Order: provider and backend, keys, storage, network (flow logs into storage), endpoints, then
 the data tier: application-tier SG, Aurora (+ proxy, rotation function), Redis, EFS, DynamoDB and
-parameters. Each layer receives what it needs from earlier ones through its props; layers never
+parameters; then the payment application: messaging, functions and the HTTP API. Each layer receives what it needs from earlier ones through its props; layers never
 reach into each other, and the stack opens security groups between them with `admit`.
 """
 
@@ -14,8 +14,10 @@ from cdktn_provider_aws.data_aws_partition import DataAwsPartition
 from cdktn_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 from constructs import Construct
 
+from lib.api import ApiProps, PaymentsApi
 from lib.application_tier import ApplicationTier
 from lib.cache import CacheProps, RedisCache
+from lib.compute import PaymentFunctions, PaymentFunctionsProps
 from lib.config import DeploymentConfig
 from lib.database import AuroraDatabase, DatabaseProps
 from lib.endpoints import EndpointsProps, VpcEndpoints
@@ -24,6 +26,7 @@ from lib.keys import EncryptionKeys, KeyContext, KeysProps
 from lib.naming import Names
 from lib.networking import Network, NetworkProps
 from lib.parameters import Parameters, ParametersProps
+from lib.queuing import Messaging, MessagingProps
 from lib.rotation import RotationProps, SecretRotation
 from lib.storage import Storage, StorageProps
 from lib.transactions_table import TableProps, TransactionsTable
@@ -100,6 +103,7 @@ class TapStack(TerraformStack):
         )
         self.app_tier = ApplicationTier(self, "app_tier", names=self.names, vpc_id=self.network.vpc.id)
         self._data_tier(account_id, partition)
+        self._payments(account_id, partition)
         self._outputs()
 
     def _data_tier(self, account_id: str, partition: str) -> None:
@@ -211,6 +215,54 @@ class TapStack(TerraformStack):
                 ),
             )
 
+    def _payments(self, account_id: str, partition: str) -> None:
+        config, names, keys = self.config, self.names, self.keys
+        self.payment_functions: PaymentFunctions | None = None
+        self.payments_api: PaymentsApi | None = None
+        if config.payments is None or self.table is None:
+            return
+        self.messaging = Messaging(
+            self,
+            "messaging",
+            MessagingProps(config=config.payments, names=names, events_key=keys.key("events"), account_id=account_id),
+        )
+        endpoints_sg = self.endpoints.security_group
+        assert endpoints_sg is not None  # validation requires the payment endpoints
+        self.payment_functions = PaymentFunctions(
+            self,
+            "payments",
+            PaymentFunctionsProps(
+                config=config.payments,
+                lambdas=config.lambdas,
+                names=names,
+                messaging=self.messaging,
+                transactions_table=self.table.table,
+                dynamodb_key=keys.key("dynamodb"),
+                events_key=keys.key("events"),
+                logs_key=keys.key("logs"),
+                environment_key=keys.key("events"),
+                vpc_id=self.network.vpc.id,
+                subnet_ids=[s.id for s in self.network.private_subnets],
+                endpoints_security_group=endpoints_sg,
+                destroyable=config.destroyable,
+                region=config.region,
+                account_id=account_id,
+                partition=partition,
+            ),
+        )
+        self.payments_api = PaymentsApi(
+            self,
+            "api",
+            ApiProps(
+                config=config.payments,
+                names=names,
+                handler=self.payment_functions.validation.function,
+                logs_key=keys.key("logs"),
+                log_retention_days=config.lambdas.log_retention_days,
+                account_id=account_id,
+            ),
+        )
+
     def _parameter_values(self) -> dict[str, dict[str, str]]:
         """Endpoints as String; connection strings (no passwords) as SecureString."""
         plain: dict[str, str] = {}
@@ -277,3 +329,7 @@ class TapStack(TerraformStack):
             TerraformOutput(self, "efs_access_point_id", value=self.file_system.access_point.id)
         if self.table is not None:
             TerraformOutput(self, "transactions_table_name", value=self.table.table.name)
+        if self.payments_api is not None:
+            TerraformOutput(self, "payments_api_endpoint", value=self.payments_api.api.api_endpoint)
+            TerraformOutput(self, "payments_event_bus_name", value=self.messaging.bus.name)
+            TerraformOutput(self, "transaction_queue_url", value=self.messaging.transaction_queue.queue.url)

@@ -19,8 +19,9 @@ from lib.config import TransactionsTableConfig
 from lib.naming import Names
 
 # Index name -> (hash key, range key); every index projects all attributes.
+CUSTOMER_INDEX = "customer-id-timestamp-index"  # fraud velocity checks query this one
 INDEXES = {
-    "customer-id-timestamp-index": ("customer_id", "timestamp"),
+    CUSTOMER_INDEX: ("customer_id", "timestamp"),
     "status-timestamp-index": ("status", "timestamp"),
 }
 ATTRIBUTE_TYPES = {"transaction_id": "S", "customer_id": "S", "status": "S", "timestamp": "N"}

@@ -171,6 +171,9 @@ def check_keys(config: DeploymentConfig) -> Iterable[Violation]:
         needed["dynamodb"] = "the transactions table uses the dynamodb key"
     if config.parameters is not None:
         needed["parameters"] = "SecureString parameters use the parameters key"
+    if config.payments is not None:
+        needed["events"] = "payment queues, the bus and alert topics use the events key"
+        needed["logs"] = "function and API logs use the logs key"
     for purpose, why in needed.items():
         if purpose not in purposes:
             yield Violation("key_purposes", list(purposes), f"must include {purpose!r}: {why}")
@@ -290,6 +293,66 @@ def check_data_stores(config: DeploymentConfig) -> Iterable[Violation]:
         )
 
 
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
+ORIGIN = re.compile(r"https://[A-Za-z0-9.-]+(?::\d{1,5})?|http://localhost(?::\d{1,5})?")
+PAYMENT_ENDPOINTS = ("sqs", "events", "lambda")
+
+
+def check_payments(config: DeploymentConfig) -> Iterable[Violation]:
+    pay = config.payments
+    if pay is None:
+        return
+    if config.transactions_table is None:
+        yield Violation("transactions_table", None, "payments record transactions in the DynamoDB table: turn it on")
+    missing = [s for s in PAYMENT_ENDPOINTS if s not in config.endpoints.interface_services]
+    if missing:
+        yield Violation(
+            "endpoints.interface_services",
+            list(config.endpoints.interface_services),
+            f"payment functions reach {missing} through VPC endpoints",
+        )
+    bad_currencies = [c for c in pay.currencies if not re.fullmatch(r"[A-Z]{3}", c)]
+    if not pay.currencies or bad_currencies:
+        yield Violation("payments.currencies", list(pay.currencies), "must be ISO 4217 codes such as USD, at least one")
+    if not 0 < pay.fraud_review_amount < pay.fraud_decline_amount <= pay.amount_ceiling:
+        yield Violation(
+            "payments.fraud_review_amount",
+            (pay.fraud_review_amount, pay.fraud_decline_amount, pay.amount_ceiling),
+            "must satisfy 0 < review < decline <= amount_ceiling (minor units)",
+        )
+    yield from check_payment_limits(config)
+
+
+def check_payment_limits(config: DeploymentConfig) -> Iterable[Violation]:
+    pay = config.payments
+    if pay is None:
+        return
+    for attr in (
+        "velocity_window_seconds",
+        "velocity_limit",
+        "reserved_concurrency",
+        "throttle_rate_per_second",
+        "throttle_burst",
+    ):
+        if getattr(pay, attr) < 1:
+            yield Violation(f"payments.{attr}", getattr(pay, attr), "must be at least 1")
+    if not 1 <= pay.max_receive_count <= 1000:
+        yield Violation("payments.max_receive_count", pay.max_receive_count, "must be 1 to 1000")
+    if not 1 <= pay.batch_size <= 10_000:
+        yield Violation("payments.batch_size", pay.batch_size, "must be 1 to 10000")
+    for email in pay.alert_emails:
+        if not EMAIL.fullmatch(email):
+            yield Violation("payments.alert_emails", email, "must be an email address")
+    for origin in pay.cors_origins:
+        if origin == "*":
+            if not config.destroyable:
+                yield Violation(
+                    "payments.cors_origins", origin, "'*' is never allowed in a protected environment; list the origins"
+                )
+        elif not ORIGIN.fullmatch(origin):
+            yield Violation("payments.cors_origins", origin, "must be an https origin such as https://pay.example.com")
+
+
 CHECKS: tuple[Check, ...] = (
     check_identity,
     check_backend,
@@ -301,6 +364,7 @@ CHECKS: tuple[Check, ...] = (
     check_database,
     check_database_operations,
     check_data_stores,
+    check_payments,
 )
 
 

@@ -117,7 +117,7 @@ def test_database_subnets_are_the_isolated_tier_when_present(doc: Document) -> N
 def test_database_admits_only_app_proxy_and_rotation_groups(doc: Document, profile: str) -> None:
     port = 3306 if AURORA[profile][0] == "aurora-mysql" else 5432
     admitted = ingress_sources(doc, "database_security_group")
-    rotation = sg_token(doc, "secret_rotation_security_group")
+    rotation = sg_token(doc, "secret_rotation_function_security_group")
     if AURORA[profile][4]:
         proxy = sg_token(doc, "database_proxy_security_group")
         assert admitted == {proxy: port, rotation: port}

@@ -5,13 +5,13 @@ from __future__ import annotations
 from tests.conftest import Document, ref, resources
 
 COMMON = {"secretsmanager", "kms", "logs", "monitoring", "sts"}
-ALL = COMMON | {"ssm", "sqs", "events", "xray"}
+ALL = COMMON | {"ssm", "sqs", "events", "xray", "lambda"}
 EXPECTED_INTERFACES = {
     "web-mysql": COMMON,
     "transactions-pg": COMMON,
     "secure-platform": ALL,
     "portal-cdn": COMMON | {"ssm"},
-    "serverless-payments": COMMON | {"ssm", "xray"},
+    "serverless-payments": COMMON | {"ssm", "xray", "sqs", "events", "lambda"},
     "full": ALL,
 }
 

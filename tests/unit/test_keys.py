@@ -56,7 +56,10 @@ def test_key_policies_grant_root_and_only_the_purposes_services(doc: Document, p
         statements = policy(key)["Statement"]
         root = f"arn:${{data.aws_partition.partition.partition}}:iam::{ACCOUNT}:root"
         assert statements[0]["Principal"] == {"AWS": root}
-        services = {s["Principal"]["Service"] for s in statements if "Service" in s["Principal"]}
+        services = set()
+        for statement in statements:
+            service = statement["Principal"].get("Service", [])
+            services |= {service} if isinstance(service, str) else set(service)
         assert services == {p.format(region=region) for p in SERVICE_PRINCIPALS.get(purpose, set())}, purpose
         for statement in statements:
             assert statement["Principal"] != "*" and statement["Principal"] != {"AWS": "*"}

@@ -25,6 +25,12 @@ CASES = {
     "elasticache_id": ("tap-redis-dev", ["1redis", "Redis", "tap--redis", "tap-redis-", "r" * 41]),
     "dynamodb_table": ("transactions-dev", ["tx", "transactions dev"]),
     "ssm_parameter": ("/tap/dev/database/writer-endpoint", ["tap/dev", "/tap/dev/with space"]),
+    "sqs_queue": ("tap-transactions-dev", ["tap.transactions", "q" * 81]),
+    "sns_topic": ("tap-alerts-dev", ["tap alerts", "t" * 257]),
+    "event_bus": ("payments-dev", ["payments dev", "b" * 257]),
+    "event_rule": ("tap-payment-failed-dev", ["rule:1", "r" * 65]),
+    "xray_sampling_rule": ("tap-payments-dev", ["tap.payments", "x" * 33]),
+    "http_api": ("tap-payments-api-dev", ["", "a" * 129]),
 }
 
 

@@ -6,7 +6,8 @@ import zipfile
 from pathlib import Path
 
 from lib import lambda_package
-from lib.rotation import CODE_DIR, DRIVERS
+from lib.functions import LAMBDA_ROOT
+from lib.rotation import DRIVERS
 from tests.conftest import SUFFIX, Document, Synthesized, iter_statements, policy, ref, resources
 
 PROXY_PROFILES = {"secure-platform", "full"}
@@ -27,7 +28,9 @@ def test_function_runs_in_private_subnets_with_limits_tracing_and_powertools(doc
         ref(doc, "aws_subnet", n) for n, s in resources(doc, "aws_subnet").items() if s["tags"]["Tier"] == "private"
     }
     assert set(fn["vpc_config"]["subnet_ids"]) == private
-    (sg_name,) = [n for n in resources(doc, "aws_security_group") if n.startswith("secret_rotation_security_group")]
+    (sg_name,) = [
+        n for n in resources(doc, "aws_security_group") if n.startswith("secret_rotation_function_security_group")
+    ]
     assert fn["vpc_config"]["security_group_ids"] == [ref(doc, "aws_security_group", sg_name)]
     (layer,) = fn["layers"]
     assert ":017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-x86_64:" in layer
@@ -43,7 +46,7 @@ def test_function_log_group_is_encrypted_and_retained(doc: Document) -> None:
     (group_name, group) = next(
         (n, g)
         for n, g in resources(doc, "aws_cloudwatch_log_group").items()
-        if n.startswith("secret_rotation_log_group")
+        if n.startswith("secret_rotation_function_log_group")
     )
     assert fn["logging_config"]["log_group"] == ref(doc, "aws_cloudwatch_log_group", group_name, "name")
     assert group["retention_in_days"] == 365 and group["kms_key_id"].startswith("${aws_kms_key.keys_logs_")
@@ -51,7 +54,9 @@ def test_function_log_group_is_encrypted_and_retained(doc: Document) -> None:
 
 def test_iam_is_limited_to_the_secret_its_keys_logs_and_enis(doc: Document) -> None:
     (role_policy,) = [
-        p for n, p in resources(doc, "aws_iam_role_policy").items() if n.startswith("secret_rotation_role_policy")
+        p
+        for n, p in resources(doc, "aws_iam_role_policy").items()
+        if n.startswith("secret_rotation_function_role_policy")
     ]
     statements = {s["Sid"]: s for s in iter_statements(policy(role_policy))}
     assert statements["RotateTheApplicationSecret"]["Resource"].startswith(
@@ -90,7 +95,9 @@ def test_secrets_manager_may_invoke_it_for_that_secret_only_and_rotation_is_ever
 
 
 def test_function_reaches_only_the_endpoints_and_the_writer(doc: Document, profile: str) -> None:
-    (sg_name,) = [n for n in resources(doc, "aws_security_group") if n.startswith("secret_rotation_security_group")]
+    (sg_name,) = [
+        n for n in resources(doc, "aws_security_group") if n.startswith("secret_rotation_function_security_group")
+    ]
     token = ref(doc, "aws_security_group", sg_name)
     egress = [
         r for r in resources(doc, "aws_vpc_security_group_egress_rule").values() if r["security_group_id"] == token
@@ -101,8 +108,8 @@ def test_function_reaches_only_the_endpoints_and_the_writer(doc: Document, profi
 
 
 def test_package_is_reproducible_and_holds_code_ca_bundle_and_drivers(synthesized: Synthesized, tmp_path: Path) -> None:
-    first = lambda_package.build(CODE_DIR, DRIVERS, tmp_path / "a")
-    second = lambda_package.build(CODE_DIR, DRIVERS, tmp_path / "b")
+    first = lambda_package.build([LAMBDA_ROOT / "secret_rotation"], DRIVERS, tmp_path / "a")
+    second = lambda_package.build([LAMBDA_ROOT / "secret_rotation"], DRIVERS, tmp_path / "b")
     assert first.sha256_base64 == second.sha256_base64
     assert first.path.read_bytes() == second.path.read_bytes()
     names = zipfile.ZipFile(first.path).namelist()

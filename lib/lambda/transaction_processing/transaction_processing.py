@@ -1,0 +1,159 @@
+"""Records payments from the transaction queue and announces the outcome on the payments bus.
+
+Per message: a conditional put creates the transaction as `pending` (its id comes from the
+merchant's Idempotency-Key, so a repeated key can never write twice); a guarded update moves it
+to `approved`, `declined` or `failed` (fraud check unavailable) - `review` stays `pending` with
+`needs_review`; then `payment.succeeded` or `payment.failed` goes to the custom bus. Every step
+is safe to re-run, so a redelivered message finishes what a failed attempt started.
+
+Batches report partial failures (Powertools batch): a poison message is returned as failed and
+reaches the DLQ after `maxReceiveCount`; the rest of the batch is kept.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import ClientError
+from payments_common import (
+    EVENT_SOURCE,
+    METRICS_NAMESPACE,
+    PAYMENT_FAILED,
+    PAYMENT_SUCCEEDED,
+    PanMaskingFormatter,
+    QueuedPayment,
+)
+
+logger = Logger(service="transaction-processing", logger_formatter=PanMaskingFormatter())
+tracer = Tracer(service="transaction-processing")
+metrics = Metrics(namespace=METRICS_NAMESPACE, service="transaction-processing")
+processor = BatchProcessor(event_type=EventType.SQS)
+RETENTION_SECONDS = 400 * 24 * 3600  # TTL beyond the PCI year; PITR and streams keep history
+FINAL_STATUS = {"approve": "approved", "decline": "declined", "error": "failed", "review": "pending"}
+
+# Created once per execution environment; tests replace them.
+dynamodb: Any = boto3.resource("dynamodb")
+events: Any = boto3.client("events")
+
+
+def record_pending(table: Any, queued: QueuedPayment) -> dict[str, Any]:
+    """Creates the item once; on a repeat returns the first one unchanged."""
+    payment, now = queued.payment, int(time.time())
+    item = {
+        **payment.model_dump(exclude_none=True),
+        "timestamp": payment.requested_at,
+        "status": "pending",
+        "fraud_decision": queued.fraud.decision,
+        "fraud_reasons": queued.fraud.reasons,
+        "created_at": now,
+        "expires_at": now + RETENTION_SECONDS,
+    }
+    try:
+        table.put_item(Item=item, ConditionExpression="attribute_not_exists(transaction_id)")
+        return item
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+        logger.info("transaction already recorded", extra={"transaction_id": payment.transaction_id})
+        existing: dict[str, Any] = table.get_item(Key={"transaction_id": payment.transaction_id}, ConsistentRead=True)[
+            "Item"
+        ]
+        return existing
+
+
+def settle(table: Any, item: dict[str, Any], decision: str) -> str:
+    """pending -> final status, guarded so a settled transaction never changes again."""
+    if item["status"] != "pending":
+        return str(item["status"])  # settled by an earlier attempt
+    final = FINAL_STATUS[decision]
+    key = {"transaction_id": item["transaction_id"]}
+    names, pending = {"#s": "status"}, {":pending": "pending"}
+    try:
+        if final == "pending":
+            table.update_item(
+                Key=key,
+                UpdateExpression="SET needs_review = :yes",
+                ConditionExpression="#s = :pending",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues={**pending, ":yes": True},
+            )
+        else:
+            table.update_item(
+                Key=key,
+                UpdateExpression="SET #s = :final, settled_at = :now",
+                ConditionExpression="#s = :pending",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues={**pending, ":final": final, ":now": int(time.time())},
+            )
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+        return str(table.get_item(Key=key, ConsistentRead=True)["Item"]["status"])
+    return final
+
+
+def announce(table: Any, queued: QueuedPayment, status: str) -> None:
+    """Puts the outcome event, then marks the item announced so a re-run does not repeat it."""
+    payment = queued.payment
+    detail_type = PAYMENT_SUCCEEDED if status == "approved" else PAYMENT_FAILED
+    detail = {
+        "transaction_id": payment.transaction_id,
+        "status": status,
+        "amount": payment.amount,
+        "currency": payment.currency,
+        "customer_id": payment.customer_id,
+        "merchant_id": payment.merchant_id,
+        "reasons": queued.fraud.reasons,
+    }
+    response = events.put_events(
+        Entries=[
+            {
+                "Source": EVENT_SOURCE,
+                "DetailType": detail_type,
+                "Detail": json.dumps(detail),
+                "EventBusName": os.environ["EVENT_BUS_NAME"],
+            }
+        ]
+    )
+    if response.get("FailedEntryCount"):
+        raise RuntimeError(f"EventBridge refused the {detail_type} event")
+    table.update_item(
+        Key={"transaction_id": payment.transaction_id},
+        UpdateExpression="SET announced = :yes",
+        ExpressionAttributeValues={":yes": True},
+    )
+    if status == "declined":
+        metrics.add_metric(name="PaymentsDeclined", unit=MetricUnit.Count, value=1)
+    elif status == "failed":
+        metrics.add_metric(name="PaymentsFailed", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(
+        name="PaymentLatency", unit=MetricUnit.Milliseconds, value=max(0, time.time() - payment.requested_at) * 1000
+    )
+
+
+@tracer.capture_method
+def record_handler(record: SQSRecord) -> None:
+    queued = parse(event=record.body, model=QueuedPayment)
+    table = dynamodb.Table(os.environ["TRANSACTIONS_TABLE"])
+    item = record_pending(table, queued)
+    status = settle(table, item, queued.fraud.decision)
+    if status != "pending" and not item.get("announced"):
+        announce(table, queued, status)
+    logger.info("processed", extra={"transaction_id": queued.payment.transaction_id, "status": status})
+
+
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+@logger.inject_lambda_context(log_event=False)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

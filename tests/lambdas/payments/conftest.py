@@ -1,0 +1,246 @@
+"""Payment functions on emulated AWS (moto): tables, queues, bus and topic as the stack defines them."""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import os
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+LAMBDA_ROOT = Path(__file__).resolve().parents[3] / "lib" / "lambda"
+for function in ("payments_common", "payment_validation", "fraud_detection", "transaction_processing"):
+    sys.path.insert(0, str(LAMBDA_ROOT / function))
+# What the stack sets on the functions; read when the handlers run.
+os.environ.update(
+    {
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "IDEMPOTENCY_TABLE": "payment-idempotency-test",
+        "TRANSACTIONS_TABLE": "transactions-test",
+        "EVENT_BUS_NAME": "payments-test",
+        "ALLOWED_CURRENCIES": "USD,EUR,GBP",
+        "AMOUNT_CEILING": "10000000",
+        "FRAUD_REVIEW_AMOUNT": "500000",
+        "FRAUD_DECLINE_AMOUNT": "2000000",
+        "FRAUD_VELOCITY_WINDOW_SECONDS": "3600",
+        "FRAUD_VELOCITY_LIMIT": "3",
+    }
+)
+
+import fraud_detection  # noqa: E402
+import payment_validation  # noqa: E402
+import transaction_processing  # noqa: E402
+from payments_common import FraudDecision, Payment  # noqa: E402
+
+from lib.transactions_table import ATTRIBUTE_TYPES, INDEXES  # noqa: E402
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "events"
+REGION = "us-east-1"
+
+
+@dataclass
+class FakeContext:
+    function_name: str = "payment-test"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:123456789012:function:payment-test"
+    aws_request_id: str = "c6af9ac6-7b61-11e6-9a41-93e812345678"
+
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
+        return 30_000
+
+
+def api_event(
+    body: Any, *, key: str | None = "key-" + "0" * 12, content_type: str = "application/json"
+) -> dict[str, Any]:
+    """The HTTP API sample with only method, path, headers and body changed."""
+    event: dict[str, Any] = json.loads((FIXTURES / "apiGatewayProxyV2Event.json").read_text())
+    event["routeKey"] = "POST /payments"
+    event["rawPath"] = "/payments"
+    event["requestContext"]["http"].update({"method": "POST", "path": "/payments"})
+    headers = {"content-type": content_type}
+    if key is not None:
+        headers["idempotency-key"] = key
+    event["headers"] = headers
+    event["body"] = body if isinstance(body, str) else json.dumps(body)
+    event["isBase64Encoded"] = False
+    return event
+
+
+def sqs_event(bodies: list[str], queue_arn: str) -> dict[str, Any]:
+    template = json.loads((FIXTURES / "sqsEvent.json").read_text())["Records"][0]
+    records = []
+    for body in bodies:
+        record = copy.deepcopy(template)
+        record.update({"messageId": str(uuid.uuid4()), "body": body, "eventSourceARN": queue_arn})
+        records.append(record)
+    return {"Records": records}
+
+
+def valid_request(**changes: Any) -> dict[str, Any]:
+    request = {
+        "amount": 1250,
+        "currency": "USD",
+        "customer_id": "cust_123",
+        "merchant_id": "merch_42",
+        "card_token": "tok_8f7e6d5c4b3a",
+        "merchant_country": "US",
+        "card_country": "US",
+    }
+    request.update(changes)
+    return request
+
+
+@dataclass
+class Emulated:
+    dynamodb: Any
+    sqs: Any
+    events: Any
+    transaction_queue: str
+    transaction_queue_arn: str
+    transaction_dlq: str
+    analytics_queue: str
+    alerts_queue: str
+    logs: io.StringIO
+
+    def table_items(self) -> list[dict[str, Any]]:
+        return list(self.dynamodb.Table(os.environ["TRANSACTIONS_TABLE"]).scan()["Items"])
+
+    def drain(self, queue_url: str) -> list[str]:
+        bodies = []
+        while True:
+            messages = self.sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get(
+                "Messages", []
+            )
+            if not messages:
+                return bodies
+            for message in messages:
+                bodies.append(message["Body"])
+                self.sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+    def everything_written(self) -> str:
+        """Every log line, item and message the functions produced, as one text."""
+        idempotency = self.dynamodb.Table(os.environ["IDEMPOTENCY_TABLE"]).scan()["Items"]
+        queued = [
+            m["Body"] for q in (self.transaction_queue, self.analytics_queue, self.alerts_queue) for m in self.peek(q)
+        ]
+        return (
+            self.logs.getvalue()
+            + json.dumps(self.table_items(), default=str)
+            + json.dumps(idempotency, default=str)
+            + "".join(queued)
+        )
+
+    def peek(self, queue_url: str) -> list[dict[str, Any]]:
+        return list(
+            self.sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=0).get(
+                "Messages", []
+            )
+        )
+
+
+def create_transactions_table(resource: Any) -> None:
+    resource.create_table(
+        TableName=os.environ["TRANSACTIONS_TABLE"],
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "transaction_id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": n, "AttributeType": t} for n, t in ATTRIBUTE_TYPES.items()],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": index,
+                "KeySchema": [
+                    {"AttributeName": hash_key, "KeyType": "HASH"},
+                    {"AttributeName": range_key, "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+            for index, (hash_key, range_key) in INDEXES.items()
+        ],
+    )
+
+
+@pytest.fixture
+def emulated(monkeypatch: pytest.MonkeyPatch, payments_rules: dict[str, dict[str, Any]]) -> Iterator[Emulated]:
+    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        dynamodb = boto3.resource("dynamodb", region_name=REGION)
+        sqs = boto3.client("sqs", region_name=REGION)
+        events = boto3.client("events", region_name=REGION)
+        create_transactions_table(dynamodb)
+        dynamodb.create_table(
+            TableName=os.environ["IDEMPOTENCY_TABLE"],
+            BillingMode="PAY_PER_REQUEST",
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        )
+        dlq = sqs.create_queue(QueueName="transactions-dlq")["QueueUrl"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        queue = sqs.create_queue(
+            QueueName="transactions",
+            Attributes={
+                "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "3"}),
+                "VisibilityTimeout": "0",
+            },
+        )["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        analytics = sqs.create_queue(QueueName="analytics")["QueueUrl"]
+        alerts_queue = sqs.create_queue(QueueName="alerts-observer")["QueueUrl"]
+        events.create_event_bus(Name=os.environ["EVENT_BUS_NAME"])
+
+        # The stack's own rules and patterns, from the synthesized JSON. moto delivers rule
+        # targets to SQS but not SNS, so payment.failed lands in an observer queue standing in
+        # for the alerts topic: what is under test is which events the pattern routes.
+        def queue_arn_of(url: str) -> str:
+            return str(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"])
+
+        targets = {"payment_succeeded": queue_arn_of(analytics), "payment_failed": queue_arn_of(alerts_queue)}
+        for name, target_arn in targets.items():
+            rule = payments_rules[name]
+            events.put_rule(Name=name, EventBusName=os.environ["EVENT_BUS_NAME"], EventPattern=rule["event_pattern"])
+            events.put_targets(
+                Rule=name, EventBusName=os.environ["EVENT_BUS_NAME"], Targets=[{"Id": "target", "Arn": target_arn}]
+            )
+        monkeypatch.setenv("TRANSACTION_QUEUE_URL", queue)
+        monkeypatch.setattr(payment_validation, "sqs", sqs)
+        monkeypatch.setattr(payment_validation.persistence, "client", boto3.client("dynamodb", region_name=REGION))
+        monkeypatch.setattr(fraud_detection, "dynamodb", dynamodb)
+        monkeypatch.setattr(transaction_processing, "dynamodb", dynamodb)
+        monkeypatch.setattr(transaction_processing, "events", events)
+
+        def in_process_fraud(payment: Payment) -> FraudDecision:
+            return FraudDecision.model_validate(
+                fraud_detection.handler({"payment": payment.model_dump()}, FakeContext())
+            )
+
+        monkeypatch.setattr(payment_validation, "fraud_check", in_process_fraud)
+        logs = io.StringIO()
+        for module in (payment_validation, fraud_detection, transaction_processing):
+            monkeypatch.setattr(module.logger.registered_handler, "stream", logs)
+        yield Emulated(dynamodb, sqs, events, queue, queue_arn, dlq, analytics, alerts_queue, logs)
+
+
+@pytest.fixture(scope="session")
+def payments_rules(synthesized: Any) -> dict[str, dict[str, Any]]:
+    """The payment rules of the serverless-payments profile, keyed by what they route."""
+    document = synthesized("serverless-payments")
+    rules = document["resource"]["aws_cloudwatch_event_rule"]
+    found = {}
+    for rule in rules.values():
+        detail_types = json.loads(rule["event_pattern"]).get("detail-type", [])
+        if "payment.succeeded" in detail_types:
+            found["payment_succeeded"] = rule
+        elif "payment.failed" in detail_types:
+            found["payment_failed"] = rule
+    assert set(found) == {"payment_succeeded", "payment_failed"}, list(rules)
+    return found
