@@ -27,7 +27,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy lib tap.py
-	for function in lib/lambda/*/; do (cd $$function && ../../../$(VENV)/bin/mypy --config-file ../../../pyproject.toml --explicit-package-bases *.py) || exit 1; done
+	for function in lib/lambda/*/; do (cd $$function && MYPYPATH=../payments_common ../../../$(VENV)/bin/mypy --config-file ../../../pyproject.toml --explicit-package-bases *.py) || exit 1; done
 
 format: $(STAMP)
 	$(VENV)/bin/ruff format .
@@ -35,6 +35,7 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/synth_bench.py
+	$(PY) bench/payments_bench.py
 
 # Re-resolve the lock files after editing requirements.in.
 lock: $(STAMP)

@@ -77,7 +77,8 @@ class SecureQueue(Construct):
         visibility_seconds: int = 30,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.queue = SqsQueue(
+        redrive = json.dumps({"deadLetterTargetArn": dlq.arn, "maxReceiveCount": max_receive_count}) if dlq else None
+        self.queue: SqsQueue = SqsQueue(
             self,
             "queue",
             name=name,
@@ -85,14 +86,16 @@ class SecureQueue(Construct):
             kms_data_key_reuse_period_seconds=300,
             message_retention_seconds=DLQ_RETENTION_SECONDS if dlq is None else MESSAGE_RETENTION_SECONDS,
             visibility_timeout_seconds=visibility_seconds,
-            redrive_policy=json.dumps({"deadLetterTargetArn": dlq.queue.arn, "maxReceiveCount": max_receive_count})
-            if dlq
-            else None,
+            redrive_policy=redrive,
         )
         policy = SqsQueuePolicy(self, "policy", queue_url=self.queue.url, policy="{}")
         self.policy = ResourcePolicy(
             lambda document: setattr(policy, "policy", document), deny_insecure_transport("sqs:*", [self.queue.arn])
         )
+
+    @property
+    def arn(self) -> str:
+        return self.queue.arn
 
     def allow(self, *statements: Statement) -> None:
         """Adds producers; every statement is scoped to this queue."""

@@ -10,16 +10,16 @@ from tests.conftest import SUFFIX, Document, Synthesized, policy, ref, resources
 EXPECTED_PURPOSES = {
     "web-mysql": {"database", "s3", "logs", "secrets"},
     "transactions-pg": {"database", "efs", "cache", "s3", "logs", "secrets"},
-    "secure-platform": {"database", "s3", "parameters", "events", "logs", "secrets"},
+    "secure-platform": {"database", "s3", "parameters", "events", "logs", "secrets", "dynamodb"},
     "portal-cdn": {"database", "s3", "logs", "secrets"},
-    "serverless-payments": {"database", "dynamodb", "s3", "secrets", "logs", "parameters"},
+    "serverless-payments": {"database", "dynamodb", "s3", "secrets", "logs", "parameters", "events"},
     "full": {"database", "s3", "logs", "secrets", "parameters", "events", "efs", "cache", "dynamodb"},
 }
 # Services allowed as principals on each purpose's key (beyond the account root).
 SERVICE_PRINCIPALS = {
     "logs": {"logs.{region}.amazonaws.com"},
     "s3": {"delivery.logs.amazonaws.com"},
-    "events": {"events.amazonaws.com"},
+    "events": {"events.amazonaws.com", "cloudwatch.amazonaws.com"},
 }
 ACCOUNT = "${data.aws_caller_identity.current.account_id}"
 

@@ -14,7 +14,7 @@ PROXY_PROFILES = {"secure-platform", "full"}
 
 
 def function(doc: Document) -> tuple[str, dict]:
-    ((name, fn),) = resources(doc, "aws_lambda_function").items()
+    ((name, fn),) = [(n, f) for n, f in resources(doc, "aws_lambda_function").items() if n.startswith("secret_rotation")]
     return name, fn
 
 
@@ -82,7 +82,7 @@ def test_iam_is_limited_to_the_secret_its_keys_logs_and_enis(doc: Document) -> N
 
 def test_secrets_manager_may_invoke_it_for_that_secret_only_and_rotation_is_every_30_days(doc: Document) -> None:
     fn_name, _ = function(doc)
-    (permission,) = resources(doc, "aws_lambda_permission").values()
+    (permission,) = [p for p in resources(doc, "aws_lambda_permission").values() if p["principal"] == "secretsmanager.amazonaws.com"]
     assert permission["principal"] == "secretsmanager.amazonaws.com"
     assert permission["source_arn"].startswith("${aws_secretsmanager_secret.database_app_secret")
     assert permission["source_account"] == "${data.aws_caller_identity.current.account_id}"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from lib.config import AuroraConfig, BucketLifecycle, NetworkConfig, RedisConfig, StorageConfig
+from lib.config import AuroraConfig, BucketLifecycle, NetworkConfig, PaymentsConfig, RedisConfig, StorageConfig
 from lib.errors import ConfigError
 from lib.profiles import PROFILES, load_config
 from lib.synth import synthesize
@@ -139,6 +139,42 @@ def test_data_tier_rules(changes: dict[str, object], expected: str) -> None:
     assert any(expected in v for v in found), found
 
 
+def payments(**changes: object) -> PaymentsConfig:
+    return dataclasses.replace(PaymentsConfig(), **changes)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"payments": payments(currencies=("usd",))}, "payments.currencies = ['usd']: must be ISO 4217 codes"),
+        ({"payments": payments(currencies=())}, "payments.currencies = []"),
+        ({"payments": payments(fraud_review_amount=3_000_000)}, "must satisfy 0 < review < decline <= amount_ceiling"),
+        ({"payments": payments(reserved_concurrency=0)}, "payments.reserved_concurrency = 0: must be at least 1"),
+        ({"payments": payments(max_receive_count=0)}, "payments.max_receive_count = 0: must be 1 to 1000"),
+        (
+            {"payments": payments(alert_emails=("not-an-email",))},
+            "payments.alert_emails = 'not-an-email': must be an email address",
+        ),
+        (
+            {"payments": payments(cors_origins=("ftp://x",))},
+            "payments.cors_origins = 'ftp://x': must be an https origin",
+        ),
+        (
+            {"payments": payments(cors_origins=("*",)), "destroyable": False},
+            "'*' is never allowed in a protected environment",
+        ),
+        ({"transactions_table": None}, "transactions_table = None: payments record transactions in the DynamoDB table"),
+    ],
+)
+def test_payment_rules(changes: dict[str, object], expected: str) -> None:
+    found = violations_for(**changes)
+    assert any(expected in v for v in found), found
+
+
+def test_wildcard_cors_is_tolerated_only_when_destroyable() -> None:
+    assert not [v for v in violations_for(payments=payments(cors_origins=("*",))) if "cors" in v]
+
+
 def test_database_needs_the_secretsmanager_endpoint() -> None:
     base = PROFILES["web-mysql"]
     config = dataclasses.replace(
@@ -194,7 +230,16 @@ def test_generated_names_breaking_aws_rules_fail_before_writing(tmp_path: Path) 
     assert "IAM role names are at most 64" in problems[("iam_role name", f"{p}-settlement-reports-daily-archive-{s}")]
     # ElastiCache ids allow only 40 characters: the maximal prefix and suffix do not fit there.
     assert "at most 40" in problems[("elasticache_id name", f"{p}-redis-{s}")]
-    assert {field for field, _ in problems} == {"s3_bucket name", "iam_role name", "elasticache_id name"}
+    # ... nor do X-Ray rules (32) or the longest EventBridge DLQ name (80).
+    assert "at most 32" in problems[("xray_sampling_rule name", f"{p}-payments-{s}")]
+    assert ("sqs_queue name", f"{p}-events-payment-failed-failed-transactions-{s}") in problems
+    assert {field for field, _ in problems} == {
+        "s3_bucket name",
+        "iam_role name",
+        "elasticache_id name",
+        "xray_sampling_rule name",
+        "sqs_queue name",
+    }
     assert all(len(value) > 40 for _, value in problems)  # the names that fit are not reported
     assert (outdir / "previous.txt").read_text() == "from an earlier synth"
     assert [p.name for p in tmp_path.iterdir()] == ["cdktf.out"]  # no staging directory left behind

@@ -104,4 +104,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     )
     metrics.add_metric(name=f"FraudDecision{decision.decision.capitalize()}", unit=MetricUnit.Count, value=1)
     logger.info("scored", extra={"decision": decision.decision, "reasons": decision.reasons})
-    return decision.model_dump()
+    result: dict[str, Any] = decision.model_dump()
+    return result

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+from aws_lambda_powertools.logging.types import PowertoolsLogRecord
 from pydantic import BaseModel, ConfigDict, Field
 
 EVENT_SOURCE = "tap.payments"
@@ -64,7 +65,7 @@ def mask_pans(text: str) -> str:
 class PanMaskingFormatter(LambdaPowertoolsFormatter):
     """Powertools JSON logs with anything card-number-like replaced before it is written."""
 
-    def serialize(self, log: dict[str, Any]) -> str:
+    def serialize(self, log: dict[str, Any] | PowertoolsLogRecord) -> str:
         return mask_pans(super().serialize(log))
 
 

@@ -21,8 +21,8 @@ import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 from payments_common import (
@@ -143,17 +143,18 @@ def announce(table: Any, queued: QueuedPayment, status: str) -> None:
 
 @tracer.capture_method
 def record_handler(record: SQSRecord) -> None:
-    queued = parse(event=record.body, model=QueuedPayment)
+    queued = QueuedPayment.model_validate_json(record.body)
     table = dynamodb.Table(os.environ["TRANSACTIONS_TABLE"])
     item = record_pending(table, queued)
     status = settle(table, item, queued.fraud.decision)
     if status != "pending" and not item.get("announced"):
         announce(table, queued, status)
+    metrics.add_metric(name="PaymentsProcessed", unit=MetricUnit.Count, value=1)
     logger.info("processed", extra={"transaction_id": queued.payment.transaction_id, "status": status})
 
 
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 @logger.inject_lambda_context(log_event=False)
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
