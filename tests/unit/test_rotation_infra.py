@@ -14,7 +14,9 @@ PROXY_PROFILES = {"secure-platform", "full"}
 
 
 def function(doc: Document) -> tuple[str, dict]:
-    ((name, fn),) = [(n, f) for n, f in resources(doc, "aws_lambda_function").items() if n.startswith("secret_rotation")]
+    ((name, fn),) = [
+        (n, f) for n, f in resources(doc, "aws_lambda_function").items() if n.startswith("secret_rotation")
+    ]
     return name, fn
 
 
@@ -82,7 +84,9 @@ def test_iam_is_limited_to_the_secret_its_keys_logs_and_enis(doc: Document) -> N
 
 def test_secrets_manager_may_invoke_it_for_that_secret_only_and_rotation_is_every_30_days(doc: Document) -> None:
     fn_name, _ = function(doc)
-    (permission,) = [p for p in resources(doc, "aws_lambda_permission").values() if p["principal"] == "secretsmanager.amazonaws.com"]
+    (permission,) = [
+        p for p in resources(doc, "aws_lambda_permission").values() if p["principal"] == "secretsmanager.amazonaws.com"
+    ]
     assert permission["principal"] == "secretsmanager.amazonaws.com"
     assert permission["source_arn"].startswith("${aws_secretsmanager_secret.database_app_secret")
     assert permission["source_account"] == "${data.aws_caller_identity.current.account_id}"
@@ -125,3 +129,15 @@ def test_package_is_reproducible_and_holds_code_ca_bundle_and_drivers(synthesize
     _, fn = function(synthesized("web-mysql"))
     assert fn["source_code_hash"] == first.sha256_base64
     assert fn["filename"].startswith("assets/") and fn["filename"].endswith(".zip")
+
+
+def test_package_cache_is_invalidated_by_any_changed_input(tmp_path: Path) -> None:
+    source = tmp_path / "fn"
+    source.mkdir()
+    (source / "handler.py").write_text("VALUE = 1\n")
+    first = lambda_package.build([source], (), tmp_path / "out")
+    assert lambda_package.build([source], (), tmp_path / "out") == first  # reused
+    (source / "handler.py").write_text("VALUE = 2\n")
+    second = lambda_package.build([source], (), tmp_path / "out")
+    assert second.sha256_base64 != first.sha256_base64
+    assert zipfile.ZipFile(second.path).read("handler.py") == b"VALUE = 2\n"
