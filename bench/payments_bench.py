@@ -7,7 +7,6 @@ velocity count is a constant), and reports payments per second.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -26,17 +25,7 @@ from payments_common import Payment, transaction_id  # noqa: E402
 SECONDS = 3.0
 EVENT = {
     "headers": {"content-type": "application/json", "idempotency-key": "bench-key-000001"},
-    "body": json.dumps(
-        {
-            "amount": 1250,
-            "currency": "USD",
-            "customer_id": "cust_123",
-            "merchant_id": "merch_42",
-            "card_token": "tok_8f7e6d5c4b3a",
-            "merchant_country": "US",
-            "card_country": "US",
-        }
-    ),
+    "body": (ROOT / "tests" / "fixtures" / "payment_request.json").read_text(),
     "isBase64Encoded": False,
 }
 RULES = fraud_detection.Rules(

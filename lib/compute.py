@@ -174,12 +174,7 @@ class PaymentFunctions(Construct):
                 {
                     "Sid": "ConsumeTransactionQueue",
                     "Effect": "Allow",
-                    "Action": [
-                        "sqs:ReceiveMessage",
-                        "sqs:DeleteMessage",
-                        "sqs:GetQueueAttributes",
-                        "sqs:ChangeMessageVisibility",
-                    ],
+                    "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
                     "Resource": transaction_queue.arn,
                 },
                 {"Sid": "Announce", "Effect": "Allow", "Action": ["events:PutEvents"], "Resource": messaging.bus.arn},

@@ -88,15 +88,8 @@ def sqs_event(bodies: list[str], queue_arn: str) -> dict[str, Any]:
 
 
 def valid_request(**changes: Any) -> dict[str, Any]:
-    request = {
-        "amount": 1250,
-        "currency": "USD",
-        "customer_id": "cust_123",
-        "merchant_id": "merch_42",
-        "card_token": "tok_8f7e6d5c4b3a",
-        "merchant_country": "US",
-        "card_country": "US",
-    }
+    """The sample request (tests/fixtures/payment_request.json, shared with the benchmark) with changes."""
+    request: dict[str, Any] = json.loads((FIXTURES.parent / "payment_request.json").read_text())
     request.update(changes)
     return request
 
