@@ -87,6 +87,12 @@ class Setup:
     def creds(self, stage: str) -> Credentials:
         return Credentials.from_secret(self.stage(stage))
 
+    def admin(self) -> Credentials:
+        """The master user on the same server, as an operator would connect."""
+        return Credentials.from_secret(
+            dict(self.stage("AWSCURRENT"), username=ADMIN_USER, password=self.master_password)
+        )
+
 
 def make_secrets(
     client: Any,
@@ -261,9 +267,7 @@ def test_wrong_current_password_fails_clearly_and_keeps_awscurrent(
     rotate(setup, monkeypatch, "single")
     current = setup.creds("AWSCURRENT")
     # Someone changed the password in the database: AWSCURRENT no longer matches.
-    admin = Credentials.from_secret(
-        dict(setup.stage("AWSCURRENT"), username=ADMIN_USER, password=setup.master_password)
-    )
+    admin = setup.admin()
     with connection(admin) as conn:
         engine_for(current).ensure_user(conn, current.username, password(), current.dbname, None)
     assert_set_secret_fails_and_keeps_current(
@@ -347,9 +351,7 @@ def test_clone_inherits_extra_grants_but_never_the_grant_option(
     setup = make_secrets(emulated_aws, servers, engine)
     rotate(setup, monkeypatch, "alternating")
     current = setup.creds("AWSCURRENT")
-    admin = Credentials.from_secret(
-        dict(setup.stage("AWSCURRENT"), username=ADMIN_USER, password=setup.master_password)
-    )
+    admin = setup.admin()
     extra_role = f"{current.username.removesuffix('_clone')}_reporting"
     with connection(admin) as conn:  # an operator gives the current user something extra, re-grantable
         cursor = conn.cursor()
