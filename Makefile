@@ -28,8 +28,8 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy lib tap.py
-	for function in lib/lambda/*/; do (cd $$function && MYPYPATH=../payments_common ../../../$(VENV)/bin/mypy --config-file ../../../pyproject.toml --explicit-package-bases *.py) || exit 1; done
+	$(VENV)/bin/mypy lib tools bench tap.py
+	for function in lib/lambda/*/; do (cd $$function && MYPYPATH=../payments_common:../../.. ../../../$(VENV)/bin/mypy --config-file ../../../pyproject.toml --explicit-package-bases *.py) || exit 1; done
 
 format: $(STAMP)
 	$(VENV)/bin/ruff format .

@@ -1,8 +1,8 @@
-"""Entry point: synthesizes one TapStack for the profile and environment in the environment.
+"""Entry point: synthesizes the environment stack and the account baseline stack.
 
-Reads TAP_PROFILE, ENVIRONMENT_SUFFIX, AWS_REGION, TERRAFORM_STATE_BUCKET,
-TERRAFORM_STATE_BUCKET_REGION, REPOSITORY, COMMIT_AUTHOR and TAP_PROTECTED.
-`--summary` prints what was written (used by `make synth`).
+Reads TAP_PROFILE, ENVIRONMENT_SUFFIX, TAP_CONFIG (a TOML file), AWS_REGION,
+TERRAFORM_STATE_BUCKET, TERRAFORM_STATE_BUCKET_REGION, REPOSITORY, COMMIT_AUTHOR and
+TAP_PROTECTED. `--summary` prints what was written (used by `make synth`).
 """
 
 from __future__ import annotations
@@ -12,10 +12,13 @@ import sys
 
 from lib.errors import ConfigError
 from lib.profiles import load_config
-from lib.synth import summary, synthesize
+from tools import jsii_runtime
 
 
 def main(argv: list[str]) -> int:
+    jsii_runtime.prepare()
+    from lib.synth import summary, synthesize  # noqa: PLC0415 (the bindings load after prepare)
+
     try:
         result = synthesize(load_config(os.environ))
     except ConfigError as error:

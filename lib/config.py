@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Literal, get_args
+
+from lib.regions import REGIONS
 
 NatMode = Literal["none", "single", "per_az"]
 FlowLogDestination = Literal["s3", "cloudwatch"]
@@ -32,11 +35,12 @@ class NetworkConfig:
     """VPC layout. Tier subnets are /24s numbered `<tier>_offset + az_index` inside `cidr_block`.
 
     Zones are named explicitly (letters appended to the region) rather than taken from a data
-    source, so subnets never move when AWS adds a zone to the region.
+    source, so subnets never move when AWS adds a zone to the region. None means the region's
+    default zones (`regions.py`), which every account has.
     """
 
     cidr_block: str = "10.0.0.0/16"
-    zone_letters: tuple[str, ...] = ("a", "b", "c")
+    zone_letters: tuple[str, ...] | None = None
     public_offset: int = 0
     private_offset: int = 10
     # Document 004's isolated database tier: own route tables, no route to the internet.
@@ -46,10 +50,6 @@ class NetworkConfig:
     flow_log_destinations: tuple[FlowLogDestination, ...] = ("s3",)
     # Only used with the CloudWatch destination; below 365 days needs the S3 destination as archive.
     flow_log_cloudwatch_retention_days: int = PCI_LOG_RETENTION_DAYS
-
-    @property
-    def az_count(self) -> int:
-        return len(self.zone_letters)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -71,6 +71,10 @@ class StorageConfig:
 
     buckets: Mapping[str, BucketLifecycle] = field(default_factory=dict)
     access_log_retention_days: int = PCI_LOG_RETENTION_DAYS
+
+    def __post_init__(self) -> None:
+        # Read-only, so a frozen config cannot be changed through its mapping either.
+        object.__setattr__(self, "buckets", MappingProxyType(dict(self.buckets)))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -145,15 +149,18 @@ class FileSystemConfig:
 class TransactionsTableConfig:
     """DynamoDB transactions table (document 004)."""
 
-    base_name: str = "transactions"
+    # A name a source document fixes (`<name>-<suffix>`); None gives `<prefix>-transactions-<suffix>`.
+    document_name: str | None = None
     ttl_attribute: str = "expires_at"
 
 
 @dataclass(frozen=True, kw_only=True)
 class ParametersConfig:
-    """SSM parameters under /<prefix>/<suffix>/: endpoints as String, keys and URLs as SecureString."""
+    """SSM parameters under /<root>/<suffix>/, all SecureString with the parameters key."""
 
     api_keys: tuple[str, ...] = ("payment-gateway",)
+    # The path root; None means the profile's name prefix.
+    root: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -188,6 +195,25 @@ class LambdaConfig:
     powertools_layer_version: int = 27
     log_retention_days: int = PCI_LOG_RETENTION_DAYS
     rotation_reserved_concurrency: int = 2
+
+
+@dataclass(frozen=True, kw_only=True)
+class EdgeConfig:
+    """Inputs of the edge tier (load balancer, DNS, certificate), set per environment in its config file."""
+
+    domain_name: str | None = None
+    # An existing Route 53 hosted zone id, or "create" for a new zone.
+    hosted_zone_id: str | None = None
+    # An existing ACM certificate; None means one is requested and validated through DNS.
+    certificate_arn: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class BaselineConfig:
+    """The account baseline (one per account and region). Never set by a profile: see `baseline_stack.py`."""
+
+    # Encrypt X-Ray traces with a customer-managed key (account-wide setting).
+    xray_encryption: bool = True
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -234,10 +260,39 @@ class DeploymentConfig:
     parameters: ParametersConfig | None = None
     payments: PaymentsConfig | None = None
     lambdas: LambdaConfig = LambdaConfig()
+    edge: EdgeConfig = EdgeConfig()
+    baseline: BaselineConfig = BaselineConfig()
+    # Where each non-profile value came from: (key path, "file.toml: key" or "ENV_VAR").
+    sources: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
     @property
     def stack_name(self) -> str:
         return f"TapStack{self.environment_suffix}"
+
+    @property
+    def baseline_stack_name(self) -> str:
+        return f"TapBaseline-{self.region}"
+
+    @property
+    def zone_letters(self) -> tuple[str, ...]:
+        """The configured zones, or the region's default ones."""
+        if self.network.zone_letters is not None:
+            return self.network.zone_letters
+        known = REGIONS.get(self.region)
+        return known.default_zones if known is not None else ("a", "b", "c")
+
+    @property
+    def zones(self) -> tuple[str, ...]:
+        return tuple(f"{self.region}{letter}" for letter in self.zone_letters)
+
+    def source_of(self, path: str) -> str | None:
+        """Where the value at `path` (or a parent section) was set, if not by the profile."""
+        found = dict(self.sources)
+        while path:
+            if path in found:
+                return found[path]
+            path = path.rpartition(".")[0]
+        return None
 
     def default_tags(self) -> dict[str, str]:
         tags = {

@@ -3,19 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
 class Violation:
-    """One broken rule: which field or resource, the offending value, and the rule."""
+    """One broken rule: which field or resource, the offending value, the rule, and the rule's id.
+
+    `source` says where the value came from when it was not the profile (a config file and key,
+    or an environment variable), so the user knows what to edit.
+    """
 
     field: str
     value: object
     rule: str
+    rule_id: str = ""
+    source: str | None = None
 
     def __str__(self) -> str:
-        return f"{self.field} = {self.value!r}: {self.rule}"
+        where = f" (from {self.source})" if self.source else ""
+        ident = f" [{self.rule_id}]" if self.rule_id else ""
+        return f"{self.field} = {self.value!r}{where}: {self.rule}{ident}"
+
+    def from_source(self, source: str | None) -> Violation:
+        return replace(self, source=source)
 
 
 class ConfigError(ValueError):

@@ -1,8 +1,9 @@
 """Named configurations: each reproduces one source document (../shared/seeds), plus `full`.
 
-A profile turns on only the layers built so far. Where a document and PCI-DSS v4.0 disagree,
+A profile turns on only the layers built so far, and its description names the document, not
+layers: `make synth` lists what is actually built. Where a document and PCI-DSS v4.0 disagree,
 the document's value stays and the compensating control is configured next to it (see README,
-"Compliance notes").
+"Compliance"). Each profile's name prefix is unique, so profiles never share a physical name.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from lib.config import (
     TagsConfig,
     TransactionsTableConfig,
 )
+from lib.config_file import apply_file
 from lib.errors import ConfigError, Violation
 
 DEFAULT_PROFILE = "full"
@@ -49,45 +51,54 @@ AURORA_POSTGRES_VERSION = "16.6"
 PROFILES: dict[str, DeploymentConfig] = {
     "web-mysql": DeploymentConfig(
         profile="web-mysql",
-        description="000: ALB + ACM, Aurora MySQL Serverless v2, assets and flow-log buckets, alarms",
+        description="000: secure web application with Aurora MySQL",
         region="us-east-1",
-        name_prefix="payment",
+        # Document 000 names everything `payment-...`, as 004 does; 004 keeps `payment` (its
+        # function names depend on it), so 000 takes `webpay` and the two never collide.
+        name_prefix="webpay",
         tags=TagsConfig(application="payment-web"),
         network=NetworkConfig(nat_mode="single", public_offset=1, private_offset=11, flow_log_destinations=("s3",)),
         key_purposes=("database", "s3", "logs", "secrets"),
         storage=StorageConfig(buckets={"assets": STATIC_ASSETS, "flow_logs": FLOW_LOGS}),
-        # Document 000: 2 Serverless v2 instances, 0.5-2 ACU, 35-day backups.
+        # Document 000: 2 Serverless v2 instances, 0.5-2 ACU, 35-day backups, database `paymentdb`.
+        # Its master user `admin` is reserved-looking and guessable: TAP's `tap_admin` instead.
         database=AuroraConfig(
             engine="aurora-mysql",
             engine_version=AURORA_MYSQL_VERSION,
             instance_count=2,
             serverless_acu=(0.5, 2.0),
+            database_name="paymentdb",
             backup_retention_days=35,
+            backup_window="03:00-04:00",
             maintenance_window="mon:04:00-mon:05:00",
         ),
     ),
     "transactions-pg": DeploymentConfig(
         profile="transactions-pg",
-        description="001: Aurora PostgreSQL, EFS, Redis, HTTP API, per-service KMS keys; no NAT",
+        description="001: transaction processing with Aurora PostgreSQL, Redis and EFS; no NAT",
         region="ap-southeast-1",
         name_prefix="txn",
         tags=TagsConfig(application="transaction-processing"),
         network=NetworkConfig(nat_mode="none", public_offset=0, private_offset=10, flow_log_destinations=("s3",)),
         key_purposes=("database", "efs", "cache", "s3", "logs", "secrets"),
         storage=StorageConfig(buckets={"flow_logs": FLOW_LOGS}),
-        # Document 001: writer + reader Serverless v2 0.5-16 ACU, 30-day backups; Redis; EFS.
+        # Document 001: writer + reader Serverless v2 0.5-16 ACU, 30-day backups, database
+        # `transactions`, its windows; Redis (3 x cache.t3.micro, 5 snapshots); EFS.
         database=AuroraConfig(
             engine="aurora-postgresql",
             engine_version=AURORA_POSTGRES_VERSION,
             instance_count=2,
             serverless_acu=(0.5, 16.0),
+            database_name="transactions",
+            backup_window="03:00-04:00",
+            maintenance_window="mon:04:00-mon:05:00",
         ),
-        cache=RedisConfig(),
+        cache=RedisConfig(node_type="cache.t3.micro", maintenance_window="mon:05:00-mon:06:00"),
         file_system=FileSystemConfig(),
     ),
     "secure-platform": DeploymentConfig(
         profile="secure-platform",
-        description="002: full security, compliance and event platform",
+        description="002: security, compliance and event platform for payments",
         region="us-east-1",
         name_prefix="pay",
         tags=TagsConfig(application="payment-platform"),
@@ -113,7 +124,7 @@ PROFILES: dict[str, DeploymentConfig] = {
     ),
     "portal-cdn": DeploymentConfig(
         profile="portal-cdn",
-        description="003: CloudFront + WAF, Auto Scaling, Aurora MySQL, secret rotation",
+        description="003: customer portal with Aurora MySQL and rotated credentials",
         region="us-east-1",
         name_prefix="portal",
         tags=TagsConfig(application="customer-portal"),
@@ -133,7 +144,7 @@ PROFILES: dict[str, DeploymentConfig] = {
     ),
     "serverless-payments": DeploymentConfig(
         profile="serverless-payments",
-        description="004: Lambda + API Gateway + DynamoDB, Aurora PostgreSQL, blue/green ALB",
+        description="004: serverless payment processing migrated from on-premises",
         region="us-east-1",
         name_prefix="payment",
         tags=TagsConfig(application="payment-migration"),
@@ -154,16 +165,19 @@ PROFILES: dict[str, DeploymentConfig] = {
                 "lambda",
             )
         ),
-        # Document 004: writer + 2 db.r6g.xlarge readers, 30-day backups; DynamoDB; parameters.
+        # Document 004: two db.r6g.xlarge instances, 30-day backups, database `payments`. Its
+        # PostgreSQL 14.6 reaches end of standard support: 16 instead.
         database=AuroraConfig(
             engine="aurora-postgresql",
             engine_version=AURORA_POSTGRES_VERSION,
-            instance_count=3,
+            instance_count=2,
             serverless_acu=None,
             instance_class="db.r6g.xlarge",
         ),
-        transactions_table=TransactionsTableConfig(),
-        parameters=ParametersConfig(),
+        # Document 004 fixes `transactions-<suffix>`; no other profile drops its prefix there.
+        transactions_table=TransactionsTableConfig(document_name="transactions"),
+        # Document 004: parameters under /payment-processing/<suffix>/.
+        parameters=ParametersConfig(root="payment-processing"),
         # Document 004: validation, fraud and processing Lambdas, reserved concurrency 10.
         payments=PaymentsConfig(reserved_concurrency=10),
     ),
@@ -201,40 +215,76 @@ PROFILES: dict[str, DeploymentConfig] = {
 }
 
 TRUE_WORDS, FALSE_WORDS = {"1", "true", "yes"}, {"0", "false", "no"}
+ENV_RULES = frozenset({"env.profile", "env.empty", "env.protected"})
+# Environment variable -> the configuration path it sets (for the summary's "where from").
+ENV_PATHS = {
+    "ENVIRONMENT_SUFFIX": "environment_suffix",
+    "AWS_REGION": "region",
+    "TAP_PROTECTED": "destroyable",
+    "TERRAFORM_STATE_BUCKET": "backend.state_bucket",
+    "TERRAFORM_STATE_BUCKET_REGION": "backend.state_bucket_region",
+    "REPOSITORY": "tags.repository",
+    "COMMIT_AUTHOR": "tags.author",
+}
 
 
 def load_config(environ: Mapping[str, str]) -> DeploymentConfig:
-    """The profile named by TAP_PROFILE with the environment's overrides applied.
+    """The profile named by TAP_PROFILE, then the TAP_CONFIG file, then the environment's overrides.
 
-    Environment values that are not even of the right kind (an unknown profile, a non-boolean
-    TAP_PROTECTED) stop here; everything else is checked by `validation.validate`.
+    A variable that is set but empty is an error, not a silent default. Values that are not even
+    of the right kind (an unknown profile, a non-boolean TAP_PROTECTED, an unknown file key) stop
+    here, with every such problem at once; everything else is checked by `validation.validate`.
     """
+    problems: list[Violation] = []
 
     def env(name: str) -> str | None:
-        value = environ.get(name, "").strip()
-        return value or None
+        if name not in environ:
+            return None
+        value = environ[name].strip()
+        if not value:
+            problems.append(Violation(name, environ[name], "is set but empty; unset it or give a value", "env.empty"))
+            return None
+        return value
 
     profile_name = env("TAP_PROFILE") or DEFAULT_PROFILE
-    problems = []
     if profile_name not in PROFILES:
-        problems.append(Violation("TAP_PROFILE", profile_name, f"must be one of {sorted(PROFILES)}"))
-    suffix = env("ENVIRONMENT_SUFFIX") or "dev"
+        problems.append(Violation("TAP_PROFILE", profile_name, f"must be one of {sorted(PROFILES)}", "env.profile"))
+        profile_name = DEFAULT_PROFILE
+    config = PROFILES[profile_name]
+    sources: list[tuple[str, str]] = []
+    config_file = env("TAP_CONFIG")
+    if config_file is not None:
+        config, file_sources, file_problems = apply_file(config, config_file)
+        sources += file_sources
+        problems += file_problems
     protected_raw = (env("TAP_PROTECTED") or "").lower()
     if protected_raw and protected_raw not in TRUE_WORDS | FALSE_WORDS:
-        problems.append(Violation("TAP_PROTECTED", protected_raw, "must be true or false"))
+        problems.append(Violation("TAP_PROTECTED", protected_raw, "must be true or false", "env.protected"))
+    overrides = {name: value for name in ENV_PATHS if (value := env(name)) is not None}
     if problems:
         raise ConfigError(problems)
-    # Production suffixes are protected unless told otherwise.
-    protected = protected_raw in TRUE_WORDS if protected_raw else suffix.startswith("prod")
-    base = PROFILES[profile_name]
+    suffix = overrides.get("ENVIRONMENT_SUFFIX", config.environment_suffix)
+    # Production suffixes are protected unless told otherwise (by the variable or the file).
+    if protected_raw:
+        destroyable = protected_raw not in TRUE_WORDS
+    elif dict(sources).get("destroyable"):
+        destroyable = config.destroyable
+    else:
+        destroyable = not suffix.startswith("prod")
+    sources += [(ENV_PATHS[name], name) for name in overrides]
     return dataclasses.replace(
-        base,
+        config,
         environment_suffix=suffix,
-        region=env("AWS_REGION") or base.region,
-        destroyable=not protected,
-        tags=dataclasses.replace(base.tags, repository=env("REPOSITORY"), author=env("COMMIT_AUTHOR")),
-        backend=BackendConfig(
-            state_bucket=env("TERRAFORM_STATE_BUCKET"),
-            state_bucket_region=env("TERRAFORM_STATE_BUCKET_REGION") or "us-east-1",
+        region=overrides.get("AWS_REGION", config.region),
+        destroyable=destroyable,
+        tags=dataclasses.replace(
+            config.tags,
+            repository=overrides.get("REPOSITORY", config.tags.repository),
+            author=overrides.get("COMMIT_AUTHOR", config.tags.author),
         ),
+        backend=BackendConfig(
+            state_bucket=overrides.get("TERRAFORM_STATE_BUCKET"),
+            state_bucket_region=overrides.get("TERRAFORM_STATE_BUCKET_REGION", "us-east-1"),
+        ),
+        sources=tuple(sources),
     )

@@ -1,7 +1,8 @@
-"""Synthesis: validate, build, check generated names, then (and only then) write `cdktf.out/`."""
+"""Synthesis: validate, build both stacks, check generated names, then (and only then) write `cdktf.out/`."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import tempfile
@@ -12,13 +13,12 @@ from typing import Any
 
 from cdktn import App
 
+from lib.baseline_stack import BaselineStack
 from lib.config import DeploymentConfig
+from lib.core.terraform import TARGET_VERSIONS
 from lib.errors import ConfigError
 from lib.tap_stack import TapStack
 from lib.validation import validate
-
-# Native S3 locking (`use_lockfile`, 1.10) and write-only attributes (secrets kept out of state, 1.11). Also in cdktf.json.
-TARGET_VERSIONS = {"terraform": ">=1.11.0", "opentofu": ">=1.11.0"}
 
 
 @dataclass(frozen=True)
@@ -26,16 +26,24 @@ class SynthResult:
     config: DeploymentConfig
     stack_name: str
     output_file: Path
+    baseline_stack_name: str
+    baseline_file: Path
+    # (kind, name) of every physical name the environment stack generated.
+    names: tuple[tuple[str, str], ...]
 
     def document(self) -> dict[str, Any]:
         parsed: dict[str, Any] = json.loads(self.output_file.read_text())
+        return parsed
+
+    def baseline_document(self) -> dict[str, Any]:
+        parsed: dict[str, Any] = json.loads(self.baseline_file.read_text())
         return parsed
 
 
 def synthesize(config: DeploymentConfig, outdir: Path | str = "cdktf.out") -> SynthResult:
     """Raises ConfigError listing every violation; on error `outdir` is left as it was.
 
-    Configuration is validated first (a broken config could not be built). The stack is then
+    Configuration is validated first (a broken config could not be built). Both stacks are then
     built and synthesized into a temporary sibling directory; generated names are checked
     before `synth()`, and the result replaces `outdir` only when everything passed.
     """
@@ -48,7 +56,15 @@ def synthesize(config: DeploymentConfig, outdir: Path | str = "cdktf.out") -> Sy
     try:
         app = App(outdir=str(staging), context={"targetVersions": TARGET_VERSIONS})
         stack = TapStack(app, config.stack_name, config)
-        violations = stack.names.violations()
+        baseline = BaselineStack(
+            app,
+            config.baseline_stack_name,
+            region=config.region,
+            backend=config.backend,
+            tags=config.tags,
+            config=config.baseline,
+        )
+        violations = stack.names.violations() + baseline.names.violations()
         if violations:
             raise ConfigError(violations)
         app.synth()
@@ -56,24 +72,123 @@ def synthesize(config: DeploymentConfig, outdir: Path | str = "cdktf.out") -> Sy
         staging.replace(target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return SynthResult(config, config.stack_name, Path(outdir) / "stacks" / config.stack_name / "cdk.tf.json")
+    stacks = Path(outdir) / "stacks"
+    return SynthResult(
+        config,
+        config.stack_name,
+        stacks / config.stack_name / "cdk.tf.json",
+        config.baseline_stack_name,
+        stacks / config.baseline_stack_name / "cdk.tf.json",
+        tuple(stack.names.recorded),
+    )
 
 
-def summary(result: SynthResult) -> str:
-    """What `make synth` prints: where the output is and what it holds."""
-    document = result.document()
-    config = result.config
+def built_tiers(config: DeploymentConfig) -> list[str]:
+    """What the configuration builds, tier by tier, in words (the summary never claims more)."""
+    network = config.network
+    foundation = [
+        f"{len(config.key_purposes)} KMS keys",
+        f"{len(config.storage.buckets) + 1} buckets",
+        f"VPC over {len(config.zones)} zones ({', '.join(config.zones)}), NAT {network.nat_mode}"
+        + (", isolated database subnets" if network.isolated_database_tier else ""),
+        f"flow logs to {' + '.join(network.flow_log_destinations)}",
+        f"endpoints: {', '.join([*config.endpoints.gateway_services, *config.endpoints.interface_services])}",
+    ]
+    lines = [f"foundation: {'; '.join(foundation)}"]
+    data = []
+    if config.database is not None:
+        db = config.database
+        capacity = (
+            f"Serverless v2 {db.serverless_acu[0]}-{db.serverless_acu[1]} ACU"
+            if db.serverless_acu
+            else db.instance_class
+        )
+        data.append(f"Aurora {db.engine} {db.engine_version} x{db.instance_count} ({capacity})")
+        data.append("RDS Proxy" if db.rds_proxy else "")
+        data.append("credential rotation")
+    data += ["Redis" if config.cache else "", "EFS" if config.file_system else ""]
+    data.append("DynamoDB transactions table" if config.transactions_table else "")
+    data.append("SSM parameters" if config.parameters else "")
+    if any(data):
+        lines.append(f"data: {', '.join(item for item in data if item)}")
+    if config.payments is not None:
+        lines.append("payments: validation, fraud and processing functions; queues; event bus; alert topics; HTTP API")
+    return lines
+
+
+def settings_lines(config: DeploymentConfig) -> list[str]:
+    """Every value that differs from TAP's secure default, and where it came from."""
+    defaults = DeploymentConfig(profile=config.profile, description=config.description)
+    return [
+        f"  {path} = {value!r}  [{config.source_of(path) or f'profile {config.profile}'}]"
+        for path, value in _differences(config, defaults)
+        if path != "sources"
+    ]
+
+
+def _differences(value: Any, default: Any, path: str = "") -> list[tuple[str, Any]]:
+    """(path, value) of every leaf where `value` differs from `default`; a section turned on reads `on`."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        found: list[tuple[str, Any]] = []
+        if default is None:
+            found.append((path, "on"))
+            default = type(value)(**_required(value))
+        for field in dataclasses.fields(value):
+            child = f"{path}.{field.name}" if path else field.name
+            found += _differences(getattr(value, field.name), getattr(default, field.name), child)
+        return found
+    return [] if _plain(value) == _plain(default) else [(path, _plain(value))]
+
+
+def _required(value: Any) -> dict[str, Any]:
+    """The fields a section has no default for (e.g. an Aurora engine), from the value itself."""
+    return {
+        f.name: getattr(value, f.name)
+        for f in dataclasses.fields(value)
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    }
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    if hasattr(value, "items") and not dataclasses.is_dataclass(value):
+        return {k: _plain(v) for k, v in value.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    return value
+
+
+def _stack_lines(name: str, document: dict[str, Any], output_file: Path) -> list[str]:
     backend = document.get("terraform", {}).get("backend", {})
     backend_text = ", ".join(f"{kind} ({json.dumps(settings, sort_keys=True)})" for kind, settings in backend.items())
     counts = Counter({kind: len(items) for kind, items in document.get("resource", {}).items()})
-    lines = [
-        f"stack:    {result.stack_name}",
-        f"profile:  {config.profile} ({config.description})",
-        f"region:   {config.region}",
-        f"mode:     {'destroyable (non-production)' if config.destroyable else 'protected (production)'}",
+    return [
+        f"stack:    {name}",
         f"backend:  {backend_text}",
         f"resources: {sum(counts.values())}",
         *(f"  {count:4d}  {kind}" for kind, count in sorted(counts.items())),
-        f"output:   {result.output_file}",
+        f"output:   {output_file}",
+    ]
+
+
+def summary(result: SynthResult) -> str:
+    """What `make synth` prints: what was built, from which settings, and where the output is."""
+    config = result.config
+    settings = settings_lines(config)
+    lines = [
+        f"profile:  {config.profile} ({config.description})",
+        f"region:   {config.region}",
+        f"mode:     {'destroyable (non-production)' if config.destroyable else 'protected (production)'}",
+        "tiers:",
+        *(f"  {line}" for line in built_tiers(config)),
+        "settings (differing from TAP's defaults):" if settings else "settings: TAP's defaults",
+        *settings,
+        "",
+        "account baseline (apply once per account and region, before environments):",
+        *_stack_lines(result.baseline_stack_name, result.baseline_document(), result.baseline_file),
+        "",
+        "environment:",
+        *_stack_lines(result.stack_name, result.document(), result.output_file),
     ]
     return "\n".join(lines)

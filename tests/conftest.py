@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from lib.profiles import PROFILES, load_config
-from lib.synth import SynthResult, synthesize
+from tools import jsii_runtime
+
+jsii_runtime.prepare()  # before anything imports the bindings: they start Node at import
+
+from lib.profiles import PROFILES, load_config  # noqa: E402
+from lib.synth import SynthResult, synthesize  # noqa: E402
 
 SUFFIX = "qa1"
 PROFILE_NAMES = sorted(PROFILES)
@@ -28,6 +33,10 @@ class Synthesized:
     def __call__(self, profile: str, **env: str) -> Document:
         return self.result(profile, **env)[1]
 
+    def baseline(self, profile: str, **env: str) -> Document:
+        """The account baseline stack synthesized alongside that environment."""
+        return self.result(profile, **env)[0].baseline_document()
+
     def result(self, profile: str, **env: str) -> tuple[SynthResult, Document]:
         key = (profile, tuple(sorted(env.items())))
         if key not in self._results:
@@ -36,6 +45,11 @@ class Synthesized:
             result = synthesize(load_config(environ), outdir)
             self._results[key] = (result, json.loads(result.output_file.read_text()))
         return self._results[key]
+
+
+def name_prefix(profile: str) -> str:
+    """The profile's name prefix, in every physical name it generates."""
+    return load_config({"TAP_PROFILE": profile, "ENVIRONMENT_SUFFIX": SUFFIX}).name_prefix
 
 
 @pytest.fixture(scope="session")
@@ -53,14 +67,30 @@ def doc(synthesized: Synthesized, profile: str) -> Document:
     return synthesized(profile)
 
 
+# cdktn appends a hash of the construct path to nested resources' names ("data_database_cluster_7928814C").
+PATH_HASH = re.compile(r"_[0-9A-F]{8}$")
+
+
+def path_of(name: str) -> str:
+    """A resource name without its path hash: the construct path joined by "_"."""
+    return PATH_HASH.sub("", name)
+
+
 def resources(document: Document, kind: str) -> dict[str, dict[str, Any]]:
-    return dict(document.get("resource", {}).get(kind, {}))
+    """Resources of one type keyed by construct path (see `path_of`)."""
+    return {path_of(name): resource for name, resource in document.get("resource", {}).get(kind, {}).items()}
 
 
-def ref(document: Document, kind: str, name: str, attribute: str = "id") -> str:
+def address_name(document: Document, kind: str, path: str) -> str:
+    """The resource name in the document for a construct path."""
+    names = [name for name in document.get("resource", {}).get(kind, {}) if path_of(name) == path]
+    assert len(names) == 1, f"{kind}.{path} not in document"
+    return names[0]
+
+
+def ref(document: Document, kind: str, path: str, attribute: str = "id") -> str:
     """The token Terraform JSON uses for another resource's attribute."""
-    assert name in resources(document, kind), f"{kind}.{name} not in document"
-    return f"${{{kind}.{name}.{attribute}}}"
+    return f"${{{kind}.{address_name(document, kind, path)}.{attribute}}}"
 
 
 def find_one(

@@ -7,15 +7,44 @@ from pathlib import Path
 
 import pytest
 
-from lib.compliance import BaselineEntry, Finding, apply_baseline, gate, load_baseline, parse_checkov
 from tests.conftest import PROFILE_NAMES, Synthesized
+from tools.compliance import (
+    BaselineEntry,
+    Finding,
+    Scan,
+    apply_baseline,
+    gate,
+    load_baseline,
+    parse_checkov,
+    scannable,
+)
 
 
 def test_every_profile_passes_checkov_except_the_baseline(synthesized: Synthesized) -> None:
-    files = {str(synthesized.result(name)[0].output_file): name for name in PROFILE_NAMES}
+    files = {}
+    for name in PROFILE_NAMES:
+        result = synthesized.result(name)[0]
+        files |= {str(result.output_file): name, str(result.baseline_file): name}
     outcome = gate(files, load_baseline())
     assert outcome.ok, outcome.report()
-    assert outcome.passed > 500
+    assert outcome.passed > 2000 and outcome.parsing_errors == 0
+
+
+def test_a_file_checkov_cannot_parse_fails_the_gate(tmp_path: Path) -> None:
+    """Checkov reports an unparsable file as zero checks, not as a failure; the gate does not."""
+    broken = tmp_path / "cdk.tf.json"
+    broken.write_text(json.dumps({"resource": {"aws_s3_bucket": ["not", "a", "block"]}}))
+    outcome = gate({str(broken): "full"}, [])
+    assert outcome.parsing_errors == 1 and not outcome.ok
+    assert "could not parse 1 file" in outcome.report()
+
+
+def test_the_scanned_copy_keeps_resources_and_drops_only_terraform_settings() -> None:
+    document = {
+        "terraform": {"required_version": ">= 1.11.0", "backend": {"local": {}}},
+        "resource": {"aws_s3_bucket": {"b": {}}},
+    }
+    assert scannable(document) == {"terraform": {"backend": {"local": {}}}, "resource": {"aws_s3_bucket": {"b": {}}}}
 
 
 def test_checked_in_baseline_is_well_formed() -> None:
@@ -67,4 +96,6 @@ def test_checkov_report_is_attributed_to_profiles() -> None:
         },
         {"summary": {"passed": 2}, "results": {"failed_checks": []}},
     ]
-    assert parse_checkov(report, {"/out/a.json": "web-mysql"}) == ([Finding("CKV_1", "aws_x.y", "web-mysql", "n")], 5)
+    assert parse_checkov(report, {"/out/a.json": "web-mysql"}) == Scan(
+        [Finding("CKV_1", "aws_x.y", "web-mysql", "n")], passed=5, parsing_errors=0
+    )

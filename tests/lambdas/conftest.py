@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,11 +10,6 @@ from pathlib import Path
 import pytest
 
 from tests.lambdas.db_servers import LocalCA, Server, make_ca, start_mariadb, start_postgres
-
-ROTATION_CODE = Path(__file__).resolve().parents[2] / "lib" / "lambda" / "secret_rotation"
-sys.path.insert(0, str(ROTATION_CODE))
-# Handlers create their AWS clients at import, as in Lambda, where AWS_REGION is always set.
-os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
 
 @pytest.fixture(scope="session")

@@ -13,16 +13,23 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import app  # lib/lambda/secret_rotation (on sys.path via conftest)
 import boto3
+import pg8000.dbapi
+import pymysql
 import pytest
-from engines import Credentials, RotationError, can_log_in, connection, engine_for
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.secretsmanager.models import secretsmanager_backends
 
+from lib.contracts import rotation as contract
+from tests.handlers import ROTATION_SETTINGS, import_handler
 from tests.lambdas.conftest import Servers
 from tests.lambdas.db_servers import ADMIN_USER, DATABASE, LocalCA, free_port
+
+app = import_handler("app", ["secret_rotation"], ROTATION_SETTINGS)
+engines = import_handler("engines", ["secret_rotation"], ROTATION_SETTINGS)
+Credentials, RotationError, can_log_in = engines.Credentials, engines.RotationError, engines.can_log_in
+connection, engine_for = engines.connection, engines.engine_for
 
 REGION = "us-east-1"
 ENGINES = ["postgres", "mysql"]
@@ -120,7 +127,15 @@ def make_secrets(
         "masterarn": master["ARN"],
     }
     created = client.create_secret(Name=f"tap/test/{uuid.uuid4()}", SecretString=json.dumps(app_secret))
-    return Setup(client, created["ARN"], master["ARN"], engine, port or server.port, initial, server.admin_password)
+    return Setup(
+        client,
+        created["ARN"],
+        master["ARN"],
+        engine,
+        port or server.port,
+        initial,
+        master_password or server.admin_password,
+    )
 
 
 def begin_rotation(arn: str) -> str:
@@ -141,7 +156,7 @@ def invoke(arn: str, token: str, step: str) -> None:
 
 
 def rotate(setup: Setup, monkeypatch: pytest.MonkeyPatch, strategy: str) -> str:
-    monkeypatch.setenv("ROTATION_STRATEGY", strategy)
+    monkeypatch.setitem(app.SETTINGS, contract.ROTATION_STRATEGY, strategy)
     token = begin_rotation(setup.arn)
     for step in app.STEPS:
         invoke(setup.arn, token, step)
@@ -153,7 +168,7 @@ def assert_set_secret_fails_and_keeps_current(
 ) -> None:
     """The rotation stops at setSecret with a clear error; AWSCURRENT keeps its version and value."""
     version, value = setup.current_version(), setup.stage("AWSCURRENT")
-    monkeypatch.setenv("ROTATION_STRATEGY", strategy)
+    monkeypatch.setitem(app.SETTINGS, contract.ROTATION_STRATEGY, strategy)
     token = begin_rotation(setup.arn)
     invoke(setup.arn, token, "createSecret")
     with pytest.raises(RotationError, match=match):
@@ -302,9 +317,30 @@ def test_server_without_tls_is_refused(
 ) -> None:
     setup = make_secrets(emulated_aws, servers, engine, tls=False)
     assert_set_secret_fails_and_keeps_current(setup, monkeypatch, "alternating", "cannot connect")
-    # The plain server accepts the same admin credentials without TLS: only TLS was refused.
-    server = servers.get(engine, tls=False)
-    assert server.admin_password == setup.master_password
+    # The same master credentials log in to that server without TLS: only the missing TLS was refused.
+    assert plain_login_works(setup)
+
+
+def plain_login_works(setup: Setup) -> bool:
+    """Logs in without TLS with the setup's master credentials, as a client without TLS would."""
+    try:
+        if setup.engine == "postgres":
+            pg8000.dbapi.connect(
+                user=ADMIN_USER, password=setup.master_password, host="localhost", port=setup.port, database=DATABASE
+            ).close()
+        else:
+            pymysql.connect(
+                user=ADMIN_USER, password=setup.master_password, host="localhost", port=setup.port, database=DATABASE
+            ).close()
+    except (pg8000.dbapi.Error, pymysql.Error):
+        return False
+    return True
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_plain_login_check_fails_with_a_wrong_master_password(engine: str, servers: Servers, emulated_aws: Any) -> None:
+    """The check above can fail: a master password the server does not know does not log in."""
+    assert not plain_login_works(make_secrets(emulated_aws, servers, engine, tls=False, master_password=password()))
 
 
 def test_certificate_from_an_unknown_ca_is_refused(
@@ -312,7 +348,7 @@ def test_certificate_from_an_unknown_ca_is_refused(
 ) -> None:
     monkeypatch.delenv("DB_CA_BUNDLE")  # the shipped RDS bundle does not know the test CA
     setup = make_secrets(emulated_aws, servers, "postgres")
-    monkeypatch.setenv("ROTATION_STRATEGY", "alternating")
+    monkeypatch.setitem(app.SETTINGS, contract.ROTATION_STRATEGY, "alternating")
     token = begin_rotation(setup.arn)
     invoke(setup.arn, token, "createSecret")
     with pytest.raises(RotationError, match="cannot connect"):

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from lib.synth import TARGET_VERSIONS
+from lib.core.terraform import TARGET_VERSIONS
 from tests.conftest import SUFFIX, Document, Synthesized, resources
 
 # Attributes that carry a physical name, per resource type (tags.Name for EC2 resources).
@@ -19,8 +19,13 @@ NAME_ATTRIBUTES = {
 }
 
 
-def test_local_backend_by_default(doc: Document) -> None:
-    assert doc["terraform"]["backend"] == {"local": {"path": f"terraform.TapStack{SUFFIX}.tfstate"}}
+def test_local_backend_by_default_with_profile_and_suffix_in_the_file_name(doc: Document, profile: str) -> None:
+    assert doc["terraform"]["backend"] == {"local": {"path": f"terraform.{SUFFIX}.{profile}.TapStack{SUFFIX}.tfstate"}}
+
+
+def test_the_json_declares_the_terraform_version_it_needs(doc: Document) -> None:
+    """Write-only attributes (secrets kept out of state) need Terraform/OpenTofu 1.11."""
+    assert doc["terraform"]["required_version"] == ">= 1.11.0"
 
 
 def test_s3_backend_with_native_locking_when_a_state_bucket_is_set(synthesized: Synthesized) -> None:
@@ -28,7 +33,7 @@ def test_s3_backend_with_native_locking_when_a_state_bucket_is_set(synthesized: 
     assert doc["terraform"]["backend"] == {
         "s3": {
             "bucket": "tap-tf-states",
-            "key": f"{SUFFIX}/TapStack{SUFFIX}.tfstate",
+            "key": f"{SUFFIX}/web-mysql/TapStack{SUFFIX}.tfstate",  # two profiles, one suffix: two states
             "region": "eu-west-1",
             "encrypt": True,
             "use_lockfile": True,

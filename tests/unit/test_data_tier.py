@@ -7,7 +7,18 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import SUFFIX, Document, Synthesized, iter_statements, policy, ref, resources
+from lib.data import connection_url
+from tests.conftest import (
+    SUFFIX,
+    Document,
+    Synthesized,
+    address_name,
+    iter_statements,
+    name_prefix,
+    policy,
+    ref,
+    resources,
+)
 
 # profile -> (engine, instances, serverless ACU or instance class, backup days, proxy)
 AURORA = {
@@ -15,7 +26,7 @@ AURORA = {
     "transactions-pg": ("aurora-postgresql", 2, (0.5, 16), 30, False),
     "secure-platform": ("aurora-postgresql", 3, (0.5, 8), 30, True),
     "portal-cdn": ("aurora-mysql", 2, "db.r6g.large", 7, False),
-    "serverless-payments": ("aurora-postgresql", 3, "db.r6g.xlarge", 30, False),
+    "serverless-payments": ("aurora-postgresql", 2, "db.r6g.xlarge", 30, False),  # document 004: two instances
     "full": ("aurora-postgresql", 3, (0.5, 16), 30, True),
 }
 WITH_REDIS_AND_EFS = {"transactions-pg", "full"}
@@ -29,13 +40,11 @@ def one(doc: Document, kind: str) -> tuple[str, dict[str, Any]]:
 
 
 def key_arn(doc: Document, purpose: str) -> str:
-    (name,) = [n for n in resources(doc, "aws_kms_key") if n.startswith(f"keys_{purpose}_")]
-    return ref(doc, "aws_kms_key", name, "arn")
+    return ref(doc, "aws_kms_key", f"foundation_keys_{purpose}", "arn")
 
 
-def sg_token(doc: Document, prefix: str) -> str:
-    (name,) = [n for n in resources(doc, "aws_security_group") if n.startswith(prefix)]
-    return ref(doc, "aws_security_group", name)
+def sg_token(doc: Document, path: str) -> str:
+    return ref(doc, "aws_security_group", path)
 
 
 def ingress_sources(doc: Document, target_prefix: str) -> dict[str, int]:
@@ -84,7 +93,7 @@ def test_aurora_cluster(doc: Document, profile: str) -> None:
         assert instance["performance_insights_enabled"] is True
         assert instance["performance_insights_kms_key_id"] == key_arn(doc, "database")
         assert instance["monitoring_interval"] == 60 and instance["monitoring_role_arn"].startswith(
-            "${aws_iam_role.database_monitoring_role"
+            "${aws_iam_role.data_database_monitoring_role"
         )
     assert sorted(i["promotion_tier"] for i in instances) == [0] + [1] * (count - 1)
 
@@ -116,21 +125,23 @@ def test_database_subnets_are_the_isolated_tier_when_present(doc: Document) -> N
 
 def test_database_admits_only_app_proxy_and_rotation_groups(doc: Document, profile: str) -> None:
     port = 3306 if AURORA[profile][0] == "aurora-mysql" else 5432
-    admitted = ingress_sources(doc, "database_security_group")
-    rotation = sg_token(doc, "secret_rotation_function_security_group")
+    admitted = ingress_sources(doc, "data_database_security_group")
+    rotation = sg_token(doc, "data_secret_rotation_function_security_group")
     if AURORA[profile][4]:
-        proxy = sg_token(doc, "database_proxy_security_group")
+        proxy = sg_token(doc, "data_database_proxy_security_group")
         assert admitted == {proxy: port, rotation: port}
-        assert ingress_sources(doc, "database_proxy_security_group") == {sg_token(doc, "app_tier_security_group"): port}
+        assert ingress_sources(doc, "data_database_proxy_security_group") == {
+            sg_token(doc, "foundation_app_security_group"): port
+        }
     else:
-        assert admitted == {sg_token(doc, "app_tier_security_group"): port, rotation: port}
+        assert admitted == {sg_token(doc, "foundation_app_security_group"): port, rotation: port}
 
 
 def test_master_secret_rotates_on_an_explicit_schedule_without_a_lambda(doc: Document) -> None:
     cluster_name, _ = one(doc, "aws_rds_cluster")
     rotations = resources(doc, "aws_secretsmanager_secret_rotation")
     (master,) = [r for r in rotations.values() if "master_user_secret" in r["secret_id"]]
-    assert master["secret_id"] == f"${{aws_rds_cluster.{cluster_name}.master_user_secret[0].secret_arn}}"
+    assert master["secret_id"] == ref(doc, "aws_rds_cluster", cluster_name, "master_user_secret[0].secret_arn")
     assert master["rotation_rules"]["automatically_after_days"] == 30
     assert "rotation_lambda_arn" not in master
 
@@ -146,7 +157,9 @@ def test_deletion_protection_and_final_snapshot_follow_the_mode(synthesized: Syn
 
 
 def test_application_secret_is_written_once_from_an_ephemeral_password(doc: Document, profile: str) -> None:
-    (secret_name,) = [n for n in resources(doc, "aws_secretsmanager_secret") if n.startswith("database_app_secret")]
+    (secret_name,) = [
+        n for n in resources(doc, "aws_secretsmanager_secret") if n.startswith("data_database_app_secret")
+    ]
     secret = resources(doc, "aws_secretsmanager_secret")[secret_name]
     assert secret["kms_key_id"] == key_arn(doc, "secrets")
     (version,) = [
@@ -154,16 +167,16 @@ def test_application_secret_is_written_once_from_an_ephemeral_password(doc: Docu
     ]
     assert "secret_string" not in version and version["secret_string_wo_version"] == 1
     value = version["secret_string_wo"]
-    cluster_name, _ = one(doc, "aws_rds_cluster")
-    assert f'"host" = aws_rds_cluster.{cluster_name}.endpoint' in value  # the writer, never the proxy
-    assert '"password" = ephemeral.aws_secretsmanager_random_password.database_app_initial_password' in value
-    assert f'"masterarn" = aws_rds_cluster.{cluster_name}.master_user_secret[0].secret_arn' in value
+    cluster = address_name(doc, "aws_rds_cluster", "data_database_cluster")
+    assert f'"host" = aws_rds_cluster.{cluster}.endpoint' in value  # the writer, never the proxy
+    assert '"password" = ephemeral.aws_secretsmanager_random_password.data_database_app_initial_password' in value
+    assert f'"masterarn" = aws_rds_cluster.{cluster}.master_user_secret[0].secret_arn' in value
     engine = "mysql" if AURORA[profile][0] == "aurora-mysql" else "postgres"
     assert f'"engine" = "{engine}"' in value and '"username" = "tap_app"' in value
     (password,) = [
         p
         for n, p in doc["ephemeral"]["aws_secretsmanager_random_password"].items()
-        if n.startswith("database_app_initial_password")
+        if n.startswith("data_database_app_initial_password")
     ]
     assert password["exclude_punctuation"] is True and password["password_length"] == 40
 
@@ -177,9 +190,9 @@ def test_rds_proxy_requires_tls_and_iam_with_a_scoped_role(doc: Document, profil
     assert proxy["require_tls"] is True and proxy["engine_family"] == "POSTGRESQL"
     (auth,) = proxy["auth"]
     assert (auth["auth_scheme"], auth["iam_auth"]) == ("SECRETS", "REQUIRED")
-    assert auth["secret_arn"].startswith("${aws_secretsmanager_secret.database_app_secret")
+    assert auth["secret_arn"].startswith("${aws_secretsmanager_secret.data_database_app_secret")
     (role_policy,) = [
-        p for n, p in resources(doc, "aws_iam_role_policy").items() if n.startswith("database_proxy_role_policy")
+        p for n, p in resources(doc, "aws_iam_role_policy").items() if n.startswith("data_database_proxy_role_policy")
     ]
     for statement in iter_statements(policy(role_policy)):
         assert statement["Resource"] != "*"
@@ -197,10 +210,10 @@ def test_redis_replication_group(doc: Document, profile: str) -> None:
     assert group["automatic_failover_enabled"] is True and group["multi_az_enabled"] is True
     assert group["at_rest_encryption_enabled"] == "true" and group["kms_key_id"] == key_arn(doc, "cache")
     assert group["transit_encryption_enabled"] is True and group["transit_encryption_mode"] == "required"
-    assert group["auth_token_wo"].startswith("${ephemeral.aws_secretsmanager_random_password.cache_auth_token")
+    assert group["auth_token_wo"].startswith("${ephemeral.aws_secretsmanager_random_password.data_cache_auth_token")
     assert group["snapshot_retention_limit"] == 5 and group["snapshot_window"]
     assert {c["log_type"] for c in group["log_delivery_configuration"]} == {"slow-log", "engine-log"}
-    assert ingress_sources(doc, "cache_security_group") == {sg_token(doc, "app_tier_security_group"): 6379}
+    assert ingress_sources(doc, "data_cache_security_group") == {sg_token(doc, "foundation_app_security_group"): 6379}
     (auth_value,) = [
         v for v in resources(doc, "aws_secretsmanager_secret_version").values() if "cache_auth_secret" in v["secret_id"]
     ]
@@ -226,16 +239,20 @@ def test_efs(doc: Document, profile: str) -> None:
     assert access_point["root_directory"]["path"] == "/app" and access_point["posix_user"]["uid"] == 1000
     _, backups = one(doc, "aws_efs_backup_policy")
     assert backups["backup_policy"]["status"] == "ENABLED"
-    assert ingress_sources(doc, "file_system_security_group") == {sg_token(doc, "app_tier_security_group"): 2049}
+    assert ingress_sources(doc, "data_file_system_security_group") == {
+        sg_token(doc, "foundation_app_security_group"): 2049
+    }
 
 
 def test_transactions_table(doc: Document, profile: str) -> None:
-    tables = {n: t for n, t in resources(doc, "aws_dynamodb_table").items() if n.startswith("transactions_table")}
+    tables = {n: t for n, t in resources(doc, "aws_dynamodb_table").items() if n.startswith("data_transactions_table")}
     if profile not in WITH_TABLE:
         assert tables == {}
         return
     ((_, table),) = tables.items()
-    assert table["name"] == f"transactions-{SUFFIX}"
+    # Document 004 names its table `transactions-<suffix>`; no other profile's table can take that name.
+    expected = "transactions" if profile == "serverless-payments" else f"{name_prefix(profile)}-transactions"
+    assert table["name"] == f"{expected}-{SUFFIX}"
     assert table["billing_mode"] == "PAY_PER_REQUEST" and table["hash_key"] == "transaction_id"
     indexes = {i["name"]: (i["hash_key"], i["range_key"]) for i in table["global_secondary_index"]}
     assert indexes == {
@@ -254,15 +271,17 @@ def test_parameters(doc: Document, profile: str) -> None:
     if profile not in WITH_PARAMETERS:
         assert parameters == {}
         return
-    prefix = {"secure-platform": "pay", "serverless-payments": "payment", "full": "tap"}[profile]
-    root = f"/{prefix}/{SUFFIX}"
+    # Document 004 fixes its path (/payment-processing/<suffix>/); the others use the profile prefix.
+    root = {"secure-platform": "/pay", "serverless-payments": "/payment-processing", "full": "/tap"}[
+        profile
+    ] + f"/{SUFFIX}"
     assert all(name.startswith(f"{root}/") for name in parameters)
-    assert parameters[f"{root}/database/writer-endpoint"]["type"] == "String"
+    for parameter in parameters.values():  # every parameter is encrypted with the parameters key
+        assert parameter["type"] == "SecureString" and parameter["key_id"] == key_arn(doc, "parameters")
+    assert f"{root}/database/writer-endpoint" in parameters
     url = parameters[f"{root}/database/connection-url"]
-    assert url["type"] == "SecureString" and url["key_id"] == key_arn(doc, "parameters")
     assert "sslmode=verify-full" in url["value"] and ":5432/payments" in url["value"]
     api_key = parameters[f"{root}/api-keys/payment-gateway"]
-    assert api_key["type"] == "SecureString" and api_key["key_id"] == key_arn(doc, "parameters")
     assert "value" not in api_key and api_key["value_wo"].startswith("${ephemeral.aws_secretsmanager_random_password.")
     if AURORA[profile][4]:
         assert "${aws_db_proxy." in url["value"]  # applications go through the proxy
@@ -287,10 +306,20 @@ def test_outputs(doc: Document, profile: str) -> None:
         assert outputs["redis_auth_secret_arn"]["sensitive"] is True
 
 
+def test_connection_urls_use_each_engines_own_verify_option() -> None:
+    """libpq's `sslmode` is ignored by MySQL clients; MySQL's is `ssl-mode=VERIFY_IDENTITY`."""
+    mysql = connection_url("aurora-mysql", "app", "db.example", 3306, "paymentdb")
+    assert mysql == "mysql://app@db.example:3306/paymentdb?ssl-mode=VERIFY_IDENTITY"
+    postgres = connection_url("aurora-postgresql", "app", "db.example", 5432, "payments")
+    assert postgres == "postgresql://app@db.example:5432/payments?sslmode=verify-full"
+
+
 @pytest.mark.parametrize("profile_name", ["secure-platform", "web-mysql"])
 def test_sg_rules_never_open_data_stores_to_cidrs(synthesized: Synthesized, profile_name: str) -> None:
     doc = synthesized(profile_name)
     for rule in resources(doc, "aws_vpc_security_group_ingress_rule").values():
         assert rule.get("cidr_ipv4") in (None, "10.0.0.0/16")
     for rule in resources(doc, "aws_vpc_security_group_egress_rule").values():
-        assert "cidr_ipv4" not in rule and "referenced_security_group_id" in rule
+        # Egress goes to security groups, or to a gateway endpoint's prefix list (S3, DynamoDB).
+        assert "cidr_ipv4" not in rule
+        assert "referenced_security_group_id" in rule or rule["prefix_list_id"].startswith("${aws_vpc_endpoint.")

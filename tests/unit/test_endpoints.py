@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import Document, ref, resources
+from tests.conftest import Document, policy, ref, resources
 
 COMMON = {"secretsmanager", "kms", "logs", "monitoring", "sts"}
 ALL = COMMON | {"ssm", "sqs", "events", "xray", "lambda"}
@@ -30,7 +30,7 @@ def test_gateway_endpoints_serve_every_private_and_database_route_table(doc: Doc
     tables = {
         ref(doc, "aws_route_table", n)
         for n in resources(doc, "aws_route_table")
-        if n.startswith(("network_private_", "network_database_"))
+        if n.startswith(("foundation_network_private_", "foundation_network_database_"))
     }
     for gateway in gateways.values():
         assert set(gateway["route_table_ids"]) == tables
@@ -42,7 +42,7 @@ def test_interface_endpoints_per_profile_with_private_dns_in_private_subnets(doc
     private = {
         ref(doc, "aws_subnet", n) for n, s in resources(doc, "aws_subnet").items() if s["tags"]["Tier"] == "private"
     }
-    (sg_name,) = [n for n in resources(doc, "aws_security_group") if n.startswith("endpoints_")]
+    (sg_name,) = [n for n in resources(doc, "aws_security_group") if n.startswith("foundation_endpoints_")]
     for service, endpoint in interfaces.items():
         assert endpoint["private_dns_enabled"] is True, service
         assert set(endpoint["subnet_ids"]) == private
@@ -51,7 +51,9 @@ def test_interface_endpoints_per_profile_with_private_dns_in_private_subnets(doc
 
 
 def test_endpoint_security_group_admits_only_https_from_the_vpc(doc: Document) -> None:
-    ((sg_name, sg),) = [(n, g) for n, g in resources(doc, "aws_security_group").items() if n.startswith("endpoints_")]
+    ((sg_name, sg),) = [
+        (n, g) for n, g in resources(doc, "aws_security_group").items() if n.startswith("foundation_endpoints_")
+    ]
     assert "ingress" not in sg and "egress" not in sg
     token = ref(doc, "aws_security_group", sg_name)
     rules = [
@@ -69,3 +71,15 @@ def test_endpoint_security_group_admits_only_https_from_the_vpc(doc: Document) -
     assert not [
         r for r in resources(doc, "aws_vpc_security_group_egress_rule").values() if r["security_group_id"] == token
     ]
+
+
+def test_every_endpoint_admits_only_this_accounts_principals_and_resources(doc: Document) -> None:
+    account = "${data.aws_caller_identity.current.account_id}"
+    for service, endpoint in {**endpoints(doc, "Gateway"), **endpoints(doc, "Interface")}.items():
+        (statement,) = policy(endpoint)["Statement"]
+        condition = statement["Condition"]["StringEquals"]
+        assert condition["aws:PrincipalAccount"] == account, service
+        # Calls without a resource (metrics, traces, GetCallerIdentity) carry no resource account.
+        expected_resource_account = None if service in {"monitoring", "sts", "xray"} else account
+        assert condition.get("aws:ResourceAccount") == expected_resource_account, service
+        assert statement["Action"] == f"{'cloudwatch' if service == 'monitoring' else service}:*"

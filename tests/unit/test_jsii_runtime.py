@@ -7,15 +7,19 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
+import cdktn
+import cdktn_provider_aws
+import constructs
 import jsii
 import pytest
 from cdktn import App, TerraformStack
 from cdktn_provider_aws.kms_key import KmsKey
 from cdktn_provider_aws.provider import AwsProvider
 
-from lib import jsii_runtime
 from tests.conftest import Synthesized
+from tools import jsii_runtime
 
 
 def test_configure_uses_the_wheel_node_and_keeps_user_options() -> None:
@@ -30,12 +34,21 @@ def test_configure_uses_the_wheel_node_and_keeps_user_options() -> None:
     assert explicit["JSII_NODE"] == "/opt/node/bin/node"
 
 
-def provider_package_dir() -> Path:
-    root = Path(os.environ.get("JSII_RUNTIME_PACKAGE_CACHE_ROOT", Path.home() / ".cache/aws/jsii/package-cache"))
-    found = sorted(root.glob("@cdktn/provider-aws/*/*/lib/index.js"))
+CACHE_ROOT = Path(os.environ.get("JSII_RUNTIME_PACKAGE_CACHE_ROOT", Path.home() / ".cache/aws/jsii/package-cache"))
+
+
+def pinned_version(module: ModuleType) -> str:
+    """The version of the assembly this project's lock file installed (`_jsii/<name>@<version>.jsii.tgz`)."""
+    (tarball,) = (Path(module.__file__ or "").parent / "_jsii").glob("*.jsii.tgz")
+    return tarball.name.removesuffix(".jsii.tgz").rsplit("@", 1)[1]
+
+
+def cached_package(name: str, module: ModuleType) -> Path:
+    """That version's unpacked package in the jsii cache, whatever other versions other projects left there."""
+    found = sorted((CACHE_ROOT / name / pinned_version(module)).glob("*/package.json"))
     if not found:
-        pytest.fail(f"provider package not in the jsii cache under {root}")
-    return found[-1].parent.parent
+        pytest.fail(f"{name}@{pinned_version(module)} not in the jsii cache under {CACHE_ROOT}")
+    return found[-1].parent
 
 
 EXPORTS = """
@@ -48,12 +61,10 @@ console.log(JSON.stringify({names, vpcClass: typeof index.vpc.Vpc, loadedFiles: 
 
 def exports(package: Path, modules: Path, lazy: bool) -> dict[str, object]:
     """Requires the provider index as the jsii kernel does, with or without the lazy hook."""
-    cache = package.parents[3]  # <cache>/@cdktn/provider-aws/<version>/<hash>
-    for name in ("cdktn", "constructs"):
+    for name, module in (("cdktn", cdktn), ("constructs", constructs)):
         link = modules / name
         if not link.exists():
-            (manifest,) = cache.glob(f"{name}/*/*/package.json")
-            link.symlink_to(manifest.parent)
+            link.symlink_to(cached_package(name, module))
     env = {
         **os.environ,
         "NODE_PATH": str(modules),
@@ -74,7 +85,7 @@ def test_lazy_index_exports_the_same_submodules_and_loads_only_what_is_used(
     synthesized: Synthesized, tmp_path: Path
 ) -> None:
     synthesized("web-mysql")  # makes sure jsii has unpacked the provider into its cache
-    package = provider_package_dir()
+    package = cached_package("@cdktn/provider-aws", cdktn_provider_aws)
     lazy, eager = exports(package, tmp_path, lazy=True), exports(package, tmp_path, lazy=False)
     assert lazy["names"] == eager["names"]
     assert len(lazy["names"]) > 2000  # type: ignore[arg-type]
@@ -82,19 +93,42 @@ def test_lazy_index_exports_the_same_submodules_and_loads_only_what_is_used(
     assert lazy["loadedFiles"] * 10 < eager["loadedFiles"]  # type: ignore[operator]
 
 
-def test_importing_any_layer_module_uses_the_wheel_node_not_the_system_one() -> None:
+def run_python(code: str) -> subprocess.CompletedProcess[str]:
+    """A fresh interpreter in the repository, without the session's jsii settings."""
     env = {k: v for k, v in os.environ.items() if k not in ("JSII_NODE", "NODE_OPTIONS")}
-    out = subprocess.run(
-        [sys.executable, "-c", "import lib.rotation, os; print(os.environ['JSII_NODE'])"],
+    return subprocess.run(
+        [sys.executable, "-c", code],
         cwd=Path(__file__).resolve().parents[2],
         env=env,
         capture_output=True,
         text=True,
-        check=True,
+        check=False,
         timeout=120,
     )
+
+
+def test_importing_a_layer_module_changes_nothing_in_the_process() -> None:
+    out = run_python(
+        "import os, jsii; before = dict(os.environ); get = jsii.get; import lib.data.rotation; "
+        "print(dict(os.environ) == before, jsii.get is get)"
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["True", "True"]
+
+
+def test_prepare_starts_jsii_on_the_wheel_node() -> None:
+    out = run_python(
+        "from tools import jsii_runtime; jsii_runtime.prepare(); import lib.data.rotation, os; print(os.environ['JSII_NODE'])"
+    )
+    assert out.returncode == 0, out.stderr
     assert Path(out.stdout.strip()) == jsii_runtime.wheel_node()
-    assert "end-of-life" not in out.stderr
+    assert "end-of-life" not in out.stderr  # a system Node would warn here
+
+
+def test_prepare_after_the_bindings_started_is_an_error() -> None:
+    out = run_python("import cdktn; from tools import jsii_runtime; jsii_runtime.prepare()")
+    assert out.returncode != 0
+    assert "prepare() must run before importing cdktn" in out.stderr
 
 
 def test_reference_attributes_are_read_from_node_once_per_object(synthesized: Synthesized) -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from lib.keys import KeyContext, key_policy
-from tests.conftest import SUFFIX, Document, Synthesized, policy, ref, resources
+from lib.core.context import StackContext
+from lib.foundation.keys import key_policy
+from lib.profiles import load_config
+from tests.conftest import SUFFIX, Document, Synthesized, name_prefix, policy, ref, resources
 
 EXPECTED_PURPOSES = {
     "web-mysql": {"database", "s3", "logs", "secrets"},
@@ -26,9 +28,8 @@ ACCOUNT = "${data.aws_caller_identity.current.account_id}"
 
 def keys(doc: Document) -> dict[str, dict[str, Any]]:
     found = {}
-    for name, key in resources(doc, "aws_kms_key").items():
-        purpose = name.removeprefix("keys_").rsplit("_", 1)[0]
-        found[purpose] = key
+    for path, key in resources(doc, "aws_kms_key").items():
+        found[path.removeprefix("foundation_keys_")] = key
     return found
 
 
@@ -42,11 +43,12 @@ def test_every_key_rotates_yearly(doc: Document) -> None:
         assert key["rotation_period_in_days"] == 365
 
 
-def test_every_key_has_its_alias(doc: Document) -> None:
+def test_every_key_has_its_alias_with_the_profile_prefix(doc: Document, profile: str) -> None:
+    prefix = name_prefix(profile)
     aliases = {a["name"]: a["target_key_id"] for a in resources(doc, "aws_kms_alias").values()}
-    for name in resources(doc, "aws_kms_key"):
-        purpose = name.removeprefix("keys_").rsplit("_", 1)[0]
-        assert aliases[f"alias/{purpose}-{SUFFIX}"] == ref(doc, "aws_kms_key", name, "key_id")
+    for path in resources(doc, "aws_kms_key"):
+        purpose = path.removeprefix("foundation_keys_")
+        assert aliases[f"alias/{prefix}-{purpose}-{SUFFIX}"] == ref(doc, "aws_kms_key", path, "key_id")
     assert len(aliases) == len(resources(doc, "aws_kms_key"))
 
 
@@ -54,7 +56,7 @@ def test_key_policies_grant_root_and_only_the_purposes_services(doc: Document, p
     region = "ap-southeast-1" if profile == "transactions-pg" else "us-east-1"
     for purpose, key in keys(doc).items():
         statements = policy(key)["Statement"]
-        root = f"arn:${{data.aws_partition.partition.partition}}:iam::{ACCOUNT}:root"
+        root = f"arn:aws:iam::{ACCOUNT}:root"
         assert statements[0]["Principal"] == {"AWS": root}
         services = set()
         for statement in statements:
@@ -71,8 +73,13 @@ def test_key_policies_grant_root_and_only_the_purposes_services(doc: Document, p
                 assert statement["Condition"]["StringEquals"]["kms:ViaService"]
 
 
+def context(region: str) -> StackContext:
+    config = load_config({"TAP_PROFILE": "full", "ENVIRONMENT_SUFFIX": SUFFIX, "AWS_REGION": region})
+    return StackContext.of(config, account_id="111122223333")
+
+
 def test_logs_key_is_bound_to_this_accounts_log_groups() -> None:
-    document = key_policy("logs", KeyContext(account_id="111122223333", region="eu-west-1", partition="aws"))
+    document = key_policy("logs", context("eu-west-1"))
     (logs,) = [s for s in document["Statement"] if s["Principal"].get("Service") == "logs.eu-west-1.amazonaws.com"]
     assert logs["Condition"] == {
         "ArnLike": {"kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:eu-west-1:111122223333:log-group:*"}
@@ -80,7 +87,7 @@ def test_logs_key_is_bound_to_this_accounts_log_groups() -> None:
 
 
 def test_database_key_is_usable_only_through_rds_and_secrets_manager() -> None:
-    document = key_policy("database", KeyContext(account_id="111122223333", region="us-east-1", partition="aws"))
+    document = key_policy("database", context("us-east-1"))
     (via,) = [s for s in document["Statement"] if s["Sid"] == "UseOnlyThroughItsServices"]
     # RDS for storage and Performance Insights; Secrets Manager for the RDS-managed master secret.
     assert via["Condition"]["StringEquals"]["kms:ViaService"] == [

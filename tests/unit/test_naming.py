@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from lib.naming import NAME_RULES, Names
+from lib.core.naming import MAX_SUFFIX_LENGTH, NAME_RULES, Names
+from lib.errors import ConfigError
+from lib.profiles import load_config
+from lib.synth import synthesize
 
 CASES = {
     "s3_bucket": (
@@ -57,3 +62,32 @@ def test_names_builds_prefix_parts_suffix_and_records_for_checking() -> None:
     assert violation.field == "load_balancer name" and "32" in violation.rule
     with pytest.raises(KeyError, match="no naming rule for resource type 'lambda'"):
         names.make("lambda", "x")
+
+
+def test_a_name_too_long_only_because_of_the_suffix_is_reported_against_the_suffix() -> None:
+    names = Names(prefix="tap", suffix="s" * 40)
+    names.make("elasticache_id", "redis")  # 50 characters; fits with a short suffix
+    (violation,) = names.violations()
+    assert violation.field == "ENVIRONMENT_SUFFIX" and violation.rule_id == "name.suffix_length"
+    assert f"use at most {MAX_SUFFIX_LENGTH} characters" in violation.rule
+    assert "elasticache_id tap-redis-" in violation.rule
+
+
+def test_a_name_broken_whatever_the_suffix_names_the_resource() -> None:
+    names = Names(prefix="tap", suffix="dev")
+    names.make("s3_bucket", "Settlement_Reports")
+    (violation,) = names.violations()
+    assert violation.field == "s3_bucket name" and violation.rule_id == "name.rule"
+
+
+def test_synthesis_checks_generated_names_before_writing(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The gate in `synthesize`: a name that breaks its rule stops synthesis and leaves the output as it was."""
+    monkeypatch.setitem(NAME_RULES, "sns_topic", lambda name: "at most 5 characters" if len(name) > 5 else None)
+    outdir = tmp_path / "cdktf.out"
+    outdir.mkdir()
+    (outdir / "previous.txt").write_text("from an earlier synth")
+    with pytest.raises(ConfigError) as raised:
+        synthesize(load_config({"TAP_PROFILE": "serverless-payments"}), outdir)
+    assert {v.value for v in raised.value.violations} == {"payment-alerts-dev", "payment-failed-transactions-dev"}
+    assert (outdir / "previous.txt").read_text() == "from an earlier synth"
+    assert [p.name for p in tmp_path.iterdir()] == ["cdktf.out"]  # no staging directory left behind

@@ -30,7 +30,7 @@ def subnets(doc: Document, tier: str) -> list[dict]:
 
 
 def route_tables(doc: Document, tier: str) -> dict[str, dict]:
-    return {n: t for n, t in resources(doc, "aws_route_table").items() if n.startswith(f"network_{tier}_")}
+    return {n: t for n, t in resources(doc, "aws_route_table").items() if n.startswith(f"foundation_network_{tier}_")}
 
 
 def routes_of(doc: Document, table_name: str) -> list[dict]:
@@ -122,7 +122,7 @@ def test_isolated_database_tier_has_own_tables_without_internet_route(doc: Docum
     associated = {a["subnet_id"]: a["route_table_id"] for a in resources(doc, "aws_route_table_association").values()}
     for name, subnet in resources(doc, "aws_subnet").items():
         table = associated[ref(doc, "aws_subnet", name)]
-        assert table.startswith(f"${{aws_route_table.network_{subnet['tags']['Tier']}_"), (name, table)
+        assert table.startswith(f"${{aws_route_table.foundation_network_{subnet['tags']['Tier']}_"), (name, table)
 
 
 def test_default_security_group_is_stripped(doc: Document) -> None:
@@ -142,7 +142,9 @@ def test_flow_logs_capture_all_traffic_to_the_profile_destinations(doc: Document
 def test_s3_flow_logs_go_to_the_flow_log_bucket_with_a_delivery_policy(doc: Document) -> None:
     _, flow_log = find_one(doc, "aws_flow_log", lambda _n, f: f["log_destination_type"] == "s3")
     assert flow_log["log_destination"] == ref(doc, "aws_s3_bucket", _bucket_name(doc, "flow_logs"), "arn")
-    _, bucket_policy = find_one(doc, "aws_s3_bucket_policy", lambda n, _p: n.startswith("storage_flow_logs_policy"))
+    _, bucket_policy = find_one(
+        doc, "aws_s3_bucket_policy", lambda n, _p: n.startswith("foundation_storage_flow_logs_policy")
+    )
     sids = {s["Sid"]: s for s in policy(bucket_policy)["Statement"]}
     write = sids["FlowLogDeliveryWrite"]
     assert write["Principal"] == {"Service": "delivery.logs.amazonaws.com"}
@@ -151,7 +153,7 @@ def test_s3_flow_logs_go_to_the_flow_log_bucket_with_a_delivery_policy(doc: Docu
 
 
 def _bucket_name(doc: Document, purpose: str) -> str:
-    name, _ = find_one(doc, "aws_s3_bucket", lambda n, _b: n.startswith(f"storage_{purpose}_bucket"))
+    name, _ = find_one(doc, "aws_s3_bucket", lambda n, _b: n.startswith(f"foundation_storage_{purpose}_bucket"))
     return name
 
 
@@ -161,25 +163,23 @@ def test_cloudwatch_flow_logs_are_encrypted_retained_and_delivered_by_a_scoped_r
 ) -> None:
     doc = synthesized(profile_name)
     ((group_name, group),) = [
-        (n, g) for n, g in resources(doc, "aws_cloudwatch_log_group").items() if n.startswith("network_flow_log_group")
+        (n, g)
+        for n, g in resources(doc, "aws_cloudwatch_log_group").items()
+        if n.startswith("foundation_network_flow_log_group")
     ]
     assert group["retention_in_days"] == retention
-    assert group["kms_key_id"] == ref(
-        doc, "aws_kms_key", "keys_logs_" + _suffix_id(doc, "aws_kms_key", "keys_logs_"), "arn"
-    )
+    assert group["kms_key_id"] == ref(doc, "aws_kms_key", "foundation_keys_logs", "arn")
     _, flow_log = find_one(doc, "aws_flow_log", lambda _n, f: f["log_destination_type"] == "cloud-watch-logs")
     assert flow_log["log_destination"] == ref(doc, "aws_cloudwatch_log_group", group_name, "arn")
-    (role,) = [r for n, r in resources(doc, "aws_iam_role").items() if n.startswith("network_flow_log_role")]
+    (role,) = [r for n, r in resources(doc, "aws_iam_role").items() if n.startswith("foundation_network_flow_log_role")]
     trust = policy(role, "assume_role_policy")["Statement"][0]
     assert trust["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
     assert "aws:SourceAccount" in trust["Condition"]["StringEquals"]
     assert trust["Condition"]["ArnLike"]["aws:SourceArn"].endswith(":vpc-flow-log/*")
-    _, role_policy = find_one(doc, "aws_iam_role_policy", lambda n, _p: n.startswith("network_flow_log_role_policy"))
+    _, role_policy = find_one(
+        doc, "aws_iam_role_policy", lambda n, _p: n.startswith("foundation_network_flow_log_role_policy")
+    )
     (statement,) = policy(role_policy)["Statement"]
     assert "*" not in statement["Resource"]
-    assert all(r.startswith(f"${{aws_cloudwatch_log_group.{group_name}.arn}}") for r in statement["Resource"])
-
-
-def _suffix_id(doc: Document, kind: str, prefix: str) -> str:
-    (name,) = [n for n in resources(doc, kind) if n.startswith(prefix) and "alias" not in n]
-    return name.removeprefix(prefix)
+    group_arn = ref(doc, "aws_cloudwatch_log_group", group_name, "arn")
+    assert all(r.startswith(group_arn) for r in statement["Resource"])

@@ -13,36 +13,36 @@ from lib.config import PaymentsConfig
 from lib.errors import ConfigError
 from lib.profiles import PROFILES
 from lib.synth import synthesize
-from tests.conftest import SUFFIX, Document, Synthesized, iter_statements, policy, ref, resources
+from tests.conftest import SUFFIX, Document, Synthesized, iter_statements, name_prefix, path_of, policy, ref, resources
 
 CONCURRENCY = {"secure-platform": 5, "serverless-payments": 10, "full": 10}
 FUNCTIONS = ("payment_validation", "fraud_detection", "transaction_processing")
 
 
 def functions(doc: Document) -> dict[str, dict[str, Any]]:
-    found = {}
-    for name, fn in resources(doc, "aws_lambda_function").items():
-        for code in FUNCTIONS:
-            if name.startswith(f"payments_{code}_function"):
-                found[code] = fn
-    return found
+    found = resources(doc, "aws_lambda_function")
+    return {
+        code: found[f"payments_functions_{code}_function"]
+        for code in FUNCTIONS
+        if f"payments_functions_{code}_function" in found
+    }
 
 
 def role_statements(doc: Document, code: str) -> dict[str, dict[str, Any]]:
-    (role_policy,) = [
-        p for n, p in resources(doc, "aws_iam_role_policy").items() if n.startswith(f"payments_{code}_role_policy")
-    ]
+    role_policy = resources(doc, "aws_iam_role_policy")[f"payments_functions_{code}_role_policy"]
     return {s["Sid"]: s for s in iter_statements(policy(role_policy))}
 
 
-def named(doc: Document, kind: str, prefix: str) -> tuple[str, dict[str, Any]]:
-    ((name, item),) = [(n, r) for n, r in resources(doc, kind).items() if n.startswith(prefix)]
-    return name, item
+def named(doc: Document, kind: str, path: str) -> tuple[str, dict[str, Any]]:
+    return path, resources(doc, kind)[path]
 
 
 def key_token(doc: Document, purpose: str) -> str:
-    (name,) = [n for n in resources(doc, "aws_kms_key") if n.startswith(f"keys_{purpose}_")]
-    return ref(doc, "aws_kms_key", name, "arn")
+    return ref(doc, "aws_kms_key", f"foundation_keys_{purpose}", "arn")
+
+
+def profile_of(doc: Document) -> str:
+    return str(doc["provider"]["aws"][0]["default_tags"][0]["tags"]["Profile"])
 
 
 def test_only_the_payment_profiles_have_the_application(doc: Document, profile: str) -> None:
@@ -57,17 +57,13 @@ def payments_doc(request: pytest.FixtureRequest, synthesized: Synthesized) -> Do
 
 
 def test_functions_are_private_traced_limited_logged_with_a_dlq(payments_doc: Document) -> None:
-    profile = next(
-        p
-        for p, c in CONCURRENCY.items()
-        if payments_doc["provider"]["aws"][0]["default_tags"][0]["tags"]["Profile"] == p
-    )
+    profile = profile_of(payments_doc)
     private = {
         ref(payments_doc, "aws_subnet", n)
         for n, s in resources(payments_doc, "aws_subnet").items()
         if s["tags"]["Tier"] == "private"
     }
-    _, dlq = named(payments_doc, "aws_sqs_queue", "payments_functions_dlq_")
+    _, dlq = named(payments_doc, "aws_sqs_queue", "payments_functions_dlq_queue")
     found = functions(payments_doc)
     assert set(found) == set(FUNCTIONS)
     for code, fn in found.items():
@@ -75,13 +71,15 @@ def test_functions_are_private_traced_limited_logged_with_a_dlq(payments_doc: Do
         assert fn["reserved_concurrent_executions"] == CONCURRENCY[profile]
         assert fn["tracing_config"] == {"mode": "Active"}
         assert set(fn["vpc_config"]["subnet_ids"]) == private
-        assert fn["dead_letter_config"]["target_arn"].startswith("${aws_sqs_queue.payments_functions_dlq_")
+        assert fn["dead_letter_config"]["target_arn"] == ref(
+            payments_doc, "aws_sqs_queue", "payments_functions_dlq_queue", "arn"
+        )
         assert ":layer:AWSLambdaPowertoolsPythonV3-python313-x86_64:" in fn["layers"][0]
         assert fn["kms_key_arn"] == key_token(payments_doc, "events")
         assert not any(
             word in k.lower() for k in fn["environment"]["variables"] for word in ("password", "secret", "token")
         )
-        log_group_name = fn["logging_config"]["log_group"].split(".")[1]
+        log_group_name = path_of(fn["logging_config"]["log_group"].split(".")[1])
         group = resources(payments_doc, "aws_cloudwatch_log_group")[log_group_name]
         assert group["kms_key_id"] == key_token(payments_doc, "logs") and group["retention_in_days"] == 365
     assert dlq["kms_master_key_id"] == key_token(payments_doc, "events")
@@ -92,15 +90,19 @@ def test_functions_are_private_traced_limited_logged_with_a_dlq(payments_doc: Do
 
 def test_iam_names_each_functions_own_resources(payments_doc: Document) -> None:
     validation = role_statements(payments_doc, "payment_validation")
-    assert validation["IdempotencyRecords"]["Resource"].startswith("${aws_dynamodb_table.payments_idempotency_table")
-    assert validation["Enqueue"]["Resource"].startswith("${aws_sqs_queue.messaging_transaction_queue_")
-    assert validation["ScoreFraud"]["Resource"].startswith("${aws_lambda_function.payments_fraud_detection_function")
+    assert validation["IdempotencyRecords"]["Resource"].startswith(
+        "${aws_dynamodb_table.payments_functions_idempotency_table"
+    )
+    assert validation["Enqueue"]["Resource"].startswith("${aws_sqs_queue.payments_messaging_transaction_queue_")
+    assert validation["ScoreFraud"]["Resource"].startswith(
+        "${aws_lambda_function.payments_functions_fraud_detection_function"
+    )
     fraud = role_statements(payments_doc, "fraud_detection")
     assert fraud["VelocityQuery"]["Action"] == ["dynamodb:Query"]
     assert fraud["VelocityQuery"]["Resource"].endswith("/index/customer-id-timestamp-index")
     processing = role_statements(payments_doc, "transaction_processing")
-    assert processing["Announce"]["Resource"].startswith("${aws_cloudwatch_event_bus.messaging_bus")
-    assert processing["RecordTransactions"]["Resource"].startswith("${aws_dynamodb_table.transactions_table")
+    assert processing["Announce"]["Resource"].startswith("${aws_cloudwatch_event_bus.payments_messaging_bus")
+    assert processing["RecordTransactions"]["Resource"].startswith("${aws_dynamodb_table.data_transactions_table")
     for statements in (validation, fraud, processing):
         for sid, statement in statements.items():
             assert all(not action.endswith("*") for action in statement["Action"]), sid
@@ -109,45 +111,51 @@ def test_iam_names_each_functions_own_resources(payments_doc: Document) -> None:
 
 
 def test_idempotency_table_and_event_source_mapping(payments_doc: Document) -> None:
-    _, table = named(payments_doc, "aws_dynamodb_table", "payments_idempotency_table")
-    assert table["name"] == f"payment-idempotency-{SUFFIX}" and table["hash_key"] == "id"
+    _, table = named(payments_doc, "aws_dynamodb_table", "payments_functions_idempotency_table")
+    assert (
+        table["name"] == f"{name_prefix(profile_of(payments_doc))}-idempotency-{SUFFIX}" and table["hash_key"] == "id"
+    )
     assert table["ttl"] == {"attribute_name": "expiration", "enabled": True}
     assert table["server_side_encryption"]["kms_key_arn"] == key_token(payments_doc, "dynamodb")
     (mapping,) = resources(payments_doc, "aws_lambda_event_source_mapping").values()
     assert mapping["function_response_types"] == ["ReportBatchItemFailures"]
-    assert mapping["event_source_arn"].startswith("${aws_sqs_queue.messaging_transaction_queue_")
-    assert mapping["function_name"].startswith("${aws_lambda_function.payments_transaction_processing_function")
+    assert mapping["event_source_arn"].startswith("${aws_sqs_queue.payments_messaging_transaction_queue_")
+    assert mapping["function_name"].startswith(
+        "${aws_lambda_function.payments_functions_transaction_processing_function"
+    )
 
 
 def test_queues_are_encrypted_with_dlqs_and_admit_only_their_producers(payments_doc: Document) -> None:
     queues = resources(payments_doc, "aws_sqs_queue")
     assert all(q["kms_master_key_id"] == key_token(payments_doc, "events") for q in queues.values())
     for purpose in ("transaction", "analytics"):
-        _, queue = named(payments_doc, "aws_sqs_queue", f"messaging_{purpose}_queue_")
+        _, queue = named(payments_doc, "aws_sqs_queue", f"payments_messaging_{purpose}_queue")
         redrive = json.loads(queue["redrive_policy"])
-        assert redrive["maxReceiveCount"] == 3 and redrive["deadLetterTargetArn"].startswith(
-            f"${{aws_sqs_queue.messaging_{purpose}_dlq_"
+        assert redrive["maxReceiveCount"] == 3
+        assert redrive["deadLetterTargetArn"] == ref(
+            payments_doc, "aws_sqs_queue", f"payments_messaging_{purpose}_queue_dlq_queue", "arn"
         )
-    _, transaction_policy = named(payments_doc, "aws_sqs_queue_policy", "messaging_transaction_queue_policy")
+    _, transaction_policy = named(payments_doc, "aws_sqs_queue_policy", "payments_messaging_transaction_queue_policy")
     statements = {s["Sid"]: s for s in iter_statements(policy(transaction_policy))}
     validation_role = statements["Producer"]["Principal"]["AWS"]
-    assert validation_role.startswith("${aws_iam_role.payments_payment_validation_role")
+    assert validation_role.startswith("${aws_iam_role.payments_functions_payment_validation_role")
     assert statements["OnlyTheProducer"]["Effect"] == "Deny"
     assert statements["OnlyTheProducer"]["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": validation_role}}
     assert statements["DenyInsecureTransport"]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
-    _, analytics_policy = named(payments_doc, "aws_sqs_queue_policy", "messaging_analytics_queue_policy")
+    _, analytics_policy = named(payments_doc, "aws_sqs_queue_policy", "payments_messaging_analytics_queue_policy")
     (rule_statement,) = [s for s in iter_statements(policy(analytics_policy)) if s["Sid"] == "EventBridgeRule"]
     assert rule_statement["Condition"]["ArnEquals"]["aws:SourceArn"].startswith(
-        "${aws_cloudwatch_event_rule.messaging_payment_succeeded"
+        "${aws_cloudwatch_event_rule.payments_messaging_payment_succeeded"
     )
 
 
 def test_bus_rules_and_targets(payments_doc: Document) -> None:
     (bus,) = resources(payments_doc, "aws_cloudwatch_event_bus").values()
-    assert bus["name"] == f"payments-{SUFFIX}" and bus["kms_key_identifier"] == key_token(payments_doc, "events")
+    assert bus["name"] == f"{name_prefix(profile_of(payments_doc))}-payments-{SUFFIX}"
+    assert bus["kms_key_identifier"] == key_token(payments_doc, "events")
     rules = {
-        n.split("_")[1] + "_" + n.split("_")[2]: r
-        for n, r in resources(payments_doc, "aws_cloudwatch_event_rule").items()
+        path.removeprefix("payments_messaging_"): r
+        for path, r in resources(payments_doc, "aws_cloudwatch_event_rule").items()
     }
     assert json.loads(rules["payment_succeeded"]["event_pattern"]) == {
         "source": ["tap.payments"],
@@ -160,13 +168,13 @@ def test_bus_rules_and_targets(payments_doc: Document) -> None:
     failover = json.loads(rules["rds_failover"]["event_pattern"])
     assert failover["source"] == ["aws.rds"] and failover["detail"] == {"EventCategories": ["failover"]}
     assert "event_bus_name" not in rules["rds_failover"]  # RDS publishes on the default bus
-    assert rules["payment_succeeded"]["event_bus_name"].startswith("${aws_cloudwatch_event_bus.messaging_bus")
+    assert rules["payment_succeeded"]["event_bus_name"].startswith("${aws_cloudwatch_event_bus.payments_messaging_bus")
     targets = resources(payments_doc, "aws_cloudwatch_event_target")
-    routed = {(t["rule"].split(".")[1].rsplit("_", 1)[0], t["arn"].split(".")[0]) for t in targets.values()}
+    routed = {(path_of(t["rule"].split(".")[1]), t["arn"].split(".")[0]) for t in targets.values()}
     assert routed == {
-        ("messaging_payment_succeeded", "${aws_sqs_queue"),
-        ("messaging_payment_failed", "${aws_sns_topic"),
-        ("messaging_rds_failover", "${aws_sns_topic"),
+        ("payments_messaging_payment_succeeded", "${aws_sqs_queue"),
+        ("payments_messaging_payment_failed", "${aws_sns_topic"),
+        ("payments_messaging_rds_failover", "${aws_sns_topic"),
     }
     assert len(targets) == 4
     dlqs = {t["dead_letter_config"]["arn"] for t in targets.values()}
@@ -177,10 +185,10 @@ def test_bus_rules_and_targets(payments_doc: Document) -> None:
 
 def test_topics_are_encrypted_and_admit_only_cloudwatch_and_their_rules(payments_doc: Document) -> None:
     topics = resources(payments_doc, "aws_sns_topic")
+    prefix = name_prefix(profile_of(payments_doc))
     assert {t["name"] for t in topics.values()} == {
-        f"{prefix}-{p}-{SUFFIX}"
-        for p in ("alerts", "failed-transactions")
-        for prefix in {t["name"].split("-")[0] for t in topics.values()}
+        f"{prefix}-alerts-{SUFFIX}",
+        f"{prefix}-failed-transactions-{SUFFIX}",
     }
     assert all(t["kms_master_key_id"] == key_token(payments_doc, "events") for t in topics.values())
     for topic_policy in resources(payments_doc, "aws_sns_topic_policy").values():
@@ -188,7 +196,7 @@ def test_topics_are_encrypted_and_admit_only_cloudwatch_and_their_rules(payments
         assert {s["Principal"]["Service"] for s in allows} == {"cloudwatch.amazonaws.com", "events.amazonaws.com"}
         (events_statement,) = [s for s in allows if s["Principal"]["Service"] == "events.amazonaws.com"]
         assert all(
-            arn.startswith("${aws_cloudwatch_event_rule.messaging_")
+            arn.startswith("${aws_cloudwatch_event_rule.payments_messaging_")
             for arn in events_statement["Condition"]["ArnEquals"]["aws:SourceArn"]
         )
     assert resources(payments_doc, "aws_sns_topic_subscription") == {}  # no emails configured
@@ -201,7 +209,9 @@ def test_http_api_route_auth_stage_and_permission(payments_doc: Document) -> Non
     assert route["route_key"] == "POST /payments" and route["authorization_type"] == "AWS_IAM"
     (integration,) = resources(payments_doc, "aws_apigatewayv2_integration").values()
     assert integration["payload_format_version"] == "2.0" and integration["integration_type"] == "AWS_PROXY"
-    assert integration["integration_uri"].startswith("${aws_lambda_function.payments_payment_validation_function")
+    assert integration["integration_uri"].startswith(
+        "${aws_lambda_function.payments_functions_payment_validation_function"
+    )
     (stage,) = resources(payments_doc, "aws_apigatewayv2_stage").values()
     assert (
         stage["default_route_settings"]["throttling_rate_limit"] == 100
@@ -209,7 +219,7 @@ def test_http_api_route_auth_stage_and_permission(payments_doc: Document) -> Non
     )
     log_format = json.loads(stage["access_log_settings"]["format"])
     assert "$context.requestId" in log_format.values() and not any("body" in v.lower() for v in log_format.values())
-    _, access_logs = named(payments_doc, "aws_cloudwatch_log_group", "api_access_logs")
+    _, access_logs = named(payments_doc, "aws_cloudwatch_log_group", "payments_api_access_logs")
     assert access_logs["kms_key_id"] == key_token(payments_doc, "logs")
     (permission,) = [
         p
@@ -219,11 +229,11 @@ def test_http_api_route_auth_stage_and_permission(payments_doc: Document) -> Non
     assert permission["source_arn"].endswith("/*/*/payments")
 
 
-def test_xray_samples_all_payment_requests_and_encrypts_traces(payments_doc: Document) -> None:
+def test_xray_samples_all_payment_requests(payments_doc: Document) -> None:
     (rule,) = resources(payments_doc, "aws_xray_sampling_rule").values()
     assert rule["fixed_rate"] == 1 and rule["service_name"].endswith(f"-*-{SUFFIX}")
-    (encryption,) = resources(payments_doc, "aws_xray_encryption_config").values()
-    assert encryption == {**encryption, "type": "KMS", "key_id": key_token(payments_doc, "logs")}
+    # Trace encryption is an account setting: it lives in the baseline stack (test_baseline.py).
+    assert resources(payments_doc, "aws_xray_encryption_config") == {}
 
 
 def test_cors_emails_and_the_protected_wildcard_rule(tmp_path: Path) -> None:

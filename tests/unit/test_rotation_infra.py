@@ -5,17 +5,17 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-from lib import lambda_package
-from lib.functions import LAMBDA_ROOT
-from lib.rotation import DRIVERS
-from tests.conftest import SUFFIX, Document, Synthesized, iter_statements, policy, ref, resources
+from lib.core import packaging as lambda_package
+from lib.core.function import LAMBDA_ROOT, contract_files
+from lib.data.rotation import DRIVERS
+from tests.conftest import SUFFIX, Document, Synthesized, iter_statements, path_of, policy, ref, resources
 
 PROXY_PROFILES = {"secure-platform", "full"}
 
 
 def function(doc: Document) -> tuple[str, dict]:
     ((name, fn),) = [
-        (n, f) for n, f in resources(doc, "aws_lambda_function").items() if n.startswith("secret_rotation")
+        (n, f) for n, f in resources(doc, "aws_lambda_function").items() if n.startswith("data_secret_rotation")
     ]
     return name, fn
 
@@ -30,17 +30,16 @@ def test_function_runs_in_private_subnets_with_limits_tracing_and_powertools(doc
         ref(doc, "aws_subnet", n) for n, s in resources(doc, "aws_subnet").items() if s["tags"]["Tier"] == "private"
     }
     assert set(fn["vpc_config"]["subnet_ids"]) == private
-    (sg_name,) = [
-        n for n in resources(doc, "aws_security_group") if n.startswith("secret_rotation_function_security_group")
+    assert fn["vpc_config"]["security_group_ids"] == [
+        ref(doc, "aws_security_group", "data_secret_rotation_function_security_group")
     ]
-    assert fn["vpc_config"]["security_group_ids"] == [ref(doc, "aws_security_group", sg_name)]
     (layer,) = fn["layers"]
     assert ":017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-x86_64:" in layer
     variables = fn["environment"]["variables"]
     assert variables["ROTATION_STRATEGY"] == ("single" if profile in PROXY_PROFILES else "alternating")
     assert variables["SECRETS_MANAGER_ENDPOINT"].startswith("https://secretsmanager.")
     assert not any("password" in k.lower() or k.lower() == "secret" for k in variables)
-    assert fn["kms_key_arn"].startswith("${aws_kms_key.keys_secrets_")
+    assert fn["kms_key_arn"] == ref(doc, "aws_kms_key", "foundation_keys_secrets", "arn")
 
 
 def test_function_log_group_is_encrypted_and_retained(doc: Document) -> None:
@@ -48,28 +47,30 @@ def test_function_log_group_is_encrypted_and_retained(doc: Document) -> None:
     (group_name, group) = next(
         (n, g)
         for n, g in resources(doc, "aws_cloudwatch_log_group").items()
-        if n.startswith("secret_rotation_function_log_group")
+        if n.startswith("data_secret_rotation_function_log_group")
     )
     assert fn["logging_config"]["log_group"] == ref(doc, "aws_cloudwatch_log_group", group_name, "name")
-    assert group["retention_in_days"] == 365 and group["kms_key_id"].startswith("${aws_kms_key.keys_logs_")
+    assert group["retention_in_days"] == 365 and group["kms_key_id"] == ref(
+        doc, "aws_kms_key", "foundation_keys_logs", "arn"
+    )
 
 
 def test_iam_is_limited_to_the_secret_its_keys_logs_and_enis(doc: Document) -> None:
     (role_policy,) = [
         p
         for n, p in resources(doc, "aws_iam_role_policy").items()
-        if n.startswith("secret_rotation_function_role_policy")
+        if n.startswith("data_secret_rotation_function_role_policy")
     ]
     statements = {s["Sid"]: s for s in iter_statements(policy(role_policy))}
     assert statements["RotateTheApplicationSecret"]["Resource"].startswith(
-        "${aws_secretsmanager_secret.database_app_secret"
+        "${aws_secretsmanager_secret.data_database_app_secret"
     )
     assert statements["ReadTheMasterSecret"]["Action"] == ["secretsmanager:GetSecretValue"]
     assert "master_user_secret[0].secret_arn" in statements["ReadTheMasterSecret"]["Resource"]
     kms = statements["SecretKeysThroughSecretsManager"]
     assert kms["Condition"]["StringEquals"]["kms:ViaService"].startswith("secretsmanager.")
     assert statements["VpcNetworkInterfaces"]["Condition"]["StringEquals"]["ec2:Vpc"].endswith(
-        "${aws_vpc.network_vpc_4E8F0223.id}"
+        ref(doc, "aws_vpc", "foundation_network_vpc")
     )
     for sid, statement in statements.items():
         assert all("*" not in action.split(":")[1] for action in statement["Action"]), sid
@@ -88,7 +89,7 @@ def test_secrets_manager_may_invoke_it_for_that_secret_only_and_rotation_is_ever
         p for p in resources(doc, "aws_lambda_permission").values() if p["principal"] == "secretsmanager.amazonaws.com"
     ]
     assert permission["principal"] == "secretsmanager.amazonaws.com"
-    assert permission["source_arn"].startswith("${aws_secretsmanager_secret.database_app_secret")
+    assert permission["source_arn"].startswith("${aws_secretsmanager_secret.data_database_app_secret")
     assert permission["source_account"] == "${data.aws_caller_identity.current.account_id}"
     (schedule,) = [
         r for r in resources(doc, "aws_secretsmanager_secret_rotation").values() if "rotation_lambda_arn" in r
@@ -99,21 +100,19 @@ def test_secrets_manager_may_invoke_it_for_that_secret_only_and_rotation_is_ever
 
 
 def test_function_reaches_only_the_endpoints_and_the_writer(doc: Document, profile: str) -> None:
-    (sg_name,) = [
-        n for n in resources(doc, "aws_security_group") if n.startswith("secret_rotation_function_security_group")
-    ]
-    token = ref(doc, "aws_security_group", sg_name)
+    token = ref(doc, "aws_security_group", "data_secret_rotation_function_security_group")
     egress = [
         r for r in resources(doc, "aws_vpc_security_group_egress_rule").values() if r["security_group_id"] == token
     ]
-    targets = {r["referenced_security_group_id"].split(".")[1].rsplit("_", 1)[0]: r["from_port"] for r in egress}
+    targets = {path_of(r["referenced_security_group_id"].split(".")[1]): r["from_port"] for r in egress}
     port = 3306 if profile in {"web-mysql", "portal-cdn"} else 5432
-    assert targets == {"endpoints_security_group": 443, "database_security_group": port}
+    assert targets == {"foundation_endpoints_security_group": 443, "data_database_security_group": port}
 
 
 def test_package_is_reproducible_and_holds_code_ca_bundle_and_drivers(synthesized: Synthesized, tmp_path: Path) -> None:
-    first = lambda_package.build([LAMBDA_ROOT / "secret_rotation"], DRIVERS, tmp_path / "a")
-    second = lambda_package.build([LAMBDA_ROOT / "secret_rotation"], DRIVERS, tmp_path / "b")
+    contracts = contract_files(["rotation"])
+    first = lambda_package.build([LAMBDA_ROOT / "secret_rotation"], DRIVERS, tmp_path / "a", extra_files=contracts)
+    second = lambda_package.build([LAMBDA_ROOT / "secret_rotation"], DRIVERS, tmp_path / "b", extra_files=contracts)
     assert first.sha256_base64 == second.sha256_base64
     assert first.path.read_bytes() == second.path.read_bytes()
     names = zipfile.ZipFile(first.path).namelist()
@@ -124,6 +123,9 @@ def test_package_is_reproducible_and_holds_code_ca_bundle_and_drivers(synthesize
         "pg8000/__init__.py",
         "pymysql/__init__.py",
         "scramp/__init__.py",
+        "lib/__init__.py",
+        "lib/contracts/__init__.py",
+        "lib/contracts/rotation.py",  # the contract, at the import path the handler uses
     } <= set(names)
     assert not [n for n in names if n.endswith(".pyc") or "__pycache__" in n or ".dist-info" in n]
     _, fn = function(synthesized("web-mysql"))

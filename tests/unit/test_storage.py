@@ -23,7 +23,7 @@ def buckets(doc: Document) -> dict[str, str]:
     """purpose -> resource name of the aws_s3_bucket."""
     found = {}
     for name in resources(doc, "aws_s3_bucket"):
-        purpose = name.removeprefix("storage_").rsplit("_bucket_", 1)[0]
+        purpose = name.removeprefix("foundation_storage_").removesuffix("_bucket")
         found[purpose] = name
     return found
 
@@ -35,8 +35,7 @@ def attached(doc: Document, kind: str, bucket: str) -> dict[str, Any]:
 
 
 def s3_key_arn(doc: Document) -> str:
-    (name,) = [n for n in resources(doc, "aws_kms_key") if n.startswith("keys_s3_")]
-    return ref(doc, "aws_kms_key", name, "arn")
+    return ref(doc, "aws_kms_key", "foundation_keys_s3", "arn")
 
 
 def test_profile_buckets(doc: Document, profile: str) -> None:
@@ -152,10 +151,12 @@ def test_short_retention_logs_replicate_into_a_year_long_archive(synthesized: Sy
     assert rule["destination"]["encryption_configuration"]["replica_kms_key_id"] == s3_key_arn(doc)
     assert rule["delete_marker_replication"]["status"] == "Disabled"
     assert rule["source_selection_criteria"]["sse_kms_encrypted_objects"]["status"] == "Enabled"
-    (role_name,) = [n for n in resources(doc, "aws_iam_role") if n.startswith("storage_app_logs_replication_role")]
+    (role_name,) = [
+        n for n in resources(doc, "aws_iam_role") if n.startswith("foundation_storage_app_logs_replication_role")
+    ]
     assert replication["role"] == ref(doc, "aws_iam_role", role_name, "arn")
     _, role_policy = find_one(
-        doc, "aws_iam_role_policy", lambda n, _p: n.startswith("storage_app_logs_replication_role_policy")
+        doc, "aws_iam_role_policy", lambda n, _p: n.startswith("foundation_storage_app_logs_replication_role_policy")
     )
     for statement in iter_statements(policy(role_policy)):
         assert "*" not in str(statement["Resource"]).replace("/*", "")

@@ -1,4 +1,8 @@
-"""Bad configuration fails at synth, naming field, value and rule, and writes nothing."""
+"""Bad configuration fails at synth, naming field, value, rule and source, and writes nothing.
+
+Every rule id (`validation.RULES`, `config_file.FILE_RULES`, `profiles.ENV_RULES`) has a failing
+case here; `test_every_rule_has_a_failing_case` keeps it that way.
+"""
 
 from __future__ import annotations
 
@@ -10,193 +14,359 @@ from pathlib import Path
 
 import pytest
 
-from lib.config import AuroraConfig, BucketLifecycle, NetworkConfig, PaymentsConfig, RedisConfig, StorageConfig
+from lib.config import (
+    AuroraConfig,
+    BackendConfig,
+    BucketLifecycle,
+    DeploymentConfig,
+    EdgeConfig,
+    EndpointsConfig,
+    FileSystemConfig,
+    LambdaConfig,
+    NetworkConfig,
+    ParametersConfig,
+    PaymentsConfig,
+    RedisConfig,
+    StorageConfig,
+)
+from lib.config_file import FILE_RULES
+from lib.core.naming import MAX_SUFFIX_LENGTH
 from lib.errors import ConfigError
-from lib.profiles import PROFILES, load_config
+from lib.profiles import ENV_RULES, PROFILES, load_config
 from lib.synth import synthesize
-from lib.validation import validate
+from lib.validation import RULES, validate, violation
+from tests.conftest import PROFILE_NAMES
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def violations_for(**changes: object) -> list[str]:
-    config = dataclasses.replace(PROFILES["full"], **changes)  # type: ignore[arg-type]
-    return [str(v) for v in validate(config)]
+FULL = PROFILES["full"]
 
 
 def network(**changes: object) -> NetworkConfig:
-    return dataclasses.replace(PROFILES["full"].network, **changes)  # type: ignore[arg-type]
-
-
-@pytest.mark.parametrize("profile", sorted(PROFILES))
-def test_every_profile_is_valid(profile: str) -> None:
-    assert validate(load_config({"TAP_PROFILE": profile})) == []
-
-
-@pytest.mark.parametrize(
-    ("changes", "expected"),
-    [
-        ({"environment_suffix": "Dev"}, "ENVIRONMENT_SUFFIX = 'Dev': must match ^[a-z0-9][a-z0-9-]{0,19}$"),
-        ({"environment_suffix": "-dev"}, "ENVIRONMENT_SUFFIX = '-dev'"),
-        ({"environment_suffix": "a" * 21}, "ENVIRONMENT_SUFFIX = '" + "a" * 21 + "'"),
-        ({"region": "us-east"}, "AWS_REGION = 'us-east': must be an AWS region name"),
-        ({"region": "mars-north-1"}, "AWS_REGION = 'mars-north-1'"),
-        ({"name_prefix": "9tap"}, "name_prefix = '9tap': must match"),
-        ({"key_purposes": ("logs",)}, "must include 's3': buckets are encrypted with the s3 key"),
-        ({"key_purposes": ("s3", "logs", "quantum")}, "key_purposes = ['quantum']: must be among"),
-        (
-            {"network": network(cidr_block="10.0.0.0/33")},
-            "network.cidr_block = '10.0.0.0/33': must be an IPv4 CIDR block",
-        ),
-        (
-            {"network": network(cidr_block="8.8.0.0/16")},
-            "network.cidr_block = '8.8.0.0/16': must be a private IPv4 block",
-        ),
-        ({"network": network(zone_letters=("a",))}, "network.zone_letters = ['a']: must name 2 to 6 zones"),
-        ({"network": network(zone_letters=("a", "a", "B"))}, "must be distinct single lowercase letters"),
-        (
-            {"network": network(private_offset=1)},
-            "network.private_offset = 1: its subnets overlap those of network.public_offset",
-        ),
-        (
-            {"network": network(database_offset=254)},
-            "network.database_offset = 254: its 3 /24 subnets must fit in 10.0.0.0/16",
-        ),
-        ({"network": network(flow_log_destinations=())}, "PCI-DSS 10.2 needs VPC flow logs"),
-        ({"network": network(flow_log_cloudwatch_retention_days=45)}, "must be one of CloudWatch's values"),
-        (
-            {"network": network(flow_log_destinations=("cloudwatch",), flow_log_cloudwatch_retention_days=30)},
-            "network.flow_log_cloudwatch_retention_days = 30: below PCI-DSS 10.5.1's 365 days the 's3' destination must also be on",
-        ),
-        ({"storage": StorageConfig(buckets={})}, "the 's3' flow-log destination needs a 'flow_logs' bucket"),
-        (
-            {
-                "storage": StorageConfig(
-                    buckets={"flow_logs": BucketLifecycle(expire_after_days=30, transition_after_days=30)}
-                )
-            },
-            "storage.buckets['flow_logs'].transition_after_days = 30: must come before expire_after_days (30)",
-        ),
-        (
-            {"storage": StorageConfig(buckets={"flow_logs": BucketLifecycle()}, access_log_retention_days=90)},
-            "storage.access_log_retention_days = 90: S3 access logs are audit logs",
-        ),
-    ],
-)
-def test_each_rule_names_field_value_and_rule(changes: dict[str, object], expected: str) -> None:
-    found = violations_for(**changes)
-    assert any(expected in v for v in found), found
+    return dataclasses.replace(FULL.network, **changes)  # type: ignore[arg-type]
 
 
 def database(**changes: object) -> AuroraConfig:
-    base = PROFILES["full"].database
-    assert base is not None
-    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
-
-
-@pytest.mark.parametrize(
-    ("changes", "expected"),
-    [
-        (
-            {"database": database(engine_version="14.9")},
-            "database.engine_version = '14.9': Aurora PostgreSQL must be 15 or 16",
-        ),
-        ({"database": database(engine="aurora-mysql")}, "Aurora MySQL must be 8.0"),
-        ({"database": database(instance_count=0)}, "database.instance_count = 0: must be 1 (writer) to 16"),
-        ({"database": database(serverless_acu=(4.0, 1.0))}, "database.serverless_acu = (4.0, 1.0): must be (min, max)"),
-        (
-            {"database": database(serverless_acu=None)},
-            "database.instance_class = 'db.serverless': must be a provisioned class",
-        ),
-        ({"database": database(backup_retention_days=0)}, "database.backup_retention_days = 0: must be 1 to 35 days"),
-        ({"database": database(app_rotation_days=0)}, "database.app_rotation_days = 0: must be 1 to 365 days"),
-        (
-            {"database": database(monitoring_interval_seconds=7)},
-            "database.monitoring_interval_seconds = 7: must be one of",
-        ),
-        (
-            {"database": database(performance_insights_retention_days=8)},
-            "database.performance_insights_retention_days = 8",
-        ),
-        (
-            {"database": database(app_username="postgres")},
-            "database.app_username = 'postgres': must be a lowercase identifier",
-        ),
-        (
-            {"database": database(app_username="tap_admin")},
-            "database.app_username = 'tap_admin': must differ from master_username",
-        ),
-        ({"database": database(database_name="9db")}, "database.database_name = '9db'"),
-        ({"cache": RedisConfig(node_count=1)}, "cache.node_count = 1: must be 2 to 6"),
-        (
-            {"key_purposes": ("s3", "logs", "secrets", "efs", "cache", "dynamodb", "parameters")},
-            "must include 'database'",
-        ),
-    ],
-)
-def test_data_tier_rules(changes: dict[str, object], expected: str) -> None:
-    found = violations_for(**changes)
-    assert any(expected in v for v in found), found
+    assert FULL.database is not None
+    return dataclasses.replace(FULL.database, **changes)  # type: ignore[arg-type]
 
 
 def payments(**changes: object) -> PaymentsConfig:
     return dataclasses.replace(PaymentsConfig(), **changes)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(
-    ("changes", "expected"),
-    [
-        ({"payments": payments(currencies=("usd",))}, "payments.currencies = ['usd']: must be ISO 4217 codes"),
-        ({"payments": payments(currencies=())}, "payments.currencies = []"),
-        ({"payments": payments(fraud_review_amount=3_000_000)}, "must satisfy 0 < review < decline <= amount_ceiling"),
-        ({"payments": payments(reserved_concurrency=0)}, "payments.reserved_concurrency = 0: must be at least 1"),
-        ({"payments": payments(max_receive_count=0)}, "payments.max_receive_count = 0: must be 1 to 1000"),
-        (
-            {"payments": payments(alert_emails=("not-an-email",))},
-            "payments.alert_emails = 'not-an-email': must be an email address",
-        ),
-        (
-            {"payments": payments(cors_origins=("ftp://x",))},
-            "payments.cors_origins = 'ftp://x': must be an https origin",
-        ),
-        (
-            {"payments": payments(cors_origins=("*",)), "destroyable": False},
-            "'*' is never allowed in a protected environment",
-        ),
-        ({"transactions_table": None}, "transactions_table = None: payments record transactions in the DynamoDB table"),
-    ],
-)
-def test_payment_rules(changes: dict[str, object], expected: str) -> None:
-    found = violations_for(**changes)
-    assert any(expected in v for v in found), found
+def interfaces(*services: str, base: DeploymentConfig = FULL) -> EndpointsConfig:
+    return dataclasses.replace(base.endpoints, interface_services=services)  # type: ignore[arg-type]
+
+
+def buckets(**lifecycles: BucketLifecycle) -> StorageConfig:
+    return StorageConfig(buckets={"flow_logs": BucketLifecycle(), **lifecycles})
+
+
+CERTIFICATE = "arn:aws:acm:{region}:111122223333:certificate/0b1c2d3e-4f5a-6b7c-8d9e-0f1a2b3c4d5e"
+
+# rule id -> (profile, changes, text the violation must contain)
+CASES: dict[str, tuple[str, dict[str, object], str]] = {
+    "identity.suffix": ("full", {"environment_suffix": "Dev"}, "ENVIRONMENT_SUFFIX = 'Dev': must match"),
+    "identity.prefix": ("full", {"name_prefix": "9tap"}, "name_prefix = '9tap': must match"),
+    "identity.region": ("full", {"region": "us-north-9"}, "AWS_REGION = 'us-north-9': must be an AWS region"),
+    "backend.bucket": ("full", {"backend": BackendConfig(state_bucket="Tap_States")}, "TERRAFORM_STATE_BUCKET"),
+    "backend.region": (
+        "full",
+        {"backend": BackendConfig(state_bucket_region="mars-1")},
+        "TERRAFORM_STATE_BUCKET_REGION = 'mars-1'",
+    ),
+    "network.cidr_format": (
+        "full",
+        {"network": network(cidr_block="10.0.0.0/33")},
+        "network.cidr_block = '10.0.0.0/33': must be an IPv4 CIDR block",
+    ),
+    "network.cidr_range": (
+        "full",
+        {"network": network(cidr_block="8.8.0.0/16")},
+        "network.cidr_block = '8.8.0.0/16': must be a private IPv4 block",
+    ),
+    "network.zone_count": ("full", {"network": network(zone_letters=("a",))}, "must name 2 to 6 zones"),
+    "network.zone_format": ("full", {"network": network(zone_letters=("a", "a", "B"))}, "distinct single lowercase"),
+    "network.zone_exists": (
+        "full",
+        {"region": "ca-central-1", "network": network(zone_letters=("a", "b", "c"))},
+        "ca-central-1 has zones ['a', 'b', 'd'] only; it has no ['c']",
+    ),
+    "network.subnets_fit": (
+        "full",
+        {"network": network(database_offset=254)},
+        "network.database_offset = 254: its 3 /24 subnets must fit in 10.0.0.0/16",
+    ),
+    "network.subnets_overlap": (
+        "full",
+        {"network": network(private_offset=1)},
+        "network.private_offset = 1: its subnets overlap those of network.public_offset",
+    ),
+    "network.nat_mode": ("full", {"network": network(nat_mode="double")}, "must be 'none', 'single' or 'per_az'"),
+    "flow_logs.present": ("full", {"network": network(flow_log_destinations=())}, "PCI-DSS 10.2 needs VPC flow logs"),
+    "flow_logs.destinations": (
+        "full",
+        {"network": network(flow_log_destinations=("s3", "kinesis"))},
+        "network.flow_log_destinations = ['kinesis']",
+    ),
+    "flow_logs.retention_value": (
+        "full",
+        {"network": network(flow_log_cloudwatch_retention_days=45)},
+        "must be one of CloudWatch's values",
+    ),
+    "flow_logs.archive": (
+        "full",
+        {"network": network(flow_log_destinations=("cloudwatch",), flow_log_cloudwatch_retention_days=30)},
+        "below PCI-DSS 10.5.1's 365 days the 's3' destination must also be on",
+    ),
+    "storage.flow_log_bucket": (
+        "full",
+        {"storage": StorageConfig(buckets={})},
+        "the 's3' flow-log destination needs a 'flow_logs' bucket",
+    ),
+    "storage.access_log_retention": (
+        "full",
+        {"storage": dataclasses.replace(buckets(), access_log_retention_days=90)},
+        "storage.access_log_retention_days = 90: S3 access logs are audit logs",
+    ),
+    "storage.purpose": ("full", {"storage": buckets(**{"Settlement-Reports": BucketLifecycle()})}, "bucket purposes"),
+    "storage.days": (
+        "full",
+        {"storage": buckets(reports=BucketLifecycle(expire_after_days=0))},
+        "storage.buckets['reports'].expire_after_days = 0: must be at least 1 day",
+    ),
+    "storage.lifecycle_order": (
+        "full",
+        {"storage": buckets(reports=BucketLifecycle(expire_after_days=30, transition_after_days=30))},
+        "storage.buckets['reports'].transition_after_days = 30: must come before expire_after_days (30)",
+    ),
+    "keys.known": ("full", {"key_purposes": (*FULL.key_purposes, "quantum")}, "key_purposes = ['quantum']"),
+    "keys.unique": ("full", {"key_purposes": (*FULL.key_purposes, "s3")}, "must not repeat a purpose"),
+    "keys.needed": ("full", {"key_purposes": ("logs",)}, "must include 's3': buckets are encrypted with the s3 key"),
+    "endpoints.known": ("full", {"endpoints": interfaces(*FULL.endpoints.interface_services, "ec2")}, "['ec2']"),
+    "endpoints.rotation": (
+        "web-mysql",
+        {"endpoints": interfaces("kms", "logs", "sts", base=PROFILES["web-mysql"])},
+        "through its 'secretsmanager' endpoint",
+    ),
+    "endpoints.nat_less": (
+        "transactions-pg",
+        {"endpoints": interfaces("kms", "secretsmanager", base=PROFILES["transactions-pg"])},
+        "without NAT, private subnets need the 'sts' endpoint",
+    ),
+    "endpoints.gateways": (
+        "full",
+        {"endpoints": dataclasses.replace(FULL.endpoints, gateway_services=("s3", "ec2"))},
+        "endpoints.gateway_services = ['ec2', 's3']",
+    ),
+    "database.mysql_version": ("full", {"database": database(engine="aurora-mysql")}, "Aurora MySQL must be 8.0"),
+    "database.postgres_version": (
+        "full",
+        {"database": database(engine_version="14.9")},
+        "database.engine_version = '14.9': Aurora PostgreSQL must be 15 or 16",
+    ),
+    "database.instance_count": ("full", {"database": database(instance_count=0)}, "must be 1 (writer) to 16"),
+    "database.acu_range": (
+        "full",
+        {"database": database(serverless_acu=(4.0, 1.0))},
+        "database.serverless_acu = (4.0, 1.0): must be (min, max)",
+    ),
+    "database.serverless_class": (
+        "full",
+        {"database": database(instance_class="db.r6g.large")},
+        "must be db.serverless with serverless_acu",
+    ),
+    "database.provisioned_class": (
+        "full",
+        {"database": database(serverless_acu=None)},
+        "database.instance_class = 'db.serverless': must be a provisioned class",
+    ),
+    "database.backup_retention": ("full", {"database": database(backup_retention_days=0)}, "must be 1 to 35 days"),
+    "database.rotation_days": (
+        "full",
+        {"database": database(app_rotation_days=0)},
+        "database.app_rotation_days = 0: must be 1 to 365 days",
+    ),
+    "database.monitoring_interval": (
+        "full",
+        {"database": database(monitoring_interval_seconds=7)},
+        "database.monitoring_interval_seconds = 7: must be one of",
+    ),
+    "database.performance_insights": (
+        "full",
+        {"database": database(performance_insights_retention_days=8)},
+        "database.performance_insights_retention_days = 8",
+    ),
+    "database.username": (
+        "full",
+        {"database": database(app_username="postgres")},
+        "database.app_username = 'postgres': must be a lowercase identifier",
+    ),
+    "database.distinct_users": (
+        "full",
+        {"database": database(app_username="tap_admin")},
+        "database.app_username = 'tap_admin': must differ from master_username",
+    ),
+    "database.name": ("full", {"database": database(database_name="9db")}, "database.database_name = '9db'"),
+    "cache.node_count": ("full", {"cache": RedisConfig(node_count=1)}, "cache.node_count = 1: must be 2 to 6"),
+    "file_system.path": (
+        "full",
+        {"file_system": FileSystemConfig(access_point_path="app")},
+        "file_system.access_point_path = 'app': must be an absolute path",
+    ),
+    "lambdas.rotation_concurrency": (
+        "full",
+        {"lambdas": LambdaConfig(rotation_reserved_concurrency=0)},
+        "lambdas.rotation_reserved_concurrency = 0",
+    ),
+    "lambdas.log_retention": (
+        "full",
+        {"lambdas": LambdaConfig(log_retention_days=45)},
+        "lambdas.log_retention_days = 45",
+    ),
+    "payments.table": (
+        "full",
+        {"transactions_table": None},
+        "transactions_table = None: payments record transactions in the DynamoDB table",
+    ),
+    "payments.endpoints": (
+        "full",
+        {"endpoints": interfaces("secretsmanager", "kms", "logs", "monitoring", "sts", "sqs", "events")},
+        "payment functions reach ['lambda'] through VPC endpoints",
+    ),
+    "payments.currencies": (
+        "full",
+        {"payments": payments(currencies=("usd",))},
+        "payments.currencies = ['usd']: must be ISO 4217 codes",
+    ),
+    "payments.fraud_thresholds": (
+        "full",
+        {"payments": payments(fraud_review_amount=3_000_000)},
+        "must satisfy 0 < review < decline <= amount_ceiling",
+    ),
+    "payments.minimums": (
+        "full",
+        {"payments": payments(reserved_concurrency=0)},
+        "payments.reserved_concurrency = 0: must be at least 1",
+    ),
+    "payments.max_receive_count": (
+        "full",
+        {"payments": payments(max_receive_count=0)},
+        "payments.max_receive_count = 0: must be 1 to 1000",
+    ),
+    "payments.batch_size": (
+        "full",
+        {"payments": payments(batch_size=0)},
+        "payments.batch_size = 0: must be 1 to 10000",
+    ),
+    "payments.email": (
+        "full",
+        {"payments": payments(alert_emails=("not-an-email",))},
+        "payments.alert_emails = 'not-an-email': must be an email address",
+    ),
+    "payments.cors_wildcard": (
+        "full",
+        {"payments": payments(cors_origins=("*",)), "destroyable": False},
+        "'*' is never allowed in a protected environment",
+    ),
+    "payments.cors_origin": (
+        "full",
+        {"payments": payments(cors_origins=("ftp://x",))},
+        "payments.cors_origins = 'ftp://x': must be an https origin",
+    ),
+    "region.powertools": ("full", {"region": "ap-east-2"}, "AWS publishes no Powertools layer here"),
+    "edge.domain": (
+        "full",
+        {"edge": EdgeConfig(domain_name="Pay_Example.com")},
+        "edge.domain_name = 'Pay_Example.com'",
+    ),
+    "edge.hosted_zone": (
+        "full",
+        {"edge": EdgeConfig(domain_name="pay.example.com", hosted_zone_id="zone-1")},
+        "edge.hosted_zone_id = 'zone-1': must be a Route 53 zone id",
+    ),
+    "edge.zone_needs_domain": (
+        "full",
+        {"edge": EdgeConfig(hosted_zone_id="create")},
+        "edge.hosted_zone_id = 'create': needs edge.domain_name",
+    ),
+    "edge.certificate": (
+        "full",
+        {"edge": EdgeConfig(certificate_arn="arn:aws:iam::111122223333:server-certificate/pay")},
+        "must be an ACM certificate ARN",
+    ),
+    "edge.certificate_region": (
+        "full",
+        {"edge": EdgeConfig(certificate_arn=CERTIFICATE.format(region="eu-west-1"))},
+        "must be in the deployment's region us-east-1",
+    ),
+    "parameters.root": (
+        "full",
+        {"parameters": ParametersConfig(root="Payment Processing")},
+        "parameters.root = 'Payment Processing'",
+    ),
+}
+
+# rule id -> (environment for load_config, TOML file content or None, text the error must contain)
+LOAD_CASES: dict[str, tuple[dict[str, str], str | None, str]] = {
+    "env.profile": ({"TAP_PROFILE": "everything"}, None, "TAP_PROFILE = 'everything': must be one of ['full'"),
+    "env.empty": ({"ENVIRONMENT_SUFFIX": ""}, None, "ENVIRONMENT_SUFFIX = '': is set but empty"),
+    "env.protected": ({"TAP_PROTECTED": "maybe"}, None, "TAP_PROTECTED = 'maybe': must be true or false"),
+    "file.read": ({}, "[payments\n", "cannot be read as TOML"),
+    "file.unknown_key": ({}, "[payments]\ncolour = 'red'\n", "payments.colour = 'red' (from {file}: payments.colour)"),
+    "file.type": ({}, "[payments]\nreserved_concurrency = 'ten'\n", "payments.reserved_concurrency = 'ten'"),
+    "file.section_off": (
+        {"TAP_PROFILE": "web-mysql"},
+        "[payments]\nreserved_concurrency = 5\n",
+        "this section is off in the profile",
+    ),
+}
+
+
+def test_every_rule_has_a_failing_case() -> None:
+    assert set(CASES) == RULES
+    assert set(LOAD_CASES) == FILE_RULES | ENV_RULES
+
+
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
+def test_every_profile_is_valid(profile: str) -> None:
+    assert validate(load_config({"TAP_PROFILE": profile})) == []
+
+
+@pytest.mark.parametrize("rule_id", sorted(CASES))
+def test_each_rule_names_field_value_and_rule(rule_id: str) -> None:
+    profile, changes, expected = CASES[rule_id]
+    config = dataclasses.replace(PROFILES[profile], **changes)  # type: ignore[arg-type]
+    found = [str(v) for v in validate(config) if v.rule_id == rule_id]
+    assert any(expected in v and v.endswith(f"[{rule_id}]") for v in found), (found, validate(config))
+
+
+@pytest.mark.parametrize("rule_id", sorted(LOAD_CASES))
+def test_each_load_rule_names_its_source(rule_id: str, tmp_path: Path) -> None:
+    environ, content, expected = LOAD_CASES[rule_id]
+    file = tmp_path / "env.toml"
+    if content is not None:
+        file.write_text(content)
+        environ = {**environ, "TAP_CONFIG": str(file)}
+    with pytest.raises(ConfigError) as raised:
+        load_config(environ)
+    found = [str(v) for v in raised.value.violations if v.rule_id == rule_id]
+    assert any(expected.format(file=file) in v for v in found), found
+
+
+def test_an_unregistered_rule_id_is_a_programming_error() -> None:
+    with pytest.raises(KeyError, match=r"unregistered validation rule 'identity\.colour'"):
+        violation("identity.colour", "x", 1, "never")
 
 
 def test_wildcard_cors_is_tolerated_only_when_destroyable() -> None:
-    assert not [v for v in violations_for(payments=payments(cors_origins=("*",))) if "cors" in v]
-
-
-def test_database_needs_the_secretsmanager_endpoint() -> None:
-    base = PROFILES["web-mysql"]
-    config = dataclasses.replace(
-        base, endpoints=dataclasses.replace(base.endpoints, interface_services=("kms", "logs", "sts"))
-    )
-    assert any("through its 'secretsmanager' endpoint" in str(v) for v in validate(config))
-
-
-def test_no_nat_needs_sts_and_logs_endpoints() -> None:
-    base = PROFILES["transactions-pg"]
-    config = dataclasses.replace(base, endpoints=dataclasses.replace(base.endpoints, interface_services=("kms",)))
-    found = [str(v) for v in validate(config)]
-    assert any("without NAT, private subnets need the 'sts' endpoint" in v for v in found)
-    assert any("without NAT, private subnets need the 'logs' endpoint" in v for v in found)
+    config = dataclasses.replace(FULL, payments=payments(cors_origins=("*",)))
+    assert [v for v in validate(config) if "cors" in v.rule_id] == []
 
 
 def test_all_violations_are_reported_at_once_and_nothing_is_written(tmp_path: Path) -> None:
     config = dataclasses.replace(
-        PROFILES["full"],
-        environment_suffix="BAD_suffix",
-        region="nowhere-1",
-        network=network(zone_letters=tuple("abcdefghi")),
+        FULL, environment_suffix="BAD_suffix", region="nowhere-1", network=network(zone_letters=tuple("abcdefghi"))
     )
     outdir = tmp_path / "cdktf.out"
     with pytest.raises(ConfigError) as raised:
@@ -211,46 +381,19 @@ def test_all_violations_are_reported_at_once_and_nothing_is_written(tmp_path: Pa
     assert not outdir.exists()
 
 
-def test_generated_names_breaking_aws_rules_fail_before_writing(tmp_path: Path) -> None:
-    # Prefix, suffix and purpose are each valid; together some generated names are too long.
-    buckets = {"flow_logs": BucketLifecycle(), "settlement_reports_daily": BucketLifecycle(expire_after_days=30)}
-    config = dataclasses.replace(
-        PROFILES["full"], name_prefix="p" * 20, environment_suffix="s" * 20, storage=StorageConfig(buckets=buckets)
-    )
-    outdir = tmp_path / "cdktf.out"
-    (outdir / "stacks").mkdir(parents=True)
-    (outdir / "previous.txt").write_text("from an earlier synth")
-    with pytest.raises(ConfigError) as raised:
-        synthesize(config, outdir)
-    problems = {(v.field, str(v.value)): v.rule for v in raised.value.violations}
-    p, s = "p" * 20, "s" * 20
-    assert "S3 bucket names are 3-63" in problems[("s3_bucket name", f"{p}-settlement-reports-daily-{s}")]
-    assert "got 66 characters" in problems[("s3_bucket name", f"{p}-settlement-reports-daily-{s}")]
-    assert ("s3_bucket name", f"{p}-settlement-reports-daily-archive-{s}") in problems
-    assert "IAM role names are at most 64" in problems[("iam_role name", f"{p}-settlement-reports-daily-archive-{s}")]
-    # ElastiCache ids allow only 40 characters: the maximal prefix and suffix do not fit there.
-    assert "at most 40" in problems[("elasticache_id name", f"{p}-redis-{s}")]
-    # ... nor do X-Ray rules (32) or the longest EventBridge DLQ name (80).
-    assert "at most 32" in problems[("xray_sampling_rule name", f"{p}-payments-{s}")]
-    assert ("sqs_queue name", f"{p}-events-payment-failed-failed-transactions-{s}") in problems
-    assert {field for field, _ in problems} == {
-        "s3_bucket name",
-        "iam_role name",
-        "elasticache_id name",
-        "xray_sampling_rule name",
-        "sqs_queue name",
-    }
-    assert all(len(value) > 40 for _, value in problems)  # the names that fit are not reported
-    assert (outdir / "previous.txt").read_text() == "from an earlier synth"
-    assert [p.name for p in tmp_path.iterdir()] == ["cdktf.out"]  # no staging directory left behind
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
+def test_every_profile_synthesizes_with_the_longest_suffix_and_prefix(profile: str, tmp_path: Path) -> None:
+    """The suffix limit is one number: at that length, with a maximal prefix, every generated name fits."""
+    config = dataclasses.replace(PROFILES[profile], environment_suffix="s" * MAX_SUFFIX_LENGTH, name_prefix="p" * 10)
+    result = synthesize(config, tmp_path / "out")
+    assert result.output_file.is_file() and result.baseline_file.is_file()
 
 
-def test_unknown_profile_and_bad_protected_flag_are_rejected_together() -> None:
-    with pytest.raises(ConfigError) as raised:
-        load_config({"TAP_PROFILE": "everything", "TAP_PROTECTED": "maybe"})
-    message = str(raised.value)
-    assert "TAP_PROFILE = 'everything': must be one of ['full', 'portal-cdn'" in message
-    assert "TAP_PROTECTED = 'maybe': must be true or false" in message
+def test_a_suffix_over_the_limit_is_reported_against_environment_suffix() -> None:
+    config = dataclasses.replace(FULL, environment_suffix="s" * (MAX_SUFFIX_LENGTH + 1))
+    (problem,) = validate(config)
+    assert problem.field == "ENVIRONMENT_SUFFIX" and problem.rule_id == "identity.suffix"
+    assert f"at most {MAX_SUFFIX_LENGTH} characters" in problem.rule
 
 
 def test_environment_overrides_apply() -> None:
@@ -282,6 +425,6 @@ def test_tap_py_exits_non_zero_with_the_message_and_leaves_cdktf_out_untouched(t
         check=False,
     )
     assert completed.returncode == 2
-    assert "ENVIRONMENT_SUFFIX = 'Not_Valid': must match" in completed.stderr
+    assert "ENVIRONMENT_SUFFIX = 'Not_Valid'" in completed.stderr and "[identity.suffix]" in completed.stderr
     assert "nothing was written" in completed.stderr
     assert not (tmp_path / "cdktf.out").exists()

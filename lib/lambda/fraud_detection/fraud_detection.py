@@ -1,6 +1,7 @@
 """Fraud scoring: deterministic, configurable rules that return approve | review | decline with reasons.
 
-Rules (thresholds from the environment, set by the stack from configuration):
+Rules (thresholds from the environment, set by the stack from configuration and read once at
+cold start):
 - amount: at or above FRAUD_REVIEW_AMOUNT -> review; at or above FRAUD_DECLINE_AMOUNT -> decline;
 - velocity: more than FRAUD_VELOCITY_LIMIT transactions by the customer within
   FRAUD_VELOCITY_WINDOW_SECONDS (a COUNT query on customer-id-timestamp-index) -> decline;
@@ -19,15 +20,19 @@ from typing import Any
 import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from boto3.dynamodb.conditions import Key
-from payments_common import METRICS_NAMESPACE, FraudDecision, PanMaskingFormatter, Payment
+from payments_common import FraudDecision, FraudRequest, PanMaskingFormatter, Payment
 
-logger = Logger(service="fraud-detection", logger_formatter=PanMaskingFormatter())
-tracer = Tracer(service="fraud-detection")
-metrics = Metrics(namespace=METRICS_NAMESPACE, service="fraud-detection")
-VELOCITY_INDEX = "customer-id-timestamp-index"
+from lib.contracts import payments as contract
+
+# Read once per execution environment; a missing setting stops the cold start.
+SETTINGS = contract.read_settings("fraud_detection", os.environ)
+
+logger = Logger(logger_formatter=PanMaskingFormatter())
+tracer = Tracer()
+metrics = Metrics()
 
 # Created once per execution environment; tests replace it.
 dynamodb: Any = boto3.resource("dynamodb")
@@ -41,13 +46,16 @@ class Rules:
     velocity_limit: int
 
     @classmethod
-    def from_environment(cls) -> Rules:
+    def from_settings(cls, settings: dict[str, str]) -> Rules:
         return cls(
-            review_amount=int(os.environ.get("FRAUD_REVIEW_AMOUNT", "500000")),
-            decline_amount=int(os.environ.get("FRAUD_DECLINE_AMOUNT", "2000000")),
-            velocity_window_seconds=int(os.environ.get("FRAUD_VELOCITY_WINDOW_SECONDS", "3600")),
-            velocity_limit=int(os.environ.get("FRAUD_VELOCITY_LIMIT", "10")),
+            review_amount=int(settings[contract.FRAUD_REVIEW_AMOUNT]),
+            decline_amount=int(settings[contract.FRAUD_DECLINE_AMOUNT]),
+            velocity_window_seconds=int(settings[contract.FRAUD_VELOCITY_WINDOW_SECONDS]),
+            velocity_limit=int(settings[contract.FRAUD_VELOCITY_LIMIT]),
         )
+
+
+RULES = Rules.from_settings(SETTINGS)
 
 
 def score(payment: Payment, rules: Rules, recent_count: Callable[[str, int], int], now: int) -> FraudDecision:
@@ -78,7 +86,7 @@ def table_recent_count(table_name: str) -> Callable[[str, int], int]:
         total, kwargs = (
             0,
             {
-                "IndexName": VELOCITY_INDEX,
+                "IndexName": contract.CUSTOMER_INDEX,
                 "KeyConditionExpression": Key("customer_id").eq(customer_id) & Key("timestamp").gte(since),
                 "Select": "COUNT",
             },
@@ -96,13 +104,13 @@ def table_recent_count(table_name: str) -> Callable[[str, int], int]:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 @logger.inject_lambda_context(log_event=False)
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    payment = parse(event=event.get("payment", {}), model=Payment)
+@event_parser(model=FraudRequest)
+def handler(event: FraudRequest, context: LambdaContext) -> dict[str, Any]:
+    payment = event.payment
     logger.append_keys(transaction_id=payment.transaction_id)
-    decision = score(
-        payment, Rules.from_environment(), table_recent_count(os.environ["TRANSACTIONS_TABLE"]), int(time.time())
-    )
-    metrics.add_metric(name=f"FraudDecision{decision.decision.capitalize()}", unit=MetricUnit.Count, value=1)
+    decision = score(payment, RULES, table_recent_count(SETTINGS[contract.TRANSACTIONS_TABLE]), int(time.time()))
+    metrics.add_dimension(name=contract.DECISION_DIMENSION, value=decision.decision)
+    metrics.add_metric(name=contract.FRAUD_DECISIONS, unit=MetricUnit.Count, value=1)
     logger.info("scored", extra={"decision": decision.decision, "reasons": decision.reasons})
     result: dict[str, Any] = decision.model_dump()
     return result

@@ -6,41 +6,45 @@ response is 202 with the transaction id. The same Idempotency-Key (per merchant)
 first response (Powertools idempotency, DynamoDB), and its transaction id is derived from the
 key, so processing can never record it twice.
 
-Rejections are JSON `{error, fields}`: 415 for a non-JSON content type, 400 for malformed JSON,
-a missing Idempotency-Key or anything that looks like a card number (generic message; the value
-is never logged or stored), 422 for invalid fields. Nothing is written for a rejected request.
+Rejections are JSON `{error, fields}`: 400 for anything that looks like a card number (checked
+by middleware before any route runs; generic message, the value is never logged or stored),
+415 for a non-JSON content type, 400 for malformed JSON or a missing Idempotency-Key, 422 for
+invalid fields. Nothing is written for a rejected request.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import os
 import time
-from collections.abc import Callable
 from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyValidationError
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from payments_common import (
-    METRICS_NAMESPACE,
-    FraudDecision,
-    PanMaskingFormatter,
-    Payment,
-    QueuedPayment,
-    contains_pan,
-    transaction_id,
-)
+from payments_common import FraudDecision, FraudRequest, PanMaskingFormatter, Payment, QueuedPayment, contains_pan
+from payments_common import transaction_id as derive_transaction_id
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
 
-logger = Logger(service="payment-validation", logger_formatter=PanMaskingFormatter())
-tracer = Tracer(service="payment-validation")
-metrics = Metrics(namespace=METRICS_NAMESPACE, service="payment-validation")
+from lib.contracts import payments as contract
+
+# Read once per execution environment; a missing setting stops the cold start.
+SETTINGS = contract.read_settings("payment_validation", os.environ)
+ALLOWED_CURRENCIES = frozenset(SETTINGS[contract.ALLOWED_CURRENCIES].split(","))
+AMOUNT_CEILING = int(SETTINGS[contract.AMOUNT_CEILING])
+
+logger = Logger(logger_formatter=PanMaskingFormatter())
+tracer = Tracer()
+metrics = Metrics()
+app = APIGatewayHttpResolver()
 
 IDENTIFIER = r"^[A-Za-z0-9_-]{1,64}$"
 IDEMPOTENCY_HEADER = "idempotency-key"
@@ -49,7 +53,7 @@ REJECTED_CARD_DATA = "request rejected: it must not contain card numbers; send a
 # Created once per execution environment; tests replace them.
 sqs: Any = boto3.client("sqs")
 lambda_client: Any = boto3.client("lambda")
-persistence = DynamoDBPersistenceLayer(table_name=os.environ.get("IDEMPOTENCY_TABLE", "idempotency"))
+persistence = DynamoDBPersistenceLayer(table_name=SETTINGS[contract.IDEMPOTENCY_TABLE])
 IDEMPOTENCY = IdempotencyConfig(
     event_key_jmespath="idempotency_key",
     payload_validation_jmespath="fingerprint",
@@ -71,22 +75,54 @@ class PaymentRequest(BaseModel):
     card_country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
 
 
-def respond(status: int, body: dict[str, Any]) -> dict[str, Any]:
-    return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}
+class Rejected(Exception):
+    """A request refused before anything is written: status, public message, offending fields."""
+
+    def __init__(self, status: int, error: str, fields: list[str]) -> None:
+        super().__init__(error)
+        self.status, self.error, self.fields = status, error, fields
 
 
-def reject(status: int, error: str, fields: list[str]) -> dict[str, Any]:
-    metrics.add_metric(name="PaymentsRejected", unit=MetricUnit.Count, value=1)
-    logger.info("rejected", extra={"status": status, "fields": fields})
-    return respond(status, {"error": error, "fields": fields})
+def json_response(status: int, body: dict[str, Any]) -> Response[str]:
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=json.dumps(body))
+
+
+def rejection_response(rejection: Rejected) -> Response[str]:
+    metrics.add_metric(name=contract.PAYMENTS_REJECTED, unit=MetricUnit.Count, value=1)
+    logger.info("rejected", extra={"status": rejection.status, "fields": rejection.fields})
+    return json_response(rejection.status, {"error": rejection.error, "fields": rejection.fields})
+
+
+@app.exception_handler(Rejected)
+def rejected(rejection: Rejected) -> Response[str]:
+    return rejection_response(rejection)
+
+
+@app.exception_handler(IdempotencyValidationError)
+def key_reused(_: IdempotencyValidationError) -> Response[str]:
+    return rejection_response(
+        Rejected(422, "this Idempotency-Key was already used for a different request", ["Idempotency-Key"])
+    )
+
+
+def reject_card_data(resolver: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[str]:
+    """Before any route: a card number anywhere in the body, query or headers ends the request."""
+    event = resolver.current_event
+    parts = (event.decoded_body or "", event.query_string_parameters or {}, dict(event.headers or {}))
+    if any(contains_pan(part) for part in parts):
+        raise Rejected(400, REJECTED_CARD_DATA, [])
+    return next_middleware(resolver)
+
+
+app.use(middlewares=[reject_card_data])
 
 
 def invoke_fraud(payment: Payment) -> FraudDecision:
     """Synchronous call to the fraud function; an unavailable check becomes decision 'error'."""
     try:
         response = lambda_client.invoke(
-            FunctionName=os.environ["FRAUD_FUNCTION_NAME"],
-            Payload=json.dumps({"payment": payment.model_dump()}).encode(),
+            FunctionName=SETTINGS[contract.FRAUD_FUNCTION_NAME],
+            Payload=FraudRequest(payment=payment).model_dump_json().encode(),
         )
         if response.get("FunctionError"):
             raise RuntimeError(f"fraud function error: {response['FunctionError']}")
@@ -96,103 +132,82 @@ def invoke_fraud(payment: Payment) -> FraudDecision:
         return FraudDecision(decision="error", reasons=["fraud check unavailable"])
 
 
-# Replaced in tests by an in-process call of the fraud handler.
-fraud_check: Callable[[Payment], FraudDecision] = invoke_fraud
-
-
 @idempotent_function(data_keyword_argument="request", config=IDEMPOTENCY, persistence_store=persistence)
 def accept(request: dict[str, Any]) -> dict[str, Any]:
     payment = Payment.model_validate(request["payment"])
-    fraud = fraud_check(payment)
+    fraud = invoke_fraud(payment)
     sqs.send_message(
-        QueueUrl=os.environ["TRANSACTION_QUEUE_URL"],
+        QueueUrl=SETTINGS[contract.TRANSACTION_QUEUE_URL],
         MessageBody=QueuedPayment(payment=payment, fraud=fraud).model_dump_json(),
     )
     logger.info("accepted", extra={"transaction_id": payment.transaction_id, "decision": fraud.decision})
     return {"transaction_id": payment.transaction_id, "status": "pending", "fraud_decision": fraud.decision}
 
 
-class Rejected(Exception):
-    """A request refused before anything is written: status, public message, offending fields."""
-
-    def __init__(self, status: int, error: str, fields: list[str]) -> None:
-        super().__init__(error)
-        self.status, self.error, self.fields = status, error, fields
-
-
-def parse_body(event: dict[str, Any]) -> dict[str, Any]:
-    raw = event.get("body") or ""
+def parse_body(raw: str) -> dict[str, Any]:
     try:
-        body = json.loads(base64.b64decode(raw).decode("utf-8") if event.get("isBase64Encoded") else raw)
-    except (ValueError, UnicodeDecodeError):
+        body = json.loads(raw)
+    except ValueError:
         raise Rejected(400, "body must be a JSON object", ["body"]) from None
     if not isinstance(body, dict):
         raise Rejected(400, "body must be a JSON object", ["body"])
     return body
 
 
-def business_rule_fields(request: PaymentRequest) -> list[str]:
-    fields = []
-    if request.amount >= int(os.environ.get("AMOUNT_CEILING", "10000000")):
-        fields.append("amount")
-    if request.currency not in set(os.environ.get("ALLOWED_CURRENCIES", "USD").split(",")):
-        fields.append("currency")
-    return fields
-
-
-def validate_request(event: dict[str, Any]) -> tuple[PaymentRequest, str]:
-    """The request and its Idempotency-Key, or Rejected. Card data is looked for before parsing."""
-    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+def validate_request(event: APIGatewayProxyEventV2) -> tuple[PaymentRequest, str]:
+    """The request and its Idempotency-Key, or Rejected (card data was refused by middleware)."""
+    headers = {k.lower(): v for k, v in (event.headers or {}).items()}
     if not headers.get("content-type", "").lower().startswith("application/json"):
         raise Rejected(415, "content type must be application/json", ["Content-Type"])
-    if any(contains_pan(part) for part in (event.get("body") or "", event.get("queryStringParameters") or {}, headers)):
-        raise Rejected(400, REJECTED_CARD_DATA, [])
-    body = parse_body(event)
-    if contains_pan(body):
-        raise Rejected(400, REJECTED_CARD_DATA, [])
+    body = parse_body(event.decoded_body or "")
     key = headers.get(IDEMPOTENCY_HEADER, "")
     if not 8 <= len(key) <= 128:
         raise Rejected(400, "an Idempotency-Key header of 8-128 characters is required", ["Idempotency-Key"])
     try:
         request = PaymentRequest.model_validate(body)
     except ValidationError as error:
-        raise Rejected(
-            422, "invalid payment request", sorted({".".join(str(p) for p in e["loc"]) for e in error.errors()})
-        ) from None
-    invalid = business_rule_fields(request)
+        fields = sorted({".".join(str(p) for p in e["loc"]) for e in error.errors()})
+        raise Rejected(422, "invalid payment request", fields) from None
+    invalid = [
+        field
+        for field, broken in (
+            ("amount", request.amount >= AMOUNT_CEILING),
+            ("currency", request.currency not in ALLOWED_CURRENCIES),
+        )
+        if broken
+    ]
     if invalid:
         raise Rejected(422, "invalid payment request", invalid)
     return request, key
 
 
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-@logger.inject_lambda_context(log_event=False)
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+@app.post(contract.PAYMENTS_PATH)
+def create_payment() -> Response[str]:
     started = time.perf_counter()
-    IDEMPOTENCY.register_lambda_context(context)
-    try:
-        request, key = validate_request(event)
-    except Rejected as rejection:
-        return reject(rejection.status, rejection.error, rejection.fields)
+    request, key = validate_request(app.current_event)
     payment = Payment(
-        transaction_id=transaction_id(request.merchant_id, key),
+        transaction_id=derive_transaction_id(request.merchant_id, key),
         idempotency_key=key,
         requested_at=int(time.time()),
         **request.model_dump(),
     )
     fingerprint = hashlib.sha256(json.dumps(request.model_dump(), sort_keys=True).encode()).hexdigest()
-    try:
-        result = accept(
-            request={
-                "idempotency_key": f"{request.merchant_id}:{key}",
-                "fingerprint": fingerprint,
-                "payment": payment.model_dump(),
-            }
-        )
-    except IdempotencyValidationError:
-        return reject(422, "this Idempotency-Key was already used for a different request", ["Idempotency-Key"])
-    metrics.add_metric(
-        name="ValidationLatency", unit=MetricUnit.Milliseconds, value=(time.perf_counter() - started) * 1000
+    result = accept(
+        request={
+            "idempotency_key": f"{request.merchant_id}:{key}",
+            "fingerprint": fingerprint,
+            "payment": payment.model_dump(),
+        }
     )
-    return respond(202, result)
+    metrics.add_metric(
+        name=contract.VALIDATION_LATENCY, unit=MetricUnit.Milliseconds, value=(time.perf_counter() - started) * 1000
+    )
+    return json_response(202, result)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    IDEMPOTENCY.register_lambda_context(context)
+    return app.resolve(event, context)

@@ -1,5 +1,6 @@
-"""Shared by the payment functions (packaged into each): card-number detection and masking,
-the payment model, and the event contract.
+"""Shared by the payment functions (packaged into each): card-number detection and masking, and
+the payment models. Names the stack also uses (settings, events, metrics) are in
+`lib.contracts.payments`, packaged alongside.
 
 A card number (PAN) must never be accepted, logged or stored: anything of 13-19 digits, with or
 without spaces or hyphens, that passes the Luhn check is treated as one, wherever it appears.
@@ -17,10 +18,6 @@ from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 from aws_lambda_powertools.logging.types import PowertoolsLogRecord
 from pydantic import BaseModel, ConfigDict, Field
 
-EVENT_SOURCE = "tap.payments"
-PAYMENT_SUCCEEDED = "payment.succeeded"
-PAYMENT_FAILED = "payment.failed"
-METRICS_NAMESPACE = "TAP/Payments"
 # Stable namespace: the same merchant and Idempotency-Key always give the same transaction id.
 TRANSACTION_NAMESPACE = uuid.UUID("6f1c2b7e-7f0e-4a8e-9d35-3b0c9a3f5e21")
 
@@ -95,6 +92,14 @@ class FraudDecision(BaseModel):
 
     decision: str = Field(pattern=r"^(approve|review|decline|error)$")
     reasons: list[str] = []
+
+
+class FraudRequest(BaseModel):
+    """What the validation function sends the fraud function (parsed there with `event_parser`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    payment: Payment
 
 
 class QueuedPayment(BaseModel):

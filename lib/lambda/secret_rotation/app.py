@@ -1,6 +1,6 @@
 """Secrets Manager rotation for Aurora application users (PostgreSQL and MySQL).
 
-Strategies (ROTATION_STRATEGY):
+Strategies (ROTATION_STRATEGY, read once at cold start with the other settings the stack sets):
 - alternating: clients connect to the cluster directly. Each rotation switches between
   `<user>` and `<user>_clone`; the master secret (`masterarn`) creates or updates the other user,
   so the previous credentials keep working until the rotation after next.
@@ -27,15 +27,19 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from engines import Credentials, RotationError, can_log_in, connection, engine_for
 
-logger = Logger(service="secret-rotation")
+from lib.contracts import rotation as contract
+
+# Read once per execution environment; a missing or unknown setting stops the cold start.
+SETTINGS = contract.read_settings(os.environ)
+
+logger = Logger()  # named by POWERTOOLS_SERVICE_NAME, which the stack sets
 STEPS = ("createSecret", "setSecret", "testSecret", "finishSecret")
-STRATEGIES = ("alternating", "single")
 PASSWORD_ALPHABET = string.ascii_letters + string.digits
 PASSWORD_LENGTH = 40
 CLONE_SUFFIX = "_clone"
 
 # Created once per execution environment; tests replace it.
-secrets_client: Any = boto3.client("secretsmanager", endpoint_url=os.environ.get("SECRETS_MANAGER_ENDPOINT") or None)
+secrets_client: Any = boto3.client("secretsmanager", endpoint_url=SETTINGS[contract.SECRETS_MANAGER_ENDPOINT])
 
 
 def generate_password() -> str:
@@ -150,9 +154,7 @@ def check_event(event: dict[str, Any]) -> tuple[str, str, str]:
 @logger.inject_lambda_context(log_event=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> None:
     arn, token, step = check_event(event)
-    strategy = os.environ.get("ROTATION_STRATEGY", "alternating")
-    if strategy not in STRATEGIES:
-        raise RotationError(f"ROTATION_STRATEGY must be one of {list(STRATEGIES)}, got {strategy!r}")
+    strategy = SETTINGS[contract.ROTATION_STRATEGY]
     logger.append_keys(step=step, strategy=strategy)
     metadata = secrets_client.describe_secret(SecretId=arn)
     if not metadata.get("RotationEnabled"):

@@ -25,18 +25,16 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
-from payments_common import (
-    EVENT_SOURCE,
-    METRICS_NAMESPACE,
-    PAYMENT_FAILED,
-    PAYMENT_SUCCEEDED,
-    PanMaskingFormatter,
-    QueuedPayment,
-)
+from payments_common import PanMaskingFormatter, QueuedPayment
 
-logger = Logger(service="transaction-processing", logger_formatter=PanMaskingFormatter())
-tracer = Tracer(service="transaction-processing")
-metrics = Metrics(namespace=METRICS_NAMESPACE, service="transaction-processing")
+from lib.contracts import payments as contract
+
+# Read once per execution environment; a missing setting stops the cold start.
+SETTINGS = contract.read_settings("transaction_processing", os.environ)
+
+logger = Logger(logger_formatter=PanMaskingFormatter())
+tracer = Tracer()
+metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.SQS)
 RETENTION_SECONDS = 400 * 24 * 3600  # TTL beyond the PCI year; PITR and streams keep history
 FINAL_STATUS = {"approve": "approved", "decline": "declined", "error": "failed", "review": "pending"}
@@ -105,7 +103,7 @@ def settle(table: Any, item: dict[str, Any], decision: str) -> str:
 def announce(table: Any, queued: QueuedPayment, status: str) -> None:
     """Puts the outcome event, then marks the item announced so a re-run does not repeat it."""
     payment = queued.payment
-    detail_type = PAYMENT_SUCCEEDED if status == "approved" else PAYMENT_FAILED
+    detail_type = contract.PAYMENT_SUCCEEDED if status == "approved" else contract.PAYMENT_FAILED
     detail = {
         "transaction_id": payment.transaction_id,
         "status": status,
@@ -118,10 +116,10 @@ def announce(table: Any, queued: QueuedPayment, status: str) -> None:
     response = events.put_events(
         Entries=[
             {
-                "Source": EVENT_SOURCE,
+                "Source": contract.EVENT_SOURCE,
                 "DetailType": detail_type,
                 "Detail": json.dumps(detail),
-                "EventBusName": os.environ["EVENT_BUS_NAME"],
+                "EventBusName": SETTINGS[contract.EVENT_BUS_NAME],
             }
         ]
     )
@@ -133,23 +131,25 @@ def announce(table: Any, queued: QueuedPayment, status: str) -> None:
         ExpressionAttributeValues={":yes": True},
     )
     if status == "declined":
-        metrics.add_metric(name="PaymentsDeclined", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name=contract.PAYMENTS_DECLINED, unit=MetricUnit.Count, value=1)
     elif status == "failed":
-        metrics.add_metric(name="PaymentsFailed", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name=contract.PAYMENTS_FAILED, unit=MetricUnit.Count, value=1)
     metrics.add_metric(
-        name="PaymentLatency", unit=MetricUnit.Milliseconds, value=max(0, time.time() - payment.requested_at) * 1000
+        name=contract.PAYMENT_LATENCY,
+        unit=MetricUnit.Milliseconds,
+        value=max(0, time.time() - payment.requested_at) * 1000,
     )
 
 
 @tracer.capture_method
 def record_handler(record: SQSRecord) -> None:
     queued = QueuedPayment.model_validate_json(record.body)
-    table = dynamodb.Table(os.environ["TRANSACTIONS_TABLE"])
+    table = dynamodb.Table(SETTINGS[contract.TRANSACTIONS_TABLE])
     item = record_pending(table, queued)
     status = settle(table, item, queued.fraud.decision)
     if status != "pending" and not item.get("announced"):
         announce(table, queued, status)
-    metrics.add_metric(name="PaymentsProcessed", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name=contract.PAYMENTS_PROCESSED, unit=MetricUnit.Count, value=1)
     logger.info("processed", extra={"transaction_id": queued.payment.transaction_id, "status": status})
 
 

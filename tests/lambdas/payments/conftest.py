@@ -5,8 +5,6 @@ from __future__ import annotations
 import copy
 import io
 import json
-import os
-import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,35 +15,19 @@ import boto3
 import pytest
 from moto import mock_aws
 
-LAMBDA_ROOT = Path(__file__).resolve().parents[3] / "lib" / "lambda"
-for function in ("payments_common", "payment_validation", "fraud_detection", "transaction_processing"):
-    sys.path.insert(0, str(LAMBDA_ROOT / function))
-# What the stack sets on the functions; read when the handlers run.
-os.environ.update(
-    {
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "IDEMPOTENCY_TABLE": "payment-idempotency-test",
-        "TRANSACTIONS_TABLE": "transactions-test",
-        "EVENT_BUS_NAME": "payments-test",
-        "ALLOWED_CURRENCIES": "USD,EUR,GBP",
-        "AMOUNT_CEILING": "10000000",
-        "FRAUD_REVIEW_AMOUNT": "500000",
-        "FRAUD_DECLINE_AMOUNT": "2000000",
-        "FRAUD_VELOCITY_WINDOW_SECONDS": "3600",
-        "FRAUD_VELOCITY_LIMIT": "3",
-    }
-)
+from lib.contracts import payments as contract
+from lib.data.transactions_table import ATTRIBUTE_TYPES, INDEXES
+from tests.handlers import PAYMENT_SETTINGS, REGION, import_handler
 
-import fraud_detection  # noqa: E402
-import payment_validation  # noqa: E402
-import transaction_processing  # noqa: E402
-from payments_common import FraudDecision, Payment  # noqa: E402
-
-from lib.transactions_table import ATTRIBUTE_TYPES, INDEXES  # noqa: E402
+CODE = ("payments_common", "payment_validation", "fraud_detection", "transaction_processing")
+payment_validation = import_handler("payment_validation", CODE, PAYMENT_SETTINGS)
+fraud_detection = import_handler("fraud_detection", CODE, PAYMENT_SETTINGS)
+transaction_processing = import_handler("transaction_processing", CODE, PAYMENT_SETTINGS)
+TRANSACTIONS_TABLE = PAYMENT_SETTINGS[contract.TRANSACTIONS_TABLE]
+IDEMPOTENCY_TABLE = PAYMENT_SETTINGS[contract.IDEMPOTENCY_TABLE]
+EVENT_BUS = PAYMENT_SETTINGS[contract.EVENT_BUS_NAME]
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "events"
-REGION = "us-east-1"
 
 
 @dataclass
@@ -94,6 +76,15 @@ def valid_request(**changes: Any) -> dict[str, Any]:
     return request
 
 
+class InProcessLambda:
+    """Stands in for the Lambda client: `invoke` runs the fraud handler here, as Lambda would there."""
+
+    def invoke(self, *, FunctionName: str, Payload: bytes) -> dict[str, Any]:
+        assert FunctionName == PAYMENT_SETTINGS[contract.FRAUD_FUNCTION_NAME]
+        decision = fraud_detection.handler(json.loads(Payload), FakeContext())
+        return {"StatusCode": 200, "Payload": io.BytesIO(json.dumps(decision).encode())}
+
+
 @dataclass
 class Emulated:
     dynamodb: Any
@@ -107,7 +98,7 @@ class Emulated:
     logs: io.StringIO
 
     def table_items(self) -> list[dict[str, Any]]:
-        return list(self.dynamodb.Table(os.environ["TRANSACTIONS_TABLE"]).scan()["Items"])
+        return list(self.dynamodb.Table(TRANSACTIONS_TABLE).scan()["Items"])
 
     def drain(self, queue_url: str) -> list[str]:
         bodies = []
@@ -123,7 +114,7 @@ class Emulated:
 
     def everything_written(self) -> str:
         """Every log line, item and message the functions produced, as one text."""
-        idempotency = self.dynamodb.Table(os.environ["IDEMPOTENCY_TABLE"]).scan()["Items"]
+        idempotency = self.dynamodb.Table(IDEMPOTENCY_TABLE).scan()["Items"]
         queued = [
             m["Body"] for q in (self.transaction_queue, self.analytics_queue, self.alerts_queue) for m in self.peek(q)
         ]
@@ -144,7 +135,7 @@ class Emulated:
 
 def create_transactions_table(resource: Any) -> None:
     resource.create_table(
-        TableName=os.environ["TRANSACTIONS_TABLE"],
+        TableName=TRANSACTIONS_TABLE,
         BillingMode="PAY_PER_REQUEST",
         KeySchema=[{"AttributeName": "transaction_id", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": n, "AttributeType": t} for n, t in ATTRIBUTE_TYPES.items()],
@@ -172,7 +163,7 @@ def emulated(monkeypatch: pytest.MonkeyPatch, payments_rules: dict[str, dict[str
         events = boto3.client("events", region_name=REGION)
         create_transactions_table(dynamodb)
         dynamodb.create_table(
-            TableName=os.environ["IDEMPOTENCY_TABLE"],
+            TableName=IDEMPOTENCY_TABLE,
             BillingMode="PAY_PER_REQUEST",
             KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
             AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
@@ -189,7 +180,7 @@ def emulated(monkeypatch: pytest.MonkeyPatch, payments_rules: dict[str, dict[str
         queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         analytics = sqs.create_queue(QueueName="analytics")["QueueUrl"]
         alerts_queue = sqs.create_queue(QueueName="alerts-observer")["QueueUrl"]
-        events.create_event_bus(Name=os.environ["EVENT_BUS_NAME"])
+        events.create_event_bus(Name=EVENT_BUS)
 
         # The stack's own rules and patterns, from the synthesized JSON. moto delivers rule
         # targets to SQS but not SNS, so payment.failed lands in an observer queue standing in
@@ -200,23 +191,16 @@ def emulated(monkeypatch: pytest.MonkeyPatch, payments_rules: dict[str, dict[str
         targets = {"payment_succeeded": queue_arn_of(analytics), "payment_failed": queue_arn_of(alerts_queue)}
         for name, target_arn in targets.items():
             rule = payments_rules[name]
-            events.put_rule(Name=name, EventBusName=os.environ["EVENT_BUS_NAME"], EventPattern=rule["event_pattern"])
-            events.put_targets(
-                Rule=name, EventBusName=os.environ["EVENT_BUS_NAME"], Targets=[{"Id": "target", "Arn": target_arn}]
-            )
-        monkeypatch.setenv("TRANSACTION_QUEUE_URL", queue)
+            events.put_rule(Name=name, EventBusName=EVENT_BUS, EventPattern=rule["event_pattern"])
+            events.put_targets(Rule=name, EventBusName=EVENT_BUS, Targets=[{"Id": "target", "Arn": target_arn}])
+        monkeypatch.setitem(payment_validation.SETTINGS, contract.TRANSACTION_QUEUE_URL, queue)
         monkeypatch.setattr(payment_validation, "sqs", sqs)
         monkeypatch.setattr(payment_validation.persistence, "client", boto3.client("dynamodb", region_name=REGION))
         monkeypatch.setattr(fraud_detection, "dynamodb", dynamodb)
         monkeypatch.setattr(transaction_processing, "dynamodb", dynamodb)
         monkeypatch.setattr(transaction_processing, "events", events)
 
-        def in_process_fraud(payment: Payment) -> FraudDecision:
-            return FraudDecision.model_validate(
-                fraud_detection.handler({"payment": payment.model_dump()}, FakeContext())
-            )
-
-        monkeypatch.setattr(payment_validation, "fraud_check", in_process_fraud)
+        monkeypatch.setattr(payment_validation, "lambda_client", InProcessLambda())
         logs = io.StringIO()
         for module in (payment_validation, fraud_detection, transaction_processing):
             monkeypatch.setattr(module.logger.registered_handler, "stream", logs)

@@ -6,14 +6,20 @@ import json
 import time
 from typing import Any
 
-import fraud_detection
-import payment_validation
 import pytest
-import transaction_processing
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from payments_common import FraudDecision, Payment, QueuedPayment, contains_pan, luhn_valid, mask_pans
 
-from tests.lambdas.payments.conftest import Emulated, FakeContext, api_event, sqs_event, valid_request
+from tests.lambdas.payments.conftest import (
+    Emulated,
+    FakeContext,
+    api_event,
+    fraud_detection,
+    payment_validation,
+    sqs_event,
+    transaction_processing,
+    valid_request,
+)
 
 PAN = "4111 1111 1111 1111"  # a test Visa number that passes Luhn
 
@@ -171,9 +177,7 @@ def test_unavailable_fraud_check_marks_the_payment_failed(emulated: Emulated, mo
         def invoke(self, **_: Any) -> Any:
             raise ConnectionError("no route to the fraud function")
 
-    monkeypatch.setenv("FRAUD_FUNCTION_NAME", "fraud-test")
     monkeypatch.setattr(payment_validation, "lambda_client", Unreachable())
-    monkeypatch.setattr(payment_validation, "fraud_check", payment_validation.invoke_fraud)
     status, body = submit(emulated, api_event(valid_request()))
     assert status == 202 and body["fraud_decision"] == "error"
     process_queue(emulated)

@@ -1,0 +1,92 @@
+"""The account baseline: singletons that exist once per account and region, whatever is deployed.
+
+Settings such as X-Ray's encryption are account-wide: two environments that each set them would
+overwrite or destroy each other's. They live here, in their own stack and state, applied once per
+account and region before any environment. Nothing here depends on the profile, so applying the
+baseline from any profile's checkout gives the same plan; it is configured only by the config
+file's `[baseline]` section, whose defaults are on. It is always protected: destroying an
+environment never touches it.
+"""
+
+from __future__ import annotations
+
+import json
+
+from cdktn import TerraformOutput, TerraformStack
+from cdktn_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktn_provider_aws.kms_alias import KmsAlias
+from cdktn_provider_aws.kms_key import KmsKey
+from cdktn_provider_aws.xray_encryption_config import XrayEncryptionConfig
+from constructs import Construct
+
+from lib.config import BackendConfig, BaselineConfig, TagsConfig
+from lib.core import terraform
+from lib.core.context import Lifecycle
+from lib.core.naming import Names
+from lib.core.policies import key_root_statement, key_via_services_statement, policy_document
+from lib.regions import region as region_facts
+
+BASELINE_PREFIX = "tap-baseline"
+LIFECYCLE = Lifecycle.of(destroyable=False)
+
+
+def baseline_tags(tags: TagsConfig) -> dict[str, str]:
+    """The environment's tags less what depends on the profile or environment."""
+    defaults = TagsConfig()
+    found = {"Application": defaults.application, "Project": defaults.project, "CostCenter": defaults.cost_center}
+    found |= {"Scope": "account-baseline", "ManagedBy": "cdktn"}
+    if tags.repository:
+        found["Repository"] = tags.repository
+    if tags.author:
+        found["Author"] = tags.author
+    return found
+
+
+class BaselineStack(TerraformStack):
+    """`names` holds the baseline's physical names (suffix: the region)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        region: str,
+        backend: BackendConfig,
+        tags: TagsConfig,
+        config: BaselineConfig,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        terraform.declare(
+            self,
+            region=region,
+            tags=baseline_tags(tags),
+            backend=backend,
+            key=terraform.state_key(construct_id, "baseline", region),
+        )
+        self.names = Names(prefix=BASELINE_PREFIX, suffix=region)
+        facts = region_facts(region)
+        account_id = DataAwsCallerIdentity(self, "current").account_id
+        if config.xray_encryption:
+            root = f"arn:{facts.partition.name}:iam::{account_id}:root"
+            alias = self.names.alias("traces")
+            key = KmsKey(
+                self,
+                "traces_key",
+                description="TAP account baseline: X-Ray trace encryption",
+                enable_key_rotation=True,
+                rotation_period_in_days=365,
+                deletion_window_in_days=LIFECYCLE.key_deletion_days,
+                policy=json.dumps(
+                    policy_document(
+                        [
+                            key_root_statement(root),
+                            key_via_services_statement(root, account_id, [facts.service_host("xray")]),
+                        ]
+                    )
+                ),
+                tags={"Name": alias.removeprefix("alias/")},
+            )
+            KmsAlias(self, "traces_key_alias", name=alias, target_key_id=key.key_id)
+            # Account-wide: one per account and region, which is why it lives here.
+            XrayEncryptionConfig(self, "trace_encryption", type="KMS", key_id=key.arn)
+            TerraformOutput(self, "trace_key_arn", value=key.arn)

@@ -1,0 +1,84 @@
+"""The payment functions' contract: settings, events, indexes and metrics, shared with the stack.
+
+Dependency-free: packaged into every payment function zip as `lib/contracts/payments.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+# Environment variables the stack sets and the handlers read at cold start.
+TRANSACTIONS_TABLE = "TRANSACTIONS_TABLE"
+IDEMPOTENCY_TABLE = "IDEMPOTENCY_TABLE"
+TRANSACTION_QUEUE_URL = "TRANSACTION_QUEUE_URL"
+FRAUD_FUNCTION_NAME = "FRAUD_FUNCTION_NAME"
+EVENT_BUS_NAME = "EVENT_BUS_NAME"
+ALLOWED_CURRENCIES = "ALLOWED_CURRENCIES"
+AMOUNT_CEILING = "AMOUNT_CEILING"
+FRAUD_REVIEW_AMOUNT = "FRAUD_REVIEW_AMOUNT"
+FRAUD_DECLINE_AMOUNT = "FRAUD_DECLINE_AMOUNT"
+FRAUD_VELOCITY_WINDOW_SECONDS = "FRAUD_VELOCITY_WINDOW_SECONDS"
+FRAUD_VELOCITY_LIMIT = "FRAUD_VELOCITY_LIMIT"
+# Powertools' own settings, set by the stack per function.
+SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
+METRICS_NAMESPACE_SETTING = "POWERTOOLS_METRICS_NAMESPACE"
+
+# Function code directory -> the settings its handler requires.
+REQUIRED_SETTINGS: Mapping[str, tuple[str, ...]] = {
+    "payment_validation": (
+        IDEMPOTENCY_TABLE,
+        TRANSACTION_QUEUE_URL,
+        FRAUD_FUNCTION_NAME,
+        ALLOWED_CURRENCIES,
+        AMOUNT_CEILING,
+        SERVICE_NAME,
+        METRICS_NAMESPACE_SETTING,
+    ),
+    "fraud_detection": (
+        TRANSACTIONS_TABLE,
+        FRAUD_REVIEW_AMOUNT,
+        FRAUD_DECLINE_AMOUNT,
+        FRAUD_VELOCITY_WINDOW_SECONDS,
+        FRAUD_VELOCITY_LIMIT,
+        SERVICE_NAME,
+        METRICS_NAMESPACE_SETTING,
+    ),
+    "transaction_processing": (TRANSACTIONS_TABLE, EVENT_BUS_NAME, SERVICE_NAME, METRICS_NAMESPACE_SETTING),
+}
+
+# Events on the payments bus.
+EVENT_SOURCE = "tap.payments"
+PAYMENT_SUCCEEDED = "payment.succeeded"
+PAYMENT_FAILED = "payment.failed"
+
+# Transactions table indexes.
+CUSTOMER_INDEX = "customer-id-timestamp-index"
+STATUS_INDEX = "status-timestamp-index"
+
+# Metrics (EMF). Alarms read these names.
+METRICS_NAMESPACE = "TAP/Payments"
+PAYMENTS_REJECTED = "PaymentsRejected"
+PAYMENTS_PROCESSED = "PaymentsProcessed"
+PAYMENTS_DECLINED = "PaymentsDeclined"
+PAYMENTS_FAILED = "PaymentsFailed"
+VALIDATION_LATENCY = "ValidationLatency"
+PAYMENT_LATENCY = "PaymentLatency"
+# One metric for every fraud decision, with the decision as a dimension.
+FRAUD_DECISIONS = "FraudDecisions"
+DECISION_DIMENSION = "decision"
+
+# The HTTP route the validation function serves.
+PAYMENTS_PATH = "/payments"
+
+
+class MissingSettingError(RuntimeError):
+    """A handler started without a setting the stack must set: fail loudly at cold start."""
+
+
+def read_settings(function: str, environ: Mapping[str, str]) -> dict[str, str]:
+    """The function's required settings from `environ`; every missing one is named at once."""
+    required = REQUIRED_SETTINGS[function]
+    missing = [name for name in required if not environ.get(name)]
+    if missing:
+        raise MissingSettingError(f"{function} needs environment variables {missing}; the stack sets them")
+    return {name: environ[name] for name in required}

@@ -1,0 +1,112 @@
+"""The one context a stack's layers share: configuration, names, where, and what destroy means.
+
+Built once per stack and frozen. Layers take `(scope, id, context, props)`: the context carries
+the plumbing every layer needs (names, account, partition, region, lifecycle), so props hold
+only a layer's own inputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from lib.config import DeploymentConfig
+from lib.core.naming import Names
+from lib.regions import Region, region
+
+ObjectLockMode = Literal["GOVERNANCE", "COMPLIANCE"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Lifecycle:
+    """Every consequence of destroyable (non-production) versus protected (production), in one place.
+
+    Destroyable environments must tear down cleanly and be re-creatable with the same suffix
+    straight away; protected ones keep data whatever a plan says.
+    """
+
+    destroyable: bool
+
+    @classmethod
+    def of(cls, *, destroyable: bool) -> Lifecycle:
+        return cls(destroyable=destroyable)
+
+    @property
+    def key_deletion_days(self) -> int:
+        """KMS allows 7-30 days: the minimum to tear down, the maximum to keep."""
+        return 7 if self.destroyable else 30
+
+    @property
+    def secret_recovery_days(self) -> int:
+        """0 deletes at once, so a re-created environment can take the same secret names."""
+        return 0 if self.destroyable else 30
+
+    @property
+    def force_destroy(self) -> bool:
+        """Buckets with objects may be deleted."""
+        return self.destroyable
+
+    @property
+    def deletion_protection(self) -> bool:
+        return not self.destroyable
+
+    @property
+    def skip_final_snapshot(self) -> bool:
+        return self.destroyable
+
+    @property
+    def apply_immediately(self) -> bool:
+        """Production changes wait for the maintenance window."""
+        return self.destroyable
+
+    @property
+    def object_lock_mode(self) -> ObjectLockMode:
+        """COMPLIANCE cannot be lifted by anyone, so only protected environments use it."""
+        return "GOVERNANCE" if self.destroyable else "COMPLIANCE"
+
+
+@dataclass(frozen=True, kw_only=True)
+class StackContext:
+    """What every layer of one stack needs. `account_id` is a token resolved at apply time."""
+
+    config: DeploymentConfig
+    names: Names
+    account_id: str
+    region: Region
+    lifecycle: Lifecycle
+
+    @classmethod
+    def of(cls, config: DeploymentConfig, *, account_id: str) -> StackContext:
+        """The context of an environment stack for `config` (validated: its region is known)."""
+        return cls(
+            config=config,
+            names=Names(prefix=config.name_prefix, suffix=config.environment_suffix),
+            account_id=account_id,
+            region=region(config.region),
+            lifecycle=Lifecycle.of(destroyable=config.destroyable),
+        )
+
+    @property
+    def partition(self) -> str:
+        return self.region.partition.name
+
+    @property
+    def region_name(self) -> str:
+        return self.region.name
+
+    def arn(self, service: str, resource: str, *, region: bool = True, account: bool = True) -> str:
+        """An ARN in this partition, region and account (either left empty when the service has none)."""
+        return ":".join(
+            [
+                "arn",
+                self.partition,
+                service,
+                self.region.name if region else "",
+                self.account_id if account else "",
+                resource,
+            ]
+        )
+
+    @property
+    def account_root(self) -> str:
+        return self.arn("iam", "root", region=False)

@@ -1,0 +1,83 @@
+"""Reproducible Lambda zips: the function's own files plus pure-Python packages from the venv.
+
+The packages come from the distributions installed from the lock file (their recorded file
+lists), so packaging needs no network. Entries are sorted with fixed timestamps and
+permissions, so the same inputs give the same bytes and the same `source_code_hash`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import importlib.metadata
+import io
+import zipfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+FIXED_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
+SKIPPED_SUFFIXES = (".pyc",)
+SKIPPED_PARTS = ("__pycache__", ".dist-info")
+
+
+@dataclass(frozen=True)
+class LambdaPackage:
+    path: Path
+    sha256_base64: str
+
+
+def distribution_files(name: str) -> Iterable[tuple[str, Path]]:
+    """(path inside the zip, file on disk) for an installed distribution's importable files."""
+    distribution = importlib.metadata.distribution(name)
+    for file in distribution.files or []:
+        parts = Path(file).parts
+        if file.name.endswith(SKIPPED_SUFFIXES) or any(p.endswith(SKIPPED_PARTS) for p in parts) or parts[0] == "..":
+            continue
+        yield str(file).replace("\\", "/"), Path(str(distribution.locate_file(file)))
+
+
+def build(
+    source_dirs: Sequence[Path],
+    distributions: Sequence[str],
+    out_dir: Path,
+    extra_files: Mapping[str, Path] | None = None,
+) -> LambdaPackage:
+    """Files of every source dir at the zip root (the first names the zip), `extra_files` at
+    their given paths (contract modules), then the packages."""
+    entries: dict[str, Path] = dict(extra_files or {})
+    for source_dir in source_dirs:
+        for path in sorted(source_dir.rglob("*")):
+            if (
+                path.is_file()
+                and not any(p in SKIPPED_PARTS for p in path.parts)
+                and path.suffix not in SKIPPED_SUFFIXES
+            ):
+                entries[path.relative_to(source_dir).as_posix()] = path
+    for name in distributions:
+        entries.update(distribution_files(name))
+    # Deflating is the slow part: reuse the zip built earlier from exactly these inputs.
+    inputs = hashlib.sha256()
+    for arcname in sorted(entries):
+        inputs.update(arcname.encode() + b"\0" + hashlib.sha256(entries[arcname].read_bytes()).digest())
+    manifest = out_dir / f"{source_dirs[0].name}-inputs-{inputs.hexdigest()[:24]}.txt"
+    if manifest.exists():
+        path_text, digest_text = manifest.read_text().split()
+        if Path(path_text).exists():
+            return LambdaPackage(Path(path_text), digest_text)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for arcname in sorted(entries):
+            info = zipfile.ZipInfo(arcname, date_time=FIXED_TIMESTAMP)
+            info.external_attr = 0o644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, entries[arcname].read_bytes())
+    data = buffer.getvalue()
+    digest = hashlib.sha256(data).digest()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"{source_dirs[0].name}-{digest.hex()[:16]}.zip"
+    if not path.exists():
+        path.write_bytes(data)
+    package = LambdaPackage(path, base64.b64encode(digest).decode())
+    manifest.write_text(f"{path} {package.sha256_base64}\n")
+    return package

@@ -1,0 +1,39 @@
+"""What every TAP stack declares to Terraform: the AWS provider, its tags, the backend and the version.
+
+Each stack has its own state: the S3 key (or local file) names the stack and, for environments,
+the profile, so two profiles deployed with one suffix never share state.
+"""
+
+from __future__ import annotations
+
+from cdktn import LocalBackend, S3Backend, TerraformStack
+from cdktn_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
+
+from lib.config import BackendConfig
+
+# Native S3 locking (`use_lockfile`, 1.10) and write-only attributes (secrets kept out of state, 1.11).
+REQUIRED_VERSION = ">= 1.11.0"
+# What cdktn checks its own output against; also in cdktf.json.
+TARGET_VERSIONS = {"terraform": ">=1.11.0", "opentofu": ">=1.11.0"}
+
+
+def state_key(stack_name: str, *scope: str) -> str:
+    """`<scope...>/<stack>.tfstate`, the same relative path for the S3 key and the local file."""
+    return "/".join([*scope, f"{stack_name}.tfstate"])
+
+
+def declare(stack: TerraformStack, *, region: str, tags: dict[str, str], backend: BackendConfig, key: str) -> None:
+    """Provider with default tags, the stack's own state, and the Terraform version it needs."""
+    AwsProvider(stack, "aws", region=region, default_tags=[AwsProviderDefaultTags(tags=tags)])
+    if backend.state_bucket is None:
+        LocalBackend(stack, path=f"terraform.{key.replace('/', '.')}")
+    else:
+        S3Backend(
+            stack,
+            bucket=backend.state_bucket,
+            key=key,
+            region=backend.state_bucket_region,
+            encrypt=True,
+            use_lockfile=True,
+        )
+    stack.add_override("terraform.required_version", REQUIRED_VERSION)

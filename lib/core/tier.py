@@ -1,0 +1,61 @@
+"""A tier: a package's layers under one construct, and what it contributes to the stack.
+
+Tiers declare their outputs and SSM parameters here as they build; the stack turns every tier's
+contributions into Terraform outputs and parameters without listing them (`contribute`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from cdktn import TerraformOutput, TerraformStack
+from cdktn_provider_aws.kms_key import KmsKey
+from constructs import Construct
+
+from lib.core.context import StackContext
+from lib.core.parameters import Parameters
+
+
+@dataclass(frozen=True)
+class Output:
+    value: object
+    sensitive: bool = False
+
+
+class Tier(Construct):
+    """Base of every tier; `export` and `publish` record contributions, nothing else."""
+
+    def __init__(self, scope: Construct, construct_id: str, context: StackContext) -> None:
+        super().__init__(scope, construct_id)
+        self.context = context
+        self.outputs: dict[str, Output] = {}
+        self.parameters: dict[str, str] = {}
+
+    def export(self, name: str, value: object, *, sensitive: bool = False) -> None:
+        """A stack output (`terraform output <name>`); ARNs of secrets are exported as sensitive."""
+        if name in self.outputs:
+            raise ValueError(f"output {name!r} exported twice by tier {self.node.id}")
+        self.outputs[name] = Output(value, sensitive)
+
+    def publish(self, relative_name: str, value: str) -> None:
+        """An SSM parameter `/<root>/<suffix>/<relative_name>` (SecureString) for applications."""
+        self.parameters[relative_name] = value
+
+
+def contribute(
+    stack: TerraformStack, context: StackContext, tiers: Sequence[Tier], parameters_key: KmsKey | None
+) -> None:
+    """Every tier's outputs, and its parameters when the profile keeps parameters."""
+    seen: dict[str, str] = {}
+    for tier in tiers:
+        for name, output in tier.outputs.items():
+            if name in seen:
+                raise ValueError(f"output {name!r} exported by both {seen[name]} and {tier.node.id}")
+            seen[name] = tier.node.id
+            TerraformOutput(stack, name, value=output.value, sensitive=output.sensitive)
+    config = context.config.parameters
+    if config is None or parameters_key is None:
+        return
+    values = {name: value for tier in tiers for name, value in tier.parameters.items()}
+    Parameters(stack, "parameters", context, config=config, key=parameters_key, values=values)

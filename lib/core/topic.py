@@ -1,0 +1,57 @@
+"""The one way TAP creates SNS topics: CMK-encrypted, TLS-only, publishers named explicitly."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+
+from cdktn_provider_aws.kms_key import KmsKey
+from cdktn_provider_aws.sns_topic import SnsTopic
+from cdktn_provider_aws.sns_topic_policy import SnsTopicPolicy
+from cdktn_provider_aws.sns_topic_subscription import SnsTopicSubscription
+from constructs import Construct
+
+from lib.core.policies import Statement, deny_insecure_transport, policy_document
+
+
+def secure_topic(
+    scope: Construct,
+    construct_id: str,
+    *,
+    name: str,
+    key: KmsKey,
+    account_id: str,
+    rule_arns: Sequence[str],
+    emails: Sequence[str],
+) -> SnsTopic:
+    """Publishable only by CloudWatch alarms of this account and the given EventBridge rules."""
+    topic = SnsTopic(scope, construct_id, name=name, kms_master_key_id=key.arn)
+    publish = {"Effect": "Allow", "Action": "sns:Publish", "Resource": topic.arn}
+    statements: list[Statement] = [
+        {
+            **publish,
+            "Sid": "CloudWatchAlarms",
+            "Principal": {"Service": "cloudwatch.amazonaws.com"},
+            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+        },
+        deny_insecure_transport("sns:Publish", [topic.arn]),
+    ]
+    if rule_arns:
+        statements.insert(
+            1,
+            {
+                **publish,
+                "Sid": "EventBridgeRules",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Condition": {"ArnEquals": {"aws:SourceArn": list(rule_arns)}},
+            },
+        )
+    SnsTopicPolicy(scope, f"{construct_id}_policy", arn=topic.arn, policy=json.dumps(policy_document(statements)))
+    # Keyed by the address, so removing one subscriber never re-creates (and re-confirms) the others.
+    for email in emails:
+        digest = hashlib.sha256(email.lower().encode()).hexdigest()[:10]
+        SnsTopicSubscription(
+            scope, f"{construct_id}_email_{digest}", topic_arn=topic.arn, protocol="email", endpoint=email
+        )
+    return topic

@@ -1,0 +1,141 @@
+"""The data tier: Aurora (+ proxy and credential rotation), Redis, EFS and the transactions table.
+
+Stores sit in the data subnets behind their own security groups and admit the application tier's
+group (and the rotation function, to the writer) by group, never by CIDR. The tier publishes
+connection details as outputs and SSM parameters (no passwords).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cdktn_provider_aws.dynamodb_table import DynamodbTable
+from constructs import Construct
+
+from lib.core.context import StackContext
+from lib.core.tier import Tier
+from lib.data.cache import CacheProps, RedisCache
+from lib.data.database import AuroraDatabase, DatabaseProps
+from lib.data.file_storage import FileSystemProps, SharedFileSystem
+from lib.data.rotation import SecretRotation
+from lib.data.transactions_table import transactions_table
+from lib.foundation import Keys, Placement
+
+URL_SCHEMES = {"aurora-postgresql": "postgresql", "aurora-mysql": "mysql"}
+# TLS with certificate and host verification, in each client family's own words.
+URL_TLS_OPTIONS = {"aurora-postgresql": "sslmode=verify-full", "aurora-mysql": "ssl-mode=VERIFY_IDENTITY"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class DataProps:
+    placement: Placement
+    keys: Keys
+
+
+def connection_url(engine: str, username: str, host: str, port: int | str, database: str) -> str:
+    """A URL without password whose TLS option makes that engine's clients verify the server's name."""
+    return f"{URL_SCHEMES[engine]}://{username}@{host}:{port}/{database}?{URL_TLS_OPTIONS[engine]}"
+
+
+class DataTier(Tier):
+    def __init__(self, scope: Construct, construct_id: str, context: StackContext, props: DataProps) -> None:
+        super().__init__(scope, construct_id, context)
+        config, placement, keys = context.config, props.placement, props.keys
+        app_sg = placement.application_security_group
+        self.database: AuroraDatabase | None = None
+        self.rotation: SecretRotation | None = None
+        if config.database is not None:
+            self.database = AuroraDatabase(
+                self,
+                "database",
+                context,
+                DatabaseProps(
+                    config=config.database,
+                    vpc_id=placement.vpc_id,
+                    subnet_ids=placement.data_subnet_ids,
+                    database_key=keys("database"),
+                    secrets_key=keys("secrets"),
+                    logs_key=keys("logs"),
+                ),
+            )
+            self.database.admit("app_to_database", app_sg, "Application tier to the database")
+            self.rotation = SecretRotation(
+                self,
+                "secret_rotation",
+                context,
+                placement=placement.for_functions("the rotation function"),
+                secret_arn=self.database.app_secret.arn,
+                secret_key=keys("secrets"),
+                master_secret_arn=self.database.master_secret_arn,
+                master_key=keys("database"),
+                logs_key=keys("logs"),
+                behind_proxy=config.database.rds_proxy,
+                rotation_days=config.database.app_rotation_days,
+            )
+            # The rotation function always talks to the writer, never the proxy.
+            self.database.admit_to_writer("rotation_to_database", self.rotation.security_group, "Secret rotation")
+        self.cache: RedisCache | None = None
+        if config.cache is not None:
+            self.cache = RedisCache(
+                self,
+                "cache",
+                context,
+                CacheProps(
+                    config=config.cache,
+                    vpc_id=placement.vpc_id,
+                    subnet_ids=placement.data_subnet_ids,
+                    cache_key=keys("cache"),
+                    secrets_key=keys("secrets"),
+                    logs_key=keys("logs"),
+                ),
+            )
+            self.cache.admit("app_to_cache", app_sg, "Application tier to Redis")
+        self.file_system: SharedFileSystem | None = None
+        if config.file_system is not None:
+            self.file_system = SharedFileSystem(
+                self,
+                "file_system",
+                context,
+                FileSystemProps(
+                    config=config.file_system,
+                    vpc_id=placement.vpc_id,
+                    subnet_ids=placement.private_subnet_ids,
+                    efs_key=keys("efs"),
+                ),
+            )
+            self.file_system.admit("app_to_efs", app_sg, "Application tier to EFS (NFS over TLS)")
+        self.transactions: DynamodbTable | None = None
+        if config.transactions_table is not None:
+            self.transactions = transactions_table(self, context, config.transactions_table, keys("dynamodb"))
+        self._contribute()
+
+    def _contribute(self) -> None:
+        if self.database is not None:
+            db = self.database
+            self.export("database_writer_endpoint", db.cluster.endpoint)
+            self.export("database_reader_endpoint", db.cluster.reader_endpoint)
+            self.export("database_app_secret_arn", db.app_secret.arn, sensitive=True)
+            self.export("database_master_secret_arn", db.master_secret_arn, sensitive=True)
+            if db.proxy is not None:
+                self.export("database_proxy_endpoint", db.proxy.endpoint)
+            self.publish("database/writer-endpoint", db.cluster.endpoint)
+            self.publish("database/reader-endpoint", db.cluster.reader_endpoint)
+            self.publish("database/app-secret-arn", db.app_secret.arn)
+            self.publish(
+                "database/connection-url",
+                connection_url(
+                    db.config.engine, db.config.app_username, db.client_endpoint, db.port, db.config.database_name
+                ),
+            )
+        if self.cache is not None:
+            address = self.cache.replication_group.primary_endpoint_address
+            self.export("redis_endpoint", address)
+            self.export("redis_auth_secret_arn", self.cache.auth_secret.arn, sensitive=True)
+            self.publish("cache/connection-url", f"rediss://{address}:{self.cache.port}")
+        if self.file_system is not None:
+            self.export("efs_id", self.file_system.file_system.id)
+            self.export("efs_access_point_id", self.file_system.access_point.id)
+            self.publish("efs/file-system-id", self.file_system.file_system.id)
+        if self.transactions is not None:
+            self.export("transactions_table_name", self.transactions.name)
+            self.publish("dynamodb/transactions-table", self.transactions.name)

@@ -1,0 +1,123 @@
+"""The foundation tier: keys, storage, network, VPC endpoints and the application tier's group.
+
+Later tiers take what they need from `placement` (where workloads go and which groups they
+reach AWS through) and `keys`; they never reach into the layers themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from cdktn_provider_aws.kms_key import KmsKey
+from cdktn_provider_aws.security_group import SecurityGroup
+from constructs import Construct
+
+from lib.config import KeyPurpose
+from lib.core.context import StackContext
+from lib.core.function import FunctionPlacement
+from lib.core.tier import Tier
+from lib.foundation.application_tier import application_security_group
+from lib.foundation.endpoints import VpcEndpoints
+from lib.foundation.keys import EncryptionKeys
+from lib.foundation.network import Network, NetworkProps
+from lib.foundation.storage import Storage
+
+
+@dataclass(frozen=True, kw_only=True)
+class Placement:
+    """Where workloads run and how they reach AWS: what every later tier places resources with."""
+
+    vpc_id: str
+    vpc_cidr: str
+    zones: tuple[str, ...]
+    public_subnet_ids: list[str]
+    private_subnet_ids: list[str]
+    # The isolated database subnets where the profile has them, else the private ones.
+    data_subnet_ids: list[str]
+    application_security_group: SecurityGroup
+    # None only when the profile has no interface endpoints (validation requires them for functions).
+    endpoints_security_group: SecurityGroup | None
+    gateway_prefix_lists: dict[str, str] = field(default_factory=dict)
+
+    def for_functions(self, who: str) -> FunctionPlacement:
+        """Functions run in the private subnets and reach AWS through the endpoints."""
+        if self.endpoints_security_group is None:
+            raise ValueError(f"{who} reach AWS APIs through interface endpoints; the profile has none")
+        return FunctionPlacement(
+            vpc_id=self.vpc_id,
+            subnet_ids=self.private_subnet_ids,
+            endpoints_security_group=self.endpoints_security_group,
+            gateway_prefix_lists=self.gateway_prefix_lists,
+        )
+
+
+class Keys:
+    """The customer-managed keys by purpose."""
+
+    def __init__(self, keys: EncryptionKeys) -> None:
+        self._keys = keys
+
+    def __call__(self, purpose: KeyPurpose) -> KmsKey:
+        return self._keys.key(purpose)
+
+    def get(self, purpose: KeyPurpose) -> KmsKey | None:
+        return self._keys.keys.get(purpose)
+
+    @property
+    def all(self) -> dict[KeyPurpose, KmsKey]:
+        return dict(self._keys.keys)
+
+
+class FoundationTier(Tier):
+    def __init__(self, scope: Construct, construct_id: str, context: StackContext) -> None:
+        super().__init__(scope, construct_id, context)
+        config = context.config
+        self.encryption_keys = EncryptionKeys(self, "keys", context, config.key_purposes)
+        self.keys = Keys(self.encryption_keys)
+        self.storage = Storage(self, "storage", context, self.keys("s3"))
+        destinations = config.network.flow_log_destinations
+        self.network = Network(
+            self,
+            "network",
+            context,
+            NetworkProps(
+                flow_log_bucket=self.storage.bucket("flow_logs") if "s3" in destinations else None,
+                logs_key=self.keys("logs") if "cloudwatch" in destinations else None,
+            ),
+        )
+        network = self.network
+        private = [s.id for s in network.private_subnets]
+        self.endpoints = VpcEndpoints(
+            self,
+            "endpoints",
+            context,
+            vpc_id=network.vpc.id,
+            subnet_ids=private,
+            route_table_ids=[t.id for t in network.private_route_tables + network.database_route_tables],
+        )
+        self.placement = Placement(
+            vpc_id=network.vpc.id,
+            vpc_cidr=config.network.cidr_block,
+            zones=config.zones,
+            public_subnet_ids=[s.id for s in network.public_subnets],
+            private_subnet_ids=private,
+            data_subnet_ids=[s.id for s in network.database_subnets] or private,
+            application_security_group=application_security_group(self, context, network.vpc.id),
+            endpoints_security_group=self.endpoints.security_group,
+            gateway_prefix_lists=self.endpoints.gateway_prefix_lists,
+        )
+        self._contribute()
+
+    def _contribute(self) -> None:
+        network, placement = self.network, self.placement
+        self.export("vpc_id", network.vpc.id)
+        self.export("public_subnet_ids", placement.public_subnet_ids)
+        self.export("private_subnet_ids", placement.private_subnet_ids)
+        if network.database_subnets:
+            self.export("database_subnet_ids", [s.id for s in network.database_subnets])
+        self.export("bucket_names", {p: b.name for p, b in self.storage.buckets.items()})
+        self.export("access_log_bucket_name", self.storage.access_logs.name)
+        self.export("kms_key_arns", {p: k.arn for p, k in self.keys.all.items()})
+        if placement.endpoints_security_group is not None:
+            self.export("vpc_endpoint_security_group_id", placement.endpoints_security_group.id)
+        self.export("app_security_group_id", placement.application_security_group.id)

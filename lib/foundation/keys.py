@@ -1,0 +1,134 @@
+"""Customer-managed KMS keys, one per purpose, each with rotation and a least-privilege policy.
+
+A key policy grants the account root (so IAM policies can delegate use; without it the key can
+become unmanageable) and then only the AWS services that use that purpose's key:
+- services that call KMS themselves (CloudWatch Logs, log delivery, EventBridge) as service
+  principals, bound to this account and, where the service offers one, to an encryption context;
+- services that use the key on a caller's behalf (RDS, S3, Secrets Manager, ...) through
+  `kms:ViaService`, so a principal holding the key cannot use it outside that service.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from cdktn_provider_aws.kms_alias import KmsAlias
+from cdktn_provider_aws.kms_key import KmsKey
+from constructs import Construct
+
+from lib.config import KeyPurpose
+from lib.core.context import StackContext
+from lib.core.policies import KEY_USE_ACTIONS, key_root_statement, key_via_services_statement
+
+Statement = dict[str, Any]
+
+# Services that use a purpose's key on behalf of the calling principal (checked via kms:ViaService).
+VIA_SERVICES: dict[KeyPurpose, tuple[str, ...]] = {
+    "database": ("rds", "secretsmanager"),
+    "s3": ("s3",),
+    "logs": ("xray",),
+    "secrets": ("secretsmanager",),
+    "parameters": ("ssm",),
+    "events": ("sqs", "sns"),
+    "efs": ("elasticfilesystem",),
+    "cache": ("elasticache",),
+    "dynamodb": ("dynamodb",),
+}
+DESCRIPTIONS: dict[KeyPurpose, str] = {
+    "database": "Aurora storage, Performance Insights and RDS-managed secrets",
+    "s3": "S3 bucket default encryption (SSE-KMS with bucket keys)",
+    "logs": "CloudWatch Logs log groups",
+    "secrets": "Secrets Manager application secrets",
+    "parameters": "SSM Parameter Store SecureString parameters",
+    "events": "EventBridge buses and the queues and topics behind them",
+    "efs": "EFS file systems",
+    "cache": "ElastiCache Redis at rest",
+    "dynamodb": "DynamoDB tables",
+}
+
+
+def service_principal_statements(purpose: KeyPurpose, ctx: StackContext) -> list[Statement]:
+    """Statements for services that call KMS as themselves."""
+    account = {"aws:SourceAccount": ctx.account_id}
+    if purpose == "logs":
+        return [
+            {
+                "Sid": "CloudWatchLogsUseForThisAccountsLogGroups",
+                "Effect": "Allow",
+                "Principal": {"Service": ctx.region.service_principal(f"logs.{ctx.region_name}")},
+                "Action": list(KEY_USE_ACTIONS),
+                "Resource": "*",
+                "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": ctx.arn("logs", "log-group:*")}},
+            }
+        ]
+    if purpose == "s3":
+        # VPC flow logs (and other vended logs) written to SSE-KMS buckets.
+        return [
+            {
+                "Sid": "LogDeliveryWritesToThisAccountsBuckets",
+                "Effect": "Allow",
+                "Principal": {"Service": "delivery.logs.amazonaws.com"},
+                "Action": ["kms:Encrypt", "kms:GenerateDataKey*", "kms:DescribeKey"],
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": account,
+                    "ArnLike": {"aws:SourceArn": ctx.arn("logs", "*")},
+                },
+            }
+        ]
+    if purpose == "events":
+        # EventBridge encrypts the bus and delivers into encrypted queues and topics; CloudWatch
+        # alarms publish into the encrypted topics.
+        return [
+            {
+                "Sid": "EventBridgeAndAlarmsInThisAccount",
+                "Effect": "Allow",
+                "Principal": {"Service": ["events.amazonaws.com", "cloudwatch.amazonaws.com"]},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey*", "kms:DescribeKey"],
+                "Resource": "*",
+                "Condition": {"StringEquals": account},
+            }
+        ]
+    return []
+
+
+def key_policy(purpose: KeyPurpose, ctx: StackContext) -> dict[str, Any]:
+    """The full key policy document for one purpose."""
+    hosts = [ctx.region.service_host(service) for service in VIA_SERVICES[purpose]]
+    statements = [
+        key_root_statement(ctx.account_root),
+        *service_principal_statements(purpose, ctx),
+        key_via_services_statement(ctx.account_root, ctx.account_id, hosts, [*KEY_USE_ACTIONS, "kms:CreateGrant"]),
+    ]
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+class EncryptionKeys(Construct):
+    """One rotated CMK and alias per purpose; other layers take keys with `key(purpose)`."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, context: StackContext, purposes: tuple[KeyPurpose, ...]
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.keys: dict[KeyPurpose, KmsKey] = {}
+        for purpose in purposes:
+            alias = context.names.alias(purpose)
+            key = KmsKey(
+                self,
+                purpose,
+                description=f"TAP {context.names.prefix}-{context.names.suffix}: {DESCRIPTIONS[purpose]}",
+                enable_key_rotation=True,
+                rotation_period_in_days=365,
+                deletion_window_in_days=context.lifecycle.key_deletion_days,
+                policy=json.dumps(key_policy(purpose, context)),
+                tags={"Name": alias.removeprefix("alias/")},
+            )
+            KmsAlias(self, f"{purpose}_alias", name=alias, target_key_id=key.key_id)
+            self.keys[purpose] = key
+
+    def key(self, purpose: KeyPurpose) -> KmsKey:
+        try:
+            return self.keys[purpose]
+        except KeyError:
+            raise KeyError(f"no {purpose!r} key in this profile; it has {sorted(self.keys)}") from None

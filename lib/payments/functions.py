@@ -1,0 +1,201 @@
+"""The payment functions (documents 002, 004) and what only they use.
+
+`payment_validation` (behind the HTTP API) validates, asks `fraud_detection` synchronously, and
+enqueues to the transaction queue; `transaction_processing` consumes it in batches with partial
+failure reporting and announces outcomes on the bus. Each function's IAM names its own table,
+index, queue, bus, function and keys; the transaction queue admits only the validation role as
+sender. X-Ray samples 100% of payment requests (traces are encrypted by the account baseline).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cdktn_provider_aws.dynamodb_table import DynamodbTable
+from cdktn_provider_aws.kms_key import KmsKey
+from cdktn_provider_aws.lambda_event_source_mapping import LambdaEventSourceMapping
+from cdktn_provider_aws.xray_sampling_rule import XraySamplingRule
+from constructs import Construct
+
+from lib.config import PaymentsConfig
+from lib.contracts import payments as contract
+from lib.core.context import StackContext
+from lib.core.function import FunctionPlacement, FunctionProps, PythonFunction
+from lib.core.policies import Statement, key_use
+from lib.core.queue import SecureQueue
+from lib.core.table import secure_table
+from lib.payments.messaging import Messaging
+
+COMMON_CODE = "payments_common"
+
+
+@dataclass(frozen=True, kw_only=True)
+class PaymentFunctionsProps:
+    config: PaymentsConfig
+    messaging: Messaging
+    transactions_table: DynamodbTable
+    placement: FunctionPlacement
+    dynamodb_key: KmsKey
+    events_key: KmsKey
+    logs_key: KmsKey
+
+
+class PaymentFunctions(Construct):
+    def __init__(
+        self, scope: Construct, construct_id: str, context: StackContext, props: PaymentFunctionsProps
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self._context, self._props = context, props
+        names, config, region = context.names, props.config, context.region
+        table, messaging = props.transactions_table, props.messaging
+        self.idempotency_table = secure_table(
+            self,
+            "idempotency_table",
+            name=names.make("dynamodb_table", "idempotency"),
+            key=props.dynamodb_key,
+            lifecycle=context.lifecycle,
+            hash_key="id",
+            attribute_types={"id": "S"},
+            ttl_attribute="expiration",
+        )
+        self.dead_letter_queue = SecureQueue(
+            self, "dlq", name=names.make("sqs_queue", "payment-functions-dlq"), key=props.events_key
+        )
+        self._common: list[Statement] = [
+            {
+                "Sid": "DeadLetters",
+                "Effect": "Allow",
+                "Action": ["sqs:SendMessage"],
+                "Resource": self.dead_letter_queue.arn,
+            },
+            key_use(
+                "QueueEncryption",
+                ["kms:GenerateDataKey", "kms:Decrypt"],
+                props.events_key.arn,
+                [region.service_host("sqs")],
+            ),
+            key_use(
+                "TableEncryption",
+                ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
+                props.dynamodb_key.arn,
+                [region.service_host("dynamodb")],
+            ),
+        ]
+        self.fraud = self._function(
+            "fraud_detection",
+            "fraud-detection",
+            "Scores payments with deterministic fraud rules",
+            [
+                {
+                    "Sid": "VelocityQuery",
+                    "Effect": "Allow",
+                    "Action": ["dynamodb:Query"],
+                    "Resource": f"{table.arn}/index/{contract.CUSTOMER_INDEX}",
+                }
+            ],
+            {
+                contract.TRANSACTIONS_TABLE: table.name,
+                contract.FRAUD_REVIEW_AMOUNT: str(config.fraud_review_amount),
+                contract.FRAUD_DECLINE_AMOUNT: str(config.fraud_decline_amount),
+                contract.FRAUD_VELOCITY_WINDOW_SECONDS: str(config.velocity_window_seconds),
+                contract.FRAUD_VELOCITY_LIMIT: str(config.velocity_limit),
+            },
+        )
+        transaction_queue = messaging.transaction_queue
+        self.validation = self._function(
+            "payment_validation",
+            "payment-validation",
+            "Validates payment requests from the HTTP API",
+            [
+                {
+                    "Sid": "IdempotencyRecords",
+                    "Effect": "Allow",
+                    "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+                    "Resource": self.idempotency_table.arn,
+                },
+                {"Sid": "Enqueue", "Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": transaction_queue.arn},
+                {
+                    "Sid": "ScoreFraud",
+                    "Effect": "Allow",
+                    "Action": ["lambda:InvokeFunction"],
+                    "Resource": self.fraud.function.arn,
+                },
+            ],
+            {
+                contract.IDEMPOTENCY_TABLE: self.idempotency_table.name,
+                contract.TRANSACTION_QUEUE_URL: transaction_queue.url,
+                contract.FRAUD_FUNCTION_NAME: self.fraud.function.function_name,
+                contract.ALLOWED_CURRENCIES: ",".join(config.currencies),
+                contract.AMOUNT_CEILING: str(config.amount_ceiling),
+            },
+        )
+        transaction_queue.allow_only_sender(self.validation.role.arn)
+        self.processing = self._function(
+            "transaction_processing",
+            "transaction-processing",
+            "Records payments from the transaction queue and announces outcomes",
+            [
+                {
+                    "Sid": "RecordTransactions",
+                    "Effect": "Allow",
+                    "Action": ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"],
+                    "Resource": table.arn,
+                },
+                {
+                    "Sid": "ConsumeTransactionQueue",
+                    "Effect": "Allow",
+                    "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+                    "Resource": transaction_queue.arn,
+                },
+                {"Sid": "Announce", "Effect": "Allow", "Action": ["events:PutEvents"], "Resource": messaging.bus.arn},
+            ],
+            {contract.TRANSACTIONS_TABLE: table.name, contract.EVENT_BUS_NAME: messaging.bus.name},
+        )
+        LambdaEventSourceMapping(
+            self,
+            "transaction_queue_source",
+            event_source_arn=transaction_queue.arn,
+            function_name=self.processing.function.arn,
+            batch_size=config.batch_size,
+            maximum_batching_window_in_seconds=1,
+            function_response_types=["ReportBatchItemFailures"],
+        )
+        XraySamplingRule(
+            self,
+            "sampling",
+            rule_name=names.make("xray_sampling_rule", "payments"),
+            priority=10,
+            fixed_rate=1.0,
+            reservoir_size=1,
+            service_name=f"{names.prefix}-*-{names.suffix}",
+            service_type="*",
+            host="*",
+            http_method="*",
+            url_path="*",
+            resource_arn="*",
+            version=1,
+        )
+
+    def _function(
+        self, code: str, purpose: str, description: str, statements: list[Statement], environment: dict[str, str]
+    ) -> PythonFunction:
+        props = self._props
+        return PythonFunction(
+            self,
+            code,
+            self._context,
+            FunctionProps(
+                purpose=purpose,
+                description=description,
+                handler=f"{code}.handler",
+                source_dirs=[code, COMMON_CODE],
+                contracts=["payments"],
+                statements=[*statements, *self._common],
+                environment={**environment, contract.METRICS_NAMESPACE_SETTING: contract.METRICS_NAMESPACE},
+                reserved_concurrency=props.config.reserved_concurrency,
+                dead_letter_queue_arn=self.dead_letter_queue.arn,
+                placement=props.placement,
+                environment_key=props.events_key,
+                logs_key=props.logs_key,
+            ),
+        )

