@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PROFILES = ["web-mysql", "transactions-pg", "secure-platform", "portal-cdn", "serverless-payments", "full"]
 RUNS = 3
-TARGET_SECONDS, TARGET_MB = 4.0, 1200
+TARGET_SECONDS, TARGET_MB = 4.0, 400
 
 
 def tree_rss_kb(root_pid: int) -> int:
@@ -62,7 +62,8 @@ def cold_synth(profile: str, outdir: Path, extra_env: dict[str, str] | None = No
 
 
 def resource_counts(outdir: Path) -> Counter[str]:
-    (document,) = outdir.glob("cdktf.out/stacks/*/cdk.tf.json")
+    """Resources of the environment stack (the baseline stack is the same three for every profile)."""
+    document = outdir / "cdktf.out" / "stacks" / "TapStackbench" / "cdk.tf.json"
     return Counter({kind: len(items) for kind, items in json.loads(document.read_text())["resource"].items()})
 
 
@@ -86,7 +87,7 @@ def main() -> int:
         cache = Path(scratch) / "empty-jsii-cache"
         wall, peak = cold_synth("full", first_dir, {"JSII_RUNTIME_PACKAGE_CACHE_ROOT": str(cache)})
         print(f"{'full, first run':22} {wall:7.2f} {peak:8d}   (empty jsii package cache: unpacks the provider once)")
-    print("target: full < 4 s wall and < 1.2 GB peak:", "met" if not failures else "MISSED")
+    print("target: full < 4 s wall and < 400 MB peak:", "met" if not failures else "MISSED")
     for failure in failures:
         print("  " + failure)
     return 1 if failures else 0

@@ -96,7 +96,7 @@ class FileOverlay:
             return self.refuse("file.type", path, raw, "must be a table of bucket tables")
         merged = dict(current)
         for purpose, table in raw.items():
-            merged[purpose] = self.overlay(current.get(purpose, BucketLifecycle()), table, f"{path}.{purpose}")
+            merged[purpose] = self.overlay(current.get(purpose, BucketLifecycle()), table, f"{path}[{purpose!r}]")
         return merged
 
     def _tuple(self, raw: Any, args: tuple[Any, ...], path: str) -> Any:

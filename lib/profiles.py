@@ -51,7 +51,7 @@ AURORA_POSTGRES_VERSION = "16.6"
 PROFILES: dict[str, DeploymentConfig] = {
     "web-mysql": DeploymentConfig(
         profile="web-mysql",
-        description="000: secure web application with Aurora MySQL",
+        description="000: VPC, Aurora MySQL with rotated credentials, assets bucket",
         region="us-east-1",
         # Document 000 names everything `payment-...`, as 004 does; 004 keeps `payment` (its
         # function names depend on it), so 000 takes `webpay` and the two never collide.
@@ -75,7 +75,7 @@ PROFILES: dict[str, DeploymentConfig] = {
     ),
     "transactions-pg": DeploymentConfig(
         profile="transactions-pg",
-        description="001: transaction processing with Aurora PostgreSQL, Redis and EFS; no NAT",
+        description="001: Aurora PostgreSQL, Redis and EFS in private subnets without NAT",
         region="ap-southeast-1",
         name_prefix="txn",
         tags=TagsConfig(application="transaction-processing"),
@@ -98,7 +98,7 @@ PROFILES: dict[str, DeploymentConfig] = {
     ),
     "secure-platform": DeploymentConfig(
         profile="secure-platform",
-        description="002: security, compliance and event platform for payments",
+        description="002: payment functions over Aurora PostgreSQL behind RDS Proxy, DynamoDB and events",
         region="us-east-1",
         name_prefix="pay",
         tags=TagsConfig(application="payment-platform"),
@@ -124,7 +124,7 @@ PROFILES: dict[str, DeploymentConfig] = {
     ),
     "portal-cdn": DeploymentConfig(
         profile="portal-cdn",
-        description="003: customer portal with Aurora MySQL and rotated credentials",
+        description="003: Aurora MySQL with rotated credentials, assets and archived app logs",
         region="us-east-1",
         name_prefix="portal",
         tags=TagsConfig(application="customer-portal"),
@@ -144,7 +144,7 @@ PROFILES: dict[str, DeploymentConfig] = {
     ),
     "serverless-payments": DeploymentConfig(
         profile="serverless-payments",
-        description="004: serverless payment processing migrated from on-premises",
+        description="004: serverless payment functions, queues and events over Aurora PostgreSQL and DynamoDB",
         region="us-east-1",
         name_prefix="payment",
         tags=TagsConfig(application="payment-migration"),
@@ -183,7 +183,7 @@ PROFILES: dict[str, DeploymentConfig] = {
     ),
     "full": DeploymentConfig(
         profile="full",
-        description="Everything TAP builds, PostgreSQL flavour",
+        description="Every tier TAP builds today, PostgreSQL flavour",
         region="us-east-1",
         name_prefix="tap",
         network=NetworkConfig(

@@ -7,6 +7,7 @@ import json
 import shutil
 import tempfile
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -137,6 +138,13 @@ def _differences(value: Any, default: Any, path: str = "") -> list[tuple[str, An
             child = f"{path}.{field.name}" if path else field.name
             found += _differences(getattr(value, field.name), getattr(default, field.name), child)
         return found
+    if isinstance(value, Mapping) and all(dataclasses.is_dataclass(item) for item in value.values()):
+        # Keyed sections (storage buckets): one line per changed leaf, `path['key'].field`.
+        return [
+            difference
+            for key, item in value.items()
+            for difference in _differences(item, default.get(key), f"{path}[{key!r}]")
+        ]
     return [] if _plain(value) == _plain(default) else [(path, _plain(value))]
 
 

@@ -8,13 +8,10 @@ only a layer's own inputs.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 from lib.config import DeploymentConfig
 from lib.core.naming import Names
 from lib.regions import Region, region
-
-ObjectLockMode = Literal["GOVERNANCE", "COMPLIANCE"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -58,11 +55,6 @@ class Lifecycle:
     def apply_immediately(self) -> bool:
         """Production changes wait for the maintenance window."""
         return self.destroyable
-
-    @property
-    def object_lock_mode(self) -> ObjectLockMode:
-        """COMPLIANCE cannot be lifted by anyone, so only protected environments use it."""
-        return "GOVERNANCE" if self.destroyable else "COMPLIANCE"
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -48,12 +48,12 @@ def build(
     entries: dict[str, Path] = dict(extra_files or {})
     for source_dir in source_dirs:
         for path in sorted(source_dir.rglob("*")):
-            if (
-                path.is_file()
-                and not any(p in SKIPPED_PARTS for p in path.parts)
-                and path.suffix not in SKIPPED_SUFFIXES
-            ):
-                entries[path.relative_to(source_dir).as_posix()] = path
+            relative = path.relative_to(source_dir)
+            # Hidden files and directories (tool caches such as .mypy_cache) are never code.
+            hidden = any(part.startswith(".") for part in relative.parts)
+            skipped = any(p in SKIPPED_PARTS for p in relative.parts) or path.suffix in SKIPPED_SUFFIXES
+            if path.is_file() and not hidden and not skipped:
+                entries[relative.as_posix()] = path
     for name in distributions:
         entries.update(distribution_files(name))
     # Deflating is the slow part: reuse the zip built earlier from exactly these inputs.

@@ -143,3 +143,12 @@ def test_package_cache_is_invalidated_by_any_changed_input(tmp_path: Path) -> No
     second = lambda_package.build([source], (), tmp_path / "out")
     assert second.sha256_base64 != first.sha256_base64
     assert zipfile.ZipFile(second.path).read("handler.py") == b"VALUE = 2\n"
+
+
+def test_hidden_files_such_as_tool_caches_are_not_packaged(tmp_path: Path) -> None:
+    source = tmp_path / "fn"
+    (source / ".mypy_cache").mkdir(parents=True)
+    (source / ".mypy_cache" / "cache.db").write_text("changes whenever mypy runs")
+    (source / "handler.py").write_text("VALUE = 1\n")
+    package = lambda_package.build([source], (), tmp_path / "out")
+    assert zipfile.ZipFile(package.path).namelist() == ["handler.py"]

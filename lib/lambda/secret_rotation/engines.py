@@ -1,7 +1,7 @@
 """Database user management for rotation, over verified TLS only.
 
 Every connection verifies the server certificate against the CA bundle shipped with the
-function (or DB_CA_BUNDLE); there is no plaintext fallback. Statements that change users are
+function (Amazon RDS's CA bundle); there is no plaintext fallback. Statements that change users are
 idempotent, so any step can be re-run after a crash.
 
 PostgreSQL: application users are members of one NOLOGIN owner role and log in with their
@@ -13,7 +13,6 @@ application grants plus the original user's grants, never WITH GRANT OPTION.
 
 from __future__ import annotations
 
-import os
 import re
 import ssl
 from collections.abc import Iterator
@@ -25,7 +24,8 @@ from typing import Any, Protocol
 import pg8000.dbapi
 import pymysql
 
-DEFAULT_CA_BUNDLE = Path(__file__).with_name("rds-ca-bundle.pem")
+# Replaced in tests by a local CA's certificate, like the handlers' AWS clients.
+CA_BUNDLE = Path(__file__).with_name("rds-ca-bundle.pem")
 CONNECT_TIMEOUT_SECONDS = 5
 IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 # Generated passwords are letters and digits only; anything else is refused before use in DDL.
@@ -63,7 +63,7 @@ class Credentials:
 
 def tls_context() -> ssl.SSLContext:
     """Certificate and hostname verification on, TLS 1.2 at least."""
-    context = ssl.create_default_context(cafile=os.environ.get("DB_CA_BUNDLE", str(DEFAULT_CA_BUNDLE)))
+    context = ssl.create_default_context(cafile=str(CA_BUNDLE))
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.check_hostname = True
     context.verify_mode = ssl.CERT_REQUIRED

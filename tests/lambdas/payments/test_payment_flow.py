@@ -232,3 +232,16 @@ def test_fraud_rules_are_deterministic() -> None:
     assert (
         fraud_detection.score(payment, rules, lambda _c, since: 2 if since == 40 else 0, now=100).decision == "decline"
     )
+
+
+def test_fraud_decisions_are_one_metric_with_a_decision_dimension(
+    emulated: Emulated, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    submit(emulated, api_event(valid_request(amount=2_500_000), key="metric-key-0001"))
+    metrics = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    (fraud,) = [m for m in metrics if "FraudDecisions" in m]
+    (directive,) = fraud["_aws"]["CloudWatchMetrics"]
+    assert directive["Namespace"] == "TAP/Payments"
+    assert [metric["Name"] for metric in directive["Metrics"]] == ["FraudDecisions"]
+    assert "decision" in directive["Dimensions"][0] and fraud["decision"] == "decline"

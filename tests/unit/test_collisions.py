@@ -1,0 +1,62 @@
+"""No two profiles deployed with one suffix share a physical name or a state (`tools/collisions.py`)."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import json
+from pathlib import Path
+
+import pytest
+
+from lib.profiles import PROFILES
+from lib.synth import synthesize
+from tests.conftest import PROFILE_NAMES, SUFFIX, Synthesized
+from tools.collisions import PHYSICAL_NAME, physical_names, shared_names
+
+PAIRS = list(itertools.combinations(PROFILE_NAMES, 2))
+KINDS = {"aws_s3_bucket", "aws_kms_alias", "aws_dynamodb_table", "aws_cloudwatch_event_bus", "aws_sqs_queue"}
+KINDS |= {"aws_sns_topic", "aws_iam_role", "aws_cloudwatch_log_group", "aws_lambda_function", "aws_rds_cluster"}
+KINDS |= {"aws_secretsmanager_secret", "aws_ssm_parameter"}
+
+
+@pytest.mark.parametrize(("first", "second"), PAIRS, ids=[f"{a}+{b}" for a, b in PAIRS])
+def test_no_two_profiles_share_a_name_with_one_suffix(synthesized: Synthesized, first: str, second: str) -> None:
+    assert shared_names(synthesized(first), synthesized(second)) == set()
+
+
+def test_every_kind_the_issue_names_is_checked_and_present(synthesized: Synthesized) -> None:
+    """The check reads names of every kind listed, and the profiles together have each of them."""
+    assert set(PHYSICAL_NAME) >= KINDS
+    seen = {kind for profile in PROFILE_NAMES for kind, _ in physical_names(synthesized(profile))}
+    assert KINDS | {"state"} <= seen
+
+
+def test_names_of_one_profile_are_distinct(synthesized: Synthesized) -> None:
+    for profile in PROFILE_NAMES:
+        names = list(physical_names(synthesized(profile)))
+        assert len(names) == len(set(names)), profile
+
+
+def test_two_profiles_with_one_prefix_would_collide(tmp_path: Path) -> None:
+    """The check can fail: give web-mysql serverless-payments' prefix and the shared names appear."""
+    same_prefix = dataclasses.replace(PROFILES["web-mysql"], environment_suffix=SUFFIX, name_prefix="payment")
+    other = dataclasses.replace(PROFILES["serverless-payments"], environment_suffix=SUFFIX)
+    first = json.loads(synthesize(same_prefix, tmp_path / "a").output_file.read_text())
+    second = json.loads(synthesize(other, tmp_path / "b").output_file.read_text())
+    shared = shared_names(first, second)
+    assert ("aws_iam_role", f"payment-secret-rotation-{SUFFIX}") in shared
+    assert ("aws_kms_alias", f"alias/payment-database-{SUFFIX}") in shared
+    assert not any(kind == "state" for kind, _ in shared)  # the state key still holds the profile
+
+
+def test_a_name_the_check_does_not_know_is_an_error() -> None:
+    document = {"resource": {"aws_glue_job": {"job": {"name": "tap-etl-dev"}}}}
+    with pytest.raises(ValueError, match=r"aws_glue_job\.job has a physical name this check does not know"):
+        list(physical_names(document))
+
+
+def test_the_baseline_is_shared_on_purpose_and_identical(synthesized: Synthesized) -> None:
+    """One baseline per account and region: every profile's is the same stack (see test_baseline.py)."""
+    first, second = synthesized.baseline("full"), synthesized.baseline("serverless-payments")
+    assert first == second and set(physical_names(first))

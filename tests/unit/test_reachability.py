@@ -1,0 +1,98 @@
+"""Every caller reaches what it calls, proven on the synthesized JSON (`tools/reachability.py`).
+
+Each broken-input test removes one half of a real path from a profile's document and shows the
+check naming it: without that, a check that always passes would look the same as a correct one.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from tests.conftest import Document, Synthesized, address_name, ref, resources
+from tools.reachability import Gap, called_services, gaps
+
+
+def test_every_caller_reaches_what_it_calls(doc: Document) -> None:
+    assert gaps(doc) == []
+
+
+def full(synthesized: Synthesized) -> Document:
+    return copy.deepcopy(synthesized("full"))
+
+
+def function(doc: Document, code: str) -> str:
+    return "aws_lambda_function." + address_name(doc, "aws_lambda_function", f"payments_functions_{code}_function")
+
+
+def drop(doc: Document, kind: str, path: str) -> dict[str, Any]:
+    return doc["resource"][kind].pop(address_name(doc, kind, path))
+
+
+def test_code_calls_are_read_from_the_role_without_what_lambda_does_for_it(synthesized: Synthesized) -> None:
+    doc = synthesized("full")
+    role = ref(doc, "aws_iam_role", "payments_functions_payment_validation_role", "arn")
+    # Logs, traces and ENIs are the Lambda service's; KMS is used through SQS and DynamoDB.
+    assert called_services(doc, role) == {"dynamodb", "sqs", "lambda"}
+
+
+def test_a_missing_prefix_list_egress_is_found(synthesized: Synthesized) -> None:
+    """The defect this check was written for: functions with no path to DynamoDB's gateway endpoint."""
+    doc = full(synthesized)
+    drop(doc, "aws_vpc_security_group_egress_rule", "payments_functions_fraud_detection_to_dynamodb")
+    assert gaps(doc) == [
+        Gap(function(doc, "fraud_detection"), "dynamodb", "no egress on 443 to the gateway endpoint's prefix list")
+    ]
+
+
+def test_a_gateway_endpoint_off_the_functions_route_tables_is_found(synthesized: Synthesized) -> None:
+    doc = full(synthesized)
+    endpoint = resources(doc, "aws_vpc_endpoint")["foundation_endpoints_dynamodb"]
+    endpoint["route_table_ids"] = endpoint["route_table_ids"][1:]
+    found = gaps(doc)
+    assert {gap.target for gap in found} == {"dynamodb"} and len(found) == 3  # the three payment functions
+    assert all("is not on route tables" in gap.reason for gap in found)
+
+
+def test_a_missing_interface_endpoint_is_found(synthesized: Synthesized) -> None:
+    doc = full(synthesized)
+    drop(doc, "aws_vpc_endpoint", "foundation_endpoints_lambda")
+    assert gaps(doc) == [
+        Gap(
+            function(doc, "payment_validation"),
+            "lambda",
+            "no interface endpoint with private DNS (and no NAT path: TAP opens none)",
+        )
+    ]
+
+
+def test_a_missing_egress_to_the_interface_endpoints_is_found(synthesized: Synthesized) -> None:
+    doc = full(synthesized)
+    drop(doc, "aws_vpc_security_group_egress_rule", "payments_functions_payment_validation_to_endpoints_egress")
+    validation = function(doc, "payment_validation")
+    calls = [gap for gap in gaps(doc) if gap.caller == validation]
+    assert calls == [
+        Gap(validation, "lambda", "no egress on 443 to the endpoint's security group"),
+        Gap(validation, "sqs", "no egress on 443 to the endpoint's security group"),
+    ]
+    (one_sided,) = [gap for gap in gaps(doc) if gap.caller != validation]
+    assert one_sided.reason.endswith("without the caller's egress")
+
+
+def test_an_endpoint_group_that_admits_no_one_is_found(synthesized: Synthesized) -> None:
+    doc = full(synthesized)
+    endpoints_group = ref(doc, "aws_security_group", "foundation_endpoints_security_group")
+    rules = doc["resource"]["aws_vpc_security_group_ingress_rule"]
+    for name in [n for n, r in rules.items() if r["security_group_id"] == endpoints_group]:
+        del rules[name]
+    found = [gap for gap in gaps(doc) if "does not admit the caller" in gap.reason]
+    assert {gap.target for gap in found} == {"secretsmanager", "sqs", "lambda", "events"}
+
+
+def test_a_data_store_port_open_on_one_side_only_is_found(synthesized: Synthesized) -> None:
+    doc = full(synthesized)
+    drop(doc, "aws_vpc_security_group_ingress_rule", "data_database_rotation_to_database_ingress")
+    (gap,) = gaps(doc)
+    assert gap.caller == ref(doc, "aws_security_group", "data_secret_rotation_function_security_group")
+    assert gap.target == ref(doc, "aws_security_group", "data_database_security_group")
+    assert gap.reason.startswith("egress on 5432") and gap.reason.endswith("without the target's ingress")

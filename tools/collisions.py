@@ -1,0 +1,73 @@
+"""Physical names in a synthesized stack, and the ones two stacks would both claim.
+
+Two profiles deployed in one account with one suffix must not share a physical name: the second
+apply would fail, or worse, take over the first's resource. The names come from the JSON, by
+the attribute that is each resource type's account-wide (or region-wide) name, plus the state
+key. Names scoped to a parent are left out on purpose (`SCOPED`), and any other literal
+name-like attribute is an error, so a new layer cannot add a name this check does not see.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+Document = dict[str, Any]
+
+# Resource type -> the attribute holding its account/region-unique physical name.
+PHYSICAL_NAME: Mapping[str, str] = {
+    "aws_s3_bucket": "bucket",
+    "aws_kms_alias": "name",
+    "aws_iam_role": "name",
+    "aws_cloudwatch_log_group": "name",
+    "aws_lambda_function": "function_name",
+    "aws_rds_cluster": "cluster_identifier",
+    "aws_rds_cluster_instance": "identifier",
+    "aws_rds_cluster_parameter_group": "name",
+    "aws_db_subnet_group": "name",
+    "aws_db_proxy": "name",
+    "aws_elasticache_replication_group": "replication_group_id",
+    "aws_elasticache_subnet_group": "name",
+    "aws_secretsmanager_secret": "name",
+    "aws_ssm_parameter": "name",
+    "aws_dynamodb_table": "name",
+    "aws_cloudwatch_event_bus": "name",
+    "aws_cloudwatch_event_rule": "name",
+    "aws_sqs_queue": "name",
+    "aws_sns_topic": "name",
+    "aws_xray_sampling_rule": "rule_name",
+    "aws_apigatewayv2_api": "name",
+}
+# Types whose name is unique only within a parent that is itself uniquely named.
+SCOPED: Mapping[str, str] = {
+    "aws_iam_role_policy": "within its role",
+    "aws_security_group": "within its VPC, which is the environment's own",
+    "aws_apigatewayv2_stage": "within its API",
+}
+NAME_LIKE = ("name", "bucket", "function_name", "identifier", "cluster_identifier", "replication_group_id", "rule_name")
+
+
+def physical_names(document: Document) -> Iterator[tuple[str, str]]:
+    """(resource type, physical name) of every named resource, and the state's key."""
+    for kind, resources in document.get("resource", {}).items():
+        attribute = PHYSICAL_NAME.get(kind)
+        for address, resource in resources.items():
+            if attribute is not None:
+                yield kind, str(resource[attribute])
+            elif kind not in SCOPED and any(_literal(resource.get(key)) for key in NAME_LIKE):
+                raise ValueError(
+                    f"{kind}.{address} has a physical name this check does not know; add it to PHYSICAL_NAME"
+                )
+    backend = document.get("terraform", {}).get("backend", {})
+    for settings in backend.values():
+        yield "state", str(settings.get("key") or settings.get("path"))
+
+
+def _literal(value: object) -> bool:
+    """A name of this resource, not a reference to another one (`bucket = "${aws_s3_bucket.x.id}"`)."""
+    return isinstance(value, str) and not value.startswith("${")
+
+
+def shared_names(first: Document, second: Document) -> set[tuple[str, str]]:
+    """Physical names both documents claim."""
+    return set(physical_names(first)) & set(physical_names(second))

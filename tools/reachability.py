@@ -1,0 +1,224 @@
+"""Static proof, over a synthesized `cdk.tf.json`, that every caller can reach what it calls.
+
+Emulators cannot see security groups and routes, so a layer that forgets a path would only fail
+once deployed. This check reads the JSON:
+
+- **AWS APIs.** For every function in a VPC, the services its role's statements name are the
+  services its code calls. Each needs a path from the function's subnets and security groups:
+  - a gateway endpoint (S3, DynamoDB): an egress rule to the endpoint's prefix list on 443, and
+    the endpoint on every route table of the function's subnets;
+  - an interface endpoint: the endpoint in the VPC with private DNS, an egress rule on 443 to its
+    security group, and that group admitting the function (by group or by a CIDR covering the
+    function's subnets);
+  - there is no NAT fallback: TAP never opens egress to 0.0.0.0/0.
+  Statements the Lambda service uses on the function's behalf are not calls of its code:
+  writing its own logs, the X-Ray daemon's trace uploads, managing its ENIs, and KMS use that a
+  `kms:ViaService` condition confines to another service.
+- **Data stores.** Every rule between two security groups has its other half: an ingress rule
+  from A into B on a port needs A's egress to B on that port, and the other way round.
+
+    python -m tools.reachability cdktf.out/stacks/<stack>/cdk.tf.json
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+HTTPS = 443
+# Services the Lambda service calls for the function, outside the function's own network path.
+RUNTIME_DELIVERED = frozenset({"logs", "xray", "ec2"})
+# IAM service prefix -> VPC endpoint service, where they differ.
+ENDPOINT_SERVICE = {"cloudwatch": "monitoring"}
+GATEWAY_SERVICES = frozenset({"s3", "dynamodb"})
+TOKEN = re.compile(r"^\$\{([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z_]+)\}$")
+
+Document = dict[str, Any]
+
+
+@dataclass(frozen=True, order=True)
+class Gap:
+    """`caller` cannot reach `target`; `reason` says which half of the path is missing."""
+
+    caller: str
+    target: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.caller} -> {self.target}: {self.reason}"
+
+
+def _resources(document: Document, kind: str) -> dict[str, dict[str, Any]]:
+    return dict(document.get("resource", {}).get(kind, {}))
+
+
+def _token(kind: str, name: str, attribute: str = "id") -> str:
+    return f"${{{kind}.{name}.{attribute}}}"
+
+
+def _statements(policy: str) -> list[dict[str, Any]]:
+    statements = json.loads(policy)["Statement"]
+    return [statements] if isinstance(statements, dict) else list(statements)
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    actions = statement.get("Action", [])
+    return [actions] if isinstance(actions, str) else list(actions)
+
+
+def called_services(document: Document, role_token: str) -> set[str]:
+    """IAM service prefixes the role's code calls itself (see the module docstring for exclusions)."""
+    services = set()
+    for policy in _resources(document, "aws_iam_role_policy").values():
+        if policy["role"] not in (
+            role_token,
+            role_token.replace(".arn}", ".id}"),
+            role_token.replace(".arn}", ".name}"),
+        ):
+            continue
+        for statement in _statements(policy["policy"]):
+            if statement.get("Effect") != "Allow" or "kms:ViaService" in json.dumps(statement.get("Condition", {})):
+                continue
+            services |= {action.split(":")[0] for action in _actions(statement)} - RUNTIME_DELIVERED
+    return services
+
+
+@dataclass(frozen=True)
+class Network:
+    """The parts of the document a path is made of."""
+
+    document: Document
+
+    def egress(self, security_groups: Iterable[str]) -> list[dict[str, Any]]:
+        groups = set(security_groups)
+        return [
+            r
+            for r in _resources(self.document, "aws_vpc_security_group_egress_rule").values()
+            if r["security_group_id"] in groups
+        ]
+
+    def ingress(self, security_group: str) -> list[dict[str, Any]]:
+        rules = _resources(self.document, "aws_vpc_security_group_ingress_rule").values()
+        return [r for r in rules if r["security_group_id"] == security_group]
+
+    def route_tables(self, subnets: Iterable[str]) -> set[str]:
+        wanted = set(subnets)
+        associations = _resources(self.document, "aws_route_table_association").values()
+        return {a["route_table_id"] for a in associations if a["subnet_id"] in wanted}
+
+    def subnet_cidrs(self, subnets: Iterable[str]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        found = []
+        for token in subnets:
+            match = TOKEN.match(token)
+            subnet = _resources(self.document, "aws_subnet").get(match.group(2)) if match else None
+            if subnet is not None:
+                found.append(ipaddress.ip_network(subnet["cidr_block"]))
+        return found
+
+    def endpoints(self, service: str, kind: str) -> dict[str, dict[str, Any]]:
+        return {
+            name: endpoint
+            for name, endpoint in _resources(self.document, "aws_vpc_endpoint").items()
+            if endpoint["vpc_endpoint_type"] == kind and endpoint["service_name"].rsplit(".", 1)[-1] == service
+        }
+
+
+def _covers(rule: dict[str, Any], port: int) -> bool:
+    return rule.get("ip_protocol") in ("-1", "tcp") and rule.get("from_port", 0) <= port <= rule.get("to_port", 65535)
+
+
+def gateway_gaps(net: Network, caller: str, service: str, groups: list[str], subnets: list[str]) -> Iterator[Gap]:
+    endpoints = net.endpoints(service, "Gateway")
+    if not endpoints:
+        yield Gap(caller, service, "no gateway endpoint for the service")
+        return
+    (name, endpoint), *_ = endpoints.items()
+    prefix_list = _token("aws_vpc_endpoint", name, "prefix_list_id")
+    if not any(r.get("prefix_list_id") == prefix_list and _covers(r, HTTPS) for r in net.egress(groups)):
+        yield Gap(caller, service, f"no egress on {HTTPS} to the gateway endpoint's prefix list")
+    missing = net.route_tables(subnets) - set(endpoint.get("route_table_ids", []))
+    if missing:
+        yield Gap(caller, service, f"the gateway endpoint is not on route tables {sorted(missing)}")
+
+
+def interface_gaps(net: Network, caller: str, service: str, groups: list[str], subnets: list[str]) -> Iterator[Gap]:
+    endpoints = [e for e in net.endpoints(service, "Interface").values() if e.get("private_dns_enabled")]
+    if not endpoints:
+        yield Gap(caller, service, "no interface endpoint with private DNS (and no NAT path: TAP opens none)")
+        return
+    endpoint_groups = set(endpoints[0].get("security_group_ids", []))
+    egress = net.egress(groups)
+    if not any(r.get("referenced_security_group_id") in endpoint_groups and _covers(r, HTTPS) for r in egress):
+        yield Gap(caller, service, f"no egress on {HTTPS} to the endpoint's security group")
+    cidrs = net.subnet_cidrs(subnets)
+    admitted = False
+    for group in endpoint_groups:
+        for rule in net.ingress(group):
+            if not _covers(rule, HTTPS):
+                continue
+            if rule.get("referenced_security_group_id") in groups:
+                admitted = True
+            elif "cidr_ipv4" in rule and cidrs:
+                block = ipaddress.ip_network(rule["cidr_ipv4"])
+                admitted |= all(cidr.subnet_of(block) for cidr in cidrs if cidr.version == block.version)  # type: ignore[arg-type]
+    if not admitted:
+        yield Gap(caller, service, f"the endpoint's security group does not admit the caller on {HTTPS}")
+
+
+def function_gaps(document: Document) -> Iterator[Gap]:
+    net = Network(document)
+    for name, function in sorted(_resources(document, "aws_lambda_function").items()):
+        vpc = function.get("vpc_config")
+        if not vpc:
+            continue
+        caller = f"aws_lambda_function.{name}"
+        groups, subnets = list(vpc["security_group_ids"]), list(vpc["subnet_ids"])
+        for prefix in sorted(called_services(document, function["role"])):
+            service = ENDPOINT_SERVICE.get(prefix, prefix)
+            check = gateway_gaps if service in GATEWAY_SERVICES else interface_gaps
+            yield from check(net, caller, service, groups, subnets)
+
+
+def one_sided_rules(document: Document) -> Iterator[Gap]:
+    """Security-group-to-group rules whose other half is missing (a data store's port on one side only)."""
+    ingress = _resources(document, "aws_vpc_security_group_ingress_rule")
+    egress = _resources(document, "aws_vpc_security_group_egress_rule")
+
+    def pairs(rules: dict[str, dict[str, Any]], outward: bool) -> dict[tuple[str, str, int], str]:
+        found = {}
+        for name, rule in rules.items():
+            other = rule.get("referenced_security_group_id")
+            if other is None:
+                continue
+            source, target = (rule["security_group_id"], other) if outward else (other, rule["security_group_id"])
+            found[(source, target, int(rule["from_port"]))] = name
+        return found
+
+    inbound, outbound = pairs(ingress, outward=False), pairs(egress, outward=True)
+    for key in sorted(set(inbound) - set(outbound)):
+        yield Gap(key[0], key[1], f"ingress on {key[2]} ({inbound[key]}) without the caller's egress")
+    for key in sorted(set(outbound) - set(inbound)):
+        yield Gap(key[0], key[1], f"egress on {key[2]} ({outbound[key]}) without the target's ingress")
+
+
+def gaps(document: Document) -> list[Gap]:
+    """Every missing path in the document, sorted; empty when every caller reaches what it calls."""
+    return sorted([*function_gaps(document), *one_sided_rules(document)])
+
+
+def main(argv: list[str]) -> int:
+    found = [gap for path in argv for gap in gaps(json.loads(Path(path).read_text()))]
+    for gap in found:
+        print(gap)
+    print(f"reachability: {len(found)} gap(s) in {len(argv)} file(s)")
+    return 1 if found else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
