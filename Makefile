@@ -22,7 +22,7 @@ synth: $(STAMP)
 	$(PY) tap.py --summary
 
 # Line and branch coverage of lib/ (infrastructure and Lambda code); the floor is today's figure.
-COVERAGE_FLOOR := 96
+COVERAGE_FLOOR := 97
 
 test: $(STAMP)
 	bash scripts/ensure-test-servers.sh

@@ -99,6 +99,10 @@ class StackContext:
             ]
         )
 
+    def principal(self, service: str) -> str:
+        """A service principal in this partition (`lambda` -> lambda.amazonaws.com)."""
+        return self.region.service_principal(service)
+
     @property
     def account_root(self) -> str:
         return self.arn("iam", "root", region=False)

@@ -137,7 +137,7 @@ class PythonFunction(Construct):
             "role",
             name=names.make("iam_role", props.purpose),
             description=props.description,
-            service="lambda.amazonaws.com",
+            service=context.principal("lambda"),
             account_id=context.account_id,
             policy_name=props.purpose,
             statements=[*props.statements, *self._runtime_statements(context, placement, log_group.arn)],

@@ -13,6 +13,7 @@ from cdktn_provider_aws.sqs_queue import SqsQueue
 from cdktn_provider_aws.sqs_queue_policy import SqsQueuePolicy
 from constructs import Construct
 
+from lib.core.context import StackContext
 from lib.core.naming import Names
 from lib.core.policies import ResourcePolicy, Statement, deny_insecure_transport
 
@@ -78,12 +79,12 @@ class SecureQueue(Construct):
         )
 
 
-def sends_from_rule(rule_arn: str) -> Statement:
+def sends_from_rule(rule_arn: str, context: StackContext) -> Statement:
     """An EventBridge rule delivering into a queue (a target or a target's DLQ)."""
     return {
         "Sid": "EventBridgeRule",
         "Effect": "Allow",
-        "Principal": {"Service": "events.amazonaws.com"},
+        "Principal": {"Service": context.principal("events")},
         "Action": "sqs:SendMessage",
         "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
     }

@@ -12,6 +12,7 @@ from cdktn_provider_aws.sns_topic_policy import SnsTopicPolicy
 from cdktn_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from constructs import Construct
 
+from lib.core.context import StackContext
 from lib.core.policies import Statement, deny_insecure_transport, policy_document
 
 
@@ -21,7 +22,7 @@ def secure_topic(
     *,
     name: str,
     key: KmsKey,
-    account_id: str,
+    context: StackContext,
     rule_arns: Sequence[str],
     emails: Sequence[str],
 ) -> SnsTopic:
@@ -32,8 +33,8 @@ def secure_topic(
         {
             **publish,
             "Sid": "CloudWatchAlarms",
-            "Principal": {"Service": "cloudwatch.amazonaws.com"},
-            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+            "Principal": {"Service": context.principal("cloudwatch")},
+            "Condition": {"StringEquals": {"aws:SourceAccount": context.account_id}},
         },
         deny_insecure_transport("sns:Publish", [topic.arn]),
     ]
@@ -43,7 +44,7 @@ def secure_topic(
             {
                 **publish,
                 "Sid": "EventBridgeRules",
-                "Principal": {"Service": "events.amazonaws.com"},
+                "Principal": {"Service": context.principal("events")},
                 "Condition": {"ArnEquals": {"aws:SourceArn": list(rule_arns)}},
             },
         )

@@ -169,7 +169,7 @@ class AuroraDatabase(GuardedStore):
             "monitoring_role",
             name=names.make("iam_role", "rds-monitoring"),
             description="RDS enhanced monitoring",
-            service="monitoring.rds.amazonaws.com",
+            service=context.principal("monitoring.rds"),
             account_id=context.account_id,
             managed_policy_arns=[
                 f"arn:{context.partition}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
@@ -274,7 +274,7 @@ class AuroraDatabase(GuardedStore):
             "proxy_role",
             name=names.make("iam_role", "rds-proxy"),
             description="RDS Proxy reads the application user secret",
-            service="rds.amazonaws.com",
+            service=context.principal("rds"),
             account_id=context.account_id,
             policy_name="read-app-secret",
             statements=[

@@ -84,7 +84,7 @@ class SecretRotation(Construct):
             "secretsmanager_invoke",
             action="lambda:InvokeFunction",
             function_name=self.function.function_name,
-            principal="secretsmanager.amazonaws.com",
+            principal=context.principal("secretsmanager"),
             source_account=context.account_id,
             source_arn=secret_arn,
         )

@@ -68,7 +68,7 @@ def service_principal_statements(purpose: KeyPurpose, ctx: StackContext) -> list
             {
                 "Sid": "LogDeliveryWritesToThisAccountsBuckets",
                 "Effect": "Allow",
-                "Principal": {"Service": "delivery.logs.amazonaws.com"},
+                "Principal": {"Service": ctx.principal("delivery.logs")},
                 "Action": ["kms:Encrypt", "kms:GenerateDataKey*", "kms:DescribeKey"],
                 "Resource": "*",
                 "Condition": {
@@ -84,7 +84,7 @@ def service_principal_statements(purpose: KeyPurpose, ctx: StackContext) -> list
             {
                 "Sid": "EventBridgeAndAlarmsInThisAccount",
                 "Effect": "Allow",
-                "Principal": {"Service": ["events.amazonaws.com", "cloudwatch.amazonaws.com"]},
+                "Principal": {"Service": [ctx.principal("events"), ctx.principal("cloudwatch")]},
                 "Action": ["kms:Decrypt", "kms:GenerateDataKey*", "kms:DescribeKey"],
                 "Resource": "*",
                 "Condition": {"StringEquals": account},

@@ -165,7 +165,7 @@ class Network(Construct):
             {
                 "Sid": "FlowLogDeliveryWrite",
                 "Effect": "Allow",
-                "Principal": {"Service": "delivery.logs.amazonaws.com"},
+                "Principal": {"Service": self._context.principal("delivery.logs")},
                 "Action": "s3:PutObject",
                 "Resource": f"{bucket.arn}/AWSLogs/{account}/*",
                 "Condition": {
@@ -176,7 +176,7 @@ class Network(Construct):
             {
                 "Sid": "FlowLogDeliveryAclCheck",
                 "Effect": "Allow",
-                "Principal": {"Service": "delivery.logs.amazonaws.com"},
+                "Principal": {"Service": self._context.principal("delivery.logs")},
                 "Action": ["s3:GetBucketAcl", "s3:ListBucket"],
                 "Resource": bucket.arn,
                 "Condition": {"StringEquals": {"aws:SourceAccount": account}, "ArnLike": {"aws:SourceArn": source}},
@@ -206,7 +206,7 @@ class Network(Construct):
             "flow_log_role",
             name=names.make("iam_role", "flow-logs"),
             description="VPC flow logs delivery to CloudWatch Logs",
-            service="vpc-flow-logs.amazonaws.com",
+            service=context.principal("vpc-flow-logs"),
             account_id=context.account_id,
             source_arn=context.arn("ec2", "vpc-flow-log/*"),
             policy_name="deliver-to-flow-log-group",

@@ -91,7 +91,7 @@ class Storage(Construct):
             {
                 "Sid": "S3ServerAccessLogDelivery",
                 "Effect": "Allow",
-                "Principal": {"Service": "logging.s3.amazonaws.com"},
+                "Principal": {"Service": self._context.principal("logging.s3")},
                 "Action": "s3:PutObject",
                 "Resource": f"{self.access_logs.arn}/*",
                 "Condition": {
@@ -111,7 +111,7 @@ class Storage(Construct):
             f"{purpose}_replication_role",
             name=context.names.make("iam_role", purpose.replace("_", "-"), "archive"),
             description=f"S3 replication of {source.name} into its 12-month archive",
-            service="s3.amazonaws.com",
+            service=context.principal("s3"),
             account_id=context.account_id,
             policy_name="replicate-to-archive",
             statements=[

@@ -123,7 +123,7 @@ class PaymentsApi(Construct):
             "invoke_validation",
             action="lambda:InvokeFunction",
             function_name=handler.function_name,
-            principal="apigateway.amazonaws.com",
+            principal=context.principal("apigateway"),
             source_arn=f"{self.api.execution_arn}/*/*{contract.PAYMENTS_PATH}",
             source_account=context.account_id,
         )

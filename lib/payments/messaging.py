@@ -83,14 +83,14 @@ class Messaging(Construct):
         )
         self.rules = {name: self._rule(name, pattern) for name, pattern in RULE_PATTERNS.items()}
         self._target("payment_succeeded", "analytics", self.analytics_queue.arn)
-        self.analytics_queue.allow(sends_from_rule(self.rules["payment_succeeded"].arn))
+        self.analytics_queue.allow(sends_from_rule(self.rules["payment_succeeded"].arn, context))
         self.topics: dict[str, SnsTopic] = {
             topic: secure_topic(
                 self,
                 topic.replace("-", "_"),
                 name=names.make("sns_topic", topic),
                 key=events_key,
-                account_id=context.account_id,
+                context=context,
                 rule_arns=[self.rules[r].arn for r in rules],
                 emails=config.alert_emails,
             )
@@ -121,7 +121,7 @@ class Messaging(Construct):
             key=self._key,
         )
         rule = self.rules[rule_name]
-        dlq.allow(sends_from_rule(rule.arn))
+        dlq.allow(sends_from_rule(rule.arn, self._context))
         CloudwatchEventTarget(
             self,
             construct_id,

@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from lib.profiles import load_config
+from lib.synth import summary, synthesize
+
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
 BLOCKS = re.findall(r"```\n(\$ [^\n]*tap\.py[^\n]*)\n(.*?)```", README, flags=re.DOTALL)
@@ -47,3 +50,11 @@ def test_paths_the_readme_names_exist() -> None:
     named = set(re.findall(r"`((?:lib|tools|tests|bench|compliance|examples|scripts)/[\w./-]*)`", README))
     assert len(named) > 30
     assert sorted(path for path in named if not (ROOT / path).exists()) == []
+
+
+def test_the_summary_block_matches_in_process_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same block from `synth.summary` itself (the subprocess above is outside coverage)."""
+    monkeypatch.chdir(tmp_path)
+    result = synthesize(load_config({"TAP_PROFILE": "web-mysql"}))
+    (_, expected), _ = BLOCKS
+    assert summary(result) + "\n" == expected
