@@ -21,7 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PROFILES = ["web-mysql", "transactions-pg", "secure-platform", "portal-cdn", "serverless-payments", "full"]
-RUNS = 3
+RUNS = 5
 TARGET_SECONDS, TARGET_MB = 4.0, 400
 
 

@@ -30,16 +30,17 @@ BASELINE_PREFIX = "tap-baseline"
 LIFECYCLE = Lifecycle.of(destroyable=False)
 
 
-def baseline_tags(tags: TagsConfig) -> dict[str, str]:
-    """The environment's tags less what depends on the profile or environment."""
+def baseline_tags() -> dict[str, str]:
+    """TAP's tags without anything that depends on the profile, the environment or who synthesizes
+    (no Repository or Author: two people applying the baseline must plan the same thing)."""
     defaults = TagsConfig()
-    found = {"Application": defaults.application, "Project": defaults.project, "CostCenter": defaults.cost_center}
-    found |= {"Scope": "account-baseline", "ManagedBy": "cdktn"}
-    if tags.repository:
-        found["Repository"] = tags.repository
-    if tags.author:
-        found["Author"] = tags.author
-    return found
+    return {
+        "Application": defaults.application,
+        "Project": defaults.project,
+        "CostCenter": defaults.cost_center,
+        "Scope": "account-baseline",
+        "ManagedBy": "cdktn",
+    }
 
 
 class BaselineStack(TerraformStack):
@@ -52,14 +53,13 @@ class BaselineStack(TerraformStack):
         *,
         region: str,
         backend: BackendConfig,
-        tags: TagsConfig,
         config: BaselineConfig,
     ) -> None:
         super().__init__(scope, construct_id)
         terraform.declare(
             self,
             region=region,
-            tags=baseline_tags(tags),
+            tags=baseline_tags(),
             backend=backend,
             key=terraform.state_key(construct_id, "baseline", region),
         )

@@ -30,6 +30,7 @@ from lib.config import (
 )
 from lib.config_file import apply_file
 from lib.errors import ConfigError, Violation
+from lib.validation import validate
 
 DEFAULT_PROFILE = "full"
 
@@ -93,12 +94,14 @@ PROFILES: dict[str, DeploymentConfig] = {
             backup_window="03:00-04:00",
             maintenance_window="mon:04:00-mon:05:00",
         ),
-        cache=RedisConfig(node_type="cache.t3.micro", maintenance_window="mon:05:00-mon:06:00"),
+        cache=RedisConfig(
+            node_type="cache.t3.micro", snapshot_window="03:00-05:00", maintenance_window="mon:05:00-mon:06:00"
+        ),
         file_system=FileSystemConfig(),
     ),
     "secure-platform": DeploymentConfig(
         profile="secure-platform",
-        description="002: payment functions over Aurora PostgreSQL behind RDS Proxy, DynamoDB and events",
+        description="002: payment functions, DynamoDB and events; Aurora PostgreSQL behind RDS Proxy",
         region="us-east-1",
         name_prefix="pay",
         tags=TagsConfig(application="payment-platform"),
@@ -144,7 +147,7 @@ PROFILES: dict[str, DeploymentConfig] = {
     ),
     "serverless-payments": DeploymentConfig(
         profile="serverless-payments",
-        description="004: serverless payment functions, queues and events over Aurora PostgreSQL and DynamoDB",
+        description="004: serverless payment functions, queues, events and DynamoDB; Aurora PostgreSQL",
         region="us-east-1",
         name_prefix="payment",
         tags=TagsConfig(application="payment-migration"),
@@ -232,8 +235,9 @@ def load_config(environ: Mapping[str, str]) -> DeploymentConfig:
     """The profile named by TAP_PROFILE, then the TAP_CONFIG file, then the environment's overrides.
 
     A variable that is set but empty is an error, not a silent default. Values that are not even
-    of the right kind (an unknown profile, a non-boolean TAP_PROTECTED, an unknown file key) stop
-    here, with every such problem at once; everything else is checked by `validation.validate`.
+    of the right kind (an unknown profile, a non-boolean TAP_PROTECTED, an unknown file key) are
+    left out and reported here together with what `validation.validate` finds in the rest, so
+    one run lists every problem.
     """
     problems: list[Violation] = []
 
@@ -261,8 +265,6 @@ def load_config(environ: Mapping[str, str]) -> DeploymentConfig:
     if protected_raw and protected_raw not in TRUE_WORDS | FALSE_WORDS:
         problems.append(Violation("TAP_PROTECTED", protected_raw, "must be true or false", "env.protected"))
     overrides = {name: value for name in ENV_PATHS if (value := env(name)) is not None}
-    if problems:
-        raise ConfigError(problems)
     suffix = overrides.get("ENVIRONMENT_SUFFIX", config.environment_suffix)
     # Production suffixes are protected unless told otherwise (by the variable or the file).
     if protected_raw:
@@ -272,7 +274,7 @@ def load_config(environ: Mapping[str, str]) -> DeploymentConfig:
     else:
         destroyable = not suffix.startswith("prod")
     sources += [(ENV_PATHS[name], name) for name in overrides]
-    return dataclasses.replace(
+    config = dataclasses.replace(
         config,
         environment_suffix=suffix,
         region=overrides.get("AWS_REGION", config.region),
@@ -288,3 +290,7 @@ def load_config(environ: Mapping[str, str]) -> DeploymentConfig:
         ),
         sources=tuple(sources),
     )
+    if problems:
+        # With what could be read, so the same run also reports every validation problem.
+        raise ConfigError(problems + validate(config))
+    return config

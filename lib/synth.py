@@ -14,10 +14,12 @@ from typing import Any
 
 from cdktn import App
 
+from lib import reachability
 from lib.baseline_stack import BaselineStack
 from lib.config import DeploymentConfig
 from lib.core.terraform import TARGET_VERSIONS
-from lib.errors import ConfigError
+from lib.errors import ConfigError, Violation
+from lib.foundation.storage import needs_archive
 from lib.tap_stack import TapStack
 from lib.validation import validate
 
@@ -46,7 +48,8 @@ def synthesize(config: DeploymentConfig, outdir: Path | str = "cdktf.out") -> Sy
 
     Configuration is validated first (a broken config could not be built). Both stacks are then
     built and synthesized into a temporary sibling directory; generated names are checked
-    before `synth()`, and the result replaces `outdir` only when everything passed.
+    before `synth()`, every caller's network path after it (`reachability.gaps`), and the result
+    replaces `outdir` only when everything passed.
     """
     violations = validate(config)
     if violations:
@@ -62,13 +65,18 @@ def synthesize(config: DeploymentConfig, outdir: Path | str = "cdktf.out") -> Sy
             config.baseline_stack_name,
             region=config.region,
             backend=config.backend,
-            tags=config.tags,
             config=config.baseline,
         )
         violations = stack.names.violations() + baseline.names.violations()
         if violations:
             raise ConfigError(violations)
         app.synth()
+        document = json.loads((staging / "stacks" / config.stack_name / "cdk.tf.json").read_text())
+        unreachable = [
+            Violation(gap.caller, gap.target, gap.reason, "reachability.path") for gap in reachability.gaps(document)
+        ]
+        if unreachable:
+            raise ConfigError(unreachable)
         shutil.rmtree(target, ignore_errors=True)
         staging.replace(target)
     finally:
@@ -84,12 +92,18 @@ def synthesize(config: DeploymentConfig, outdir: Path | str = "cdktf.out") -> Sy
     )
 
 
+def bucket_count(config: DeploymentConfig) -> int:
+    """The profile's buckets, the access-log bucket and the archives short retention brings."""
+    buckets = config.storage.buckets
+    return len(buckets) + 1 + sum(needs_archive(lifecycle) for lifecycle in buckets.values())
+
+
 def built_tiers(config: DeploymentConfig) -> list[str]:
     """What the configuration builds, tier by tier, in words (the summary never claims more)."""
     network = config.network
     foundation = [
         f"{len(config.key_purposes)} KMS keys",
-        f"{len(config.storage.buckets) + 1} buckets",
+        f"{bucket_count(config)} buckets",
         f"VPC over {len(config.zones)} zones ({', '.join(config.zones)}), NAT {network.nat_mode}"
         + (", isolated database subnets" if network.isolated_database_tier else ""),
         f"flow logs to {' + '.join(network.flow_log_destinations)}",

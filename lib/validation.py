@@ -432,6 +432,13 @@ def check_payments(config: DeploymentConfig) -> Iterable[Violation]:
             list(config.endpoints.interface_services),
             f"payment functions reach {missing} through VPC endpoints",
         )
+    if "dynamodb" not in config.endpoints.gateway_services:
+        yield violation(
+            "payments.gateway",
+            "endpoints.gateway_services",
+            list(config.endpoints.gateway_services),
+            "payment functions reach DynamoDB through its gateway endpoint: include 'dynamodb'",
+        )
     bad_currencies = [c for c in pay.currencies if not re.fullmatch(r"[A-Z]{3}", c)]
     if not pay.currencies or bad_currencies:
         yield violation(
@@ -611,6 +618,7 @@ RULES = frozenset(
         "lambdas.log_retention",
         "payments.table",
         "payments.endpoints",
+        "payments.gateway",
         "payments.currencies",
         "payments.fraud_thresholds",
         "payments.minimums",

@@ -46,28 +46,49 @@ def stateful_addresses(document: Mapping[str, Any]) -> list[str]:
     return sorted(f"{kind}.{name}" for kind in STATEFUL_TYPES for name in resources.get(kind, {}))
 
 
+def moves(document: Mapping[str, Any]) -> dict[str, str]:
+    """The document's `moved` blocks, from -> to (what `resource.move_from_id(old)` emits)."""
+    return {str(block["from"]): str(block["to"]) for block in document.get("moved", [])}
+
+
 @dataclass(frozen=True)
 class Drift:
     """What changed against the pinned list for one profile's stack."""
 
     profile: str
     stack: str
-    missing: list[str]  # pinned, now gone or renamed: applying would destroy them
+    missing: list[str]  # pinned, now gone or renamed without a moved block: applying would destroy them
     unpinned: list[str]  # new and not yet pinned
+    moved: list[str]  # renamed with a moved block: safe; `make pin` records the new address
+
+    @property
+    def safe(self) -> bool:
+        """Nothing would be destroyed and nothing is unguarded; only pinning is left to do."""
+        return not self.missing and not self.unpinned
 
     def __str__(self) -> str:
         lines = [f"{self.profile} {self.stack} stack:"]
         lines += [f"  GONE (apply would destroy it; add a moved block): {a}" for a in self.missing]
         lines += [f"  NEW (not pinned; run `make pin`): {a}" for a in self.unpinned]
+        lines += [f"  MOVED (declared; run `make pin`): {a}" for a in self.moved]
         return "\n".join(lines)
 
 
-def drift(pinned: Pins, profile: str, stack: str, addresses: Iterable[str]) -> Drift | None:
+def drift(
+    pinned: Pins, profile: str, stack: str, addresses: Iterable[str], moved: Mapping[str, str] | None = None
+) -> Drift | None:
     """None when `addresses` are exactly the pinned ones for that profile's stack."""
-    expected, actual = set(pinned.get(profile, {}).get(stack, [])), set(addresses)
+    expected, actual, moved = set(pinned.get(profile, {}).get(stack, [])), set(addresses), moved or {}
     if expected == actual:
         return None
-    return Drift(profile, stack, sorted(expected - actual), sorted(actual - expected))
+    renamed = {old: new for old, new in moved.items() if old in expected - actual and new in actual - expected}
+    return Drift(
+        profile,
+        stack,
+        missing=sorted(expected - actual - set(renamed)),
+        unpinned=sorted(actual - expected - set(renamed.values())),
+        moved=[f"{old} -> {new}" for old, new in sorted(renamed.items())],
+    )
 
 
 def load(path: Path = PINNED_PATH) -> Pins:
@@ -80,8 +101,8 @@ def write(pins: Pins, path: Path = PINNED_PATH) -> None:
     path.write_text(json.dumps({"about": about, "profiles": pins}, indent=2, sort_keys=True) + "\n")
 
 
-def current() -> Pins:
-    """Every profile synthesized with its defaults, as `make synth` would."""
+def current(declared: dict[str, str]) -> Pins:
+    """Every profile synthesized with its defaults, as `make synth` would; fills `declared` with moves."""
     from lib.profiles import PROFILES, load_config  # noqa: PLC0415 (after jsii_runtime.prepare)
     from lib.synth import synthesize  # noqa: PLC0415
 
@@ -89,10 +110,9 @@ def current() -> Pins:
     with tempfile.TemporaryDirectory() as root:
         for name in sorted(PROFILES):
             result = synthesize(load_config({"TAP_PROFILE": name}), Path(root) / name)
-            pins[name] = {
-                ENVIRONMENT: stateful_addresses(result.document()),
-                BASELINE: stateful_addresses(result.baseline_document()),
-            }
+            for stack, document in ((ENVIRONMENT, result.document()), (BASELINE, result.baseline_document())):
+                pins.setdefault(name, {})[stack] = stateful_addresses(document)
+                declared.update(moves(document))
     return pins
 
 
@@ -100,7 +120,8 @@ def main(argv: list[str]) -> int:
     from tools import jsii_runtime  # noqa: PLC0415
 
     jsii_runtime.prepare()
-    pins = current()
+    declared: dict[str, str] = {}
+    pins = current(declared)
     if "--write" in argv:
         write(pins)
         print(f"pinned {sum(len(a) for p in pins.values() for a in p.values())} addresses in {PINNED_PATH}")
@@ -110,11 +131,11 @@ def main(argv: list[str]) -> int:
         found
         for name, stacks in pins.items()
         for stack, addresses in stacks.items()
-        if (found := drift(pinned, name, stack, addresses)) is not None
+        if (found := drift(pinned, name, stack, addresses, declared)) is not None
     ]
     for found in drifts:
         print(found)
-    return 1 if drifts else 0
+    return 0 if all(found.safe for found in drifts) else 1
 
 
 if __name__ == "__main__":

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from lib.contracts import required
+
 # Environment variables the stack sets and the handlers read at cold start.
 TRANSACTIONS_TABLE = "TRANSACTIONS_TABLE"
 IDEMPOTENCY_TABLE = "IDEMPOTENCY_TABLE"
@@ -71,14 +73,6 @@ DECISION_DIMENSION = "decision"
 PAYMENTS_PATH = "/payments"
 
 
-class MissingSettingError(RuntimeError):
-    """A handler started without a setting the stack must set: fail loudly at cold start."""
-
-
 def read_settings(function: str, environ: Mapping[str, str]) -> dict[str, str]:
     """The function's required settings from `environ`; every missing one is named at once."""
-    required = REQUIRED_SETTINGS[function]
-    missing = [name for name in required if not environ.get(name)]
-    if missing:
-        raise MissingSettingError(f"{function} needs environment variables {missing}; the stack sets them")
-    return {name: environ[name] for name in required}
+    return required(function, REQUIRED_SETTINGS[function], environ)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from lib.contracts import MissingSettingError, required
+
 ROTATION_STRATEGY = "ROTATION_STRATEGY"
 SECRETS_MANAGER_ENDPOINT = "SECRETS_MANAGER_ENDPOINT"
 # Powertools' logger takes its service name from here; the stack sets it per function.
@@ -17,14 +19,9 @@ REQUIRED_SETTINGS: Mapping[str, tuple[str, ...]] = {
 }
 
 
-class MissingSettingError(RuntimeError):
-    """The handler started without a setting the stack must set."""
-
-
 def read_settings(environ: Mapping[str, str]) -> dict[str, str]:
-    missing = [name for name in REQUIRED_SETTINGS["secret_rotation"] if not environ.get(name)]
-    if missing:
-        raise MissingSettingError(f"secret_rotation needs environment variables {missing}; the stack sets them")
-    if environ[ROTATION_STRATEGY] not in STRATEGIES:
+    """The rotation function's settings; a missing one or an unknown strategy stops the cold start."""
+    settings = required("secret_rotation", REQUIRED_SETTINGS["secret_rotation"], environ)
+    if settings[ROTATION_STRATEGY] not in STRATEGIES:
         raise MissingSettingError(f"{ROTATION_STRATEGY} must be one of {STRATEGIES}")
-    return {name: environ[name] for name in REQUIRED_SETTINGS["secret_rotation"]}
+    return settings

@@ -22,11 +22,21 @@ def state_key(stack_name: str, *scope: str) -> str:
     return "/".join([*scope, f"{stack_name}.tfstate"])
 
 
+# Terraform runs in cdktf.out/stacks/<stack>/; every synthesis replaces cdktf.out/, so local state
+# lives three levels up, at the project root next to cdktf.json (and is git-ignored there).
+LOCAL_STATE_DIR = "../../.."
+
+
+def local_state_path(key: str) -> str:
+    """`../../../terraform.<key with dots>`: outside the output that the next synthesis replaces."""
+    return f"{LOCAL_STATE_DIR}/terraform.{key.replace('/', '.')}"
+
+
 def declare(stack: TerraformStack, *, region: str, tags: dict[str, str], backend: BackendConfig, key: str) -> None:
     """Provider with default tags, the stack's own state, and the Terraform version it needs."""
     AwsProvider(stack, "aws", region=region, default_tags=[AwsProviderDefaultTags(tags=tags)])
     if backend.state_bucket is None:
-        LocalBackend(stack, path=f"terraform.{key.replace('/', '.')}")
+        LocalBackend(stack, path=local_state_path(key))
     else:
         S3Backend(
             stack,

@@ -97,6 +97,10 @@ class RedisCache(GuardedStore):
             maintenance_window=config.maintenance_window,
             auto_minor_version_upgrade="true",
             apply_immediately=context.lifecycle.apply_immediately,
+            # Protected environments keep a last snapshot when the group is deleted.
+            final_snapshot_identifier=None
+            if context.lifecycle.skip_final_snapshot
+            else names.make("elasticache_id", "redis", "final"),
             log_delivery_configuration=[
                 ElasticacheReplicationGroupLogDeliveryConfiguration(
                     destination=group.name, destination_type="cloudwatch-logs", log_format="json", log_type=kind

@@ -157,6 +157,7 @@ class AuroraDatabase(GuardedStore):
             enabled_cloudwatch_logs_exports=exports,
             iam_database_authentication_enabled=True,
             deletion_protection=lifecycle.deletion_protection,
+            apply_immediately=lifecycle.apply_immediately,
             skip_final_snapshot=lifecycle.skip_final_snapshot,
             final_snapshot_identifier=None
             if lifecycle.skip_final_snapshot
@@ -188,6 +189,7 @@ class AuroraDatabase(GuardedStore):
                 db_subnet_group_name=subnet_group.name,
                 publicly_accessible=False,
                 promotion_tier=0 if index == 0 else 1,
+                apply_immediately=lifecycle.apply_immediately,
                 ca_cert_identifier=CA_CERTIFICATE,
                 monitoring_interval=config.monitoring_interval_seconds,
                 monitoring_role_arn=monitoring_role.arn,

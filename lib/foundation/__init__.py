@@ -28,7 +28,7 @@ class Placement:
     """Where workloads run and how they reach AWS: what every later tier places resources with."""
 
     vpc_id: str
-    vpc_cidr: str
+    # The zones subnets are in, in order: later tiers spread instances and targets over them.
     zones: tuple[str, ...]
     public_subnet_ids: list[str]
     private_subnet_ids: list[str]
@@ -97,7 +97,6 @@ class FoundationTier(Tier):
         )
         self.placement = Placement(
             vpc_id=network.vpc.id,
-            vpc_cidr=config.network.cidr_block,
             zones=config.zones,
             public_subnet_ids=[s.id for s in network.public_subnets],
             private_subnet_ids=private,

@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from lib.core.terraform import TARGET_VERSIONS
+from lib.profiles import load_config
+from lib.synth import synthesize
 from tests.conftest import SUFFIX, Document, Synthesized, resources
 
 # Attributes that carry a physical name, per resource type (tags.Name for EC2 resources).
@@ -20,7 +22,9 @@ NAME_ATTRIBUTES = {
 
 
 def test_local_backend_by_default_with_profile_and_suffix_in_the_file_name(doc: Document, profile: str) -> None:
-    assert doc["terraform"]["backend"] == {"local": {"path": f"terraform.{SUFFIX}.{profile}.TapStack{SUFFIX}.tfstate"}}
+    assert doc["terraform"]["backend"] == {
+        "local": {"path": f"../../../terraform.{SUFFIX}.{profile}.TapStack{SUFFIX}.tfstate"}  # outside cdktf.out
+    }
 
 
 def test_the_json_declares_the_terraform_version_it_needs(doc: Document) -> None:
@@ -97,3 +101,15 @@ def test_every_ec2_resource_has_a_name_tag(doc: Document) -> None:
     ):
         for name, resource in resources(doc, kind).items():
             assert resource["tags"]["Name"].endswith(f"-{SUFFIX}"), f"{kind}.{name}"
+
+
+def test_local_state_survives_the_next_synthesis(tmp_path: Path) -> None:
+    """Every synthesis replaces cdktf.out/; state applied from there must not go with it."""
+    config = load_config({"TAP_PROFILE": "web-mysql"})
+    result = synthesize(config, tmp_path / "project" / "cdktf.out")
+    stack_dir = result.output_file.parent
+    state = (stack_dir / result.document()["terraform"]["backend"]["local"]["path"]).resolve()
+    assert state.parent == (tmp_path / "project").resolve()  # the project root, next to cdktf.out
+    state.write_text("{}")
+    synthesize(config, tmp_path / "project" / "cdktf.out")
+    assert state.read_text() == "{}"

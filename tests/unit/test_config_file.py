@@ -83,3 +83,10 @@ def test_the_summary_names_where_each_value_came_from(tmp_path: Path) -> None:
 def test_keys_a_file_may_not_set_are_unknown_there(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="name_prefix = 'other'"):
         load_config({"TAP_CONFIG": config_file(tmp_path, 'name_prefix = "other"\n')})
+
+
+def test_file_problems_and_validation_problems_come_in_one_report(tmp_path: Path) -> None:
+    path = config_file(tmp_path, '[payments]\ncolour = "red"\ncurrencies = ["usd"]\n')
+    with pytest.raises(ConfigError) as raised:
+        load_config({"TAP_CONFIG": path})
+    assert {v.rule_id for v in raised.value.violations} == {"file.unknown_key", "payments.currencies"}

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from lib import contracts
 from lib.contracts import payments, rotation
 from lib.core.function import LAMBDA_ROOT
 from tests.conftest import Document, Synthesized, resources
@@ -84,17 +85,17 @@ def test_a_direct_environment_read_is_found() -> None:
 
 
 def test_missing_settings_stop_the_cold_start_naming_every_one() -> None:
-    with pytest.raises(payments.MissingSettingError, match="AMOUNT_CEILING"):
+    with pytest.raises(contracts.MissingSettingError, match="AMOUNT_CEILING"):
         payments.read_settings("payment_validation", {payments.IDEMPOTENCY_TABLE: "t"})
-    with pytest.raises(rotation.MissingSettingError, match="ROTATION_STRATEGY must be one of"):
+    with pytest.raises(contracts.MissingSettingError, match="ROTATION_STRATEGY must be one of"):
         rotation.read_settings({name: "x" for name in rotation.REQUIRED_SETTINGS["secret_rotation"]})
 
 
 def test_the_contract_modules_import_nothing_but_the_standard_library() -> None:
     """They are packaged alone into the zips: a third-party import would fail there at cold start."""
-    for module in (payments, rotation):
+    for module in (contracts, payments, rotation):
         tree = ast.parse(Path(str(module.__file__)).read_text())
-        imported = {
-            alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
-        } | {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
-        assert imported <= {"__future__", "collections"}, imported
+        imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names} | {
+            node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module
+        }
+        assert imported <= {"__future__", "collections.abc", "lib.contracts"}, imported

@@ -302,8 +302,9 @@ def test_outputs(doc: Document, profile: str) -> None:
     assert ("redis_endpoint" in outputs) == (profile in WITH_REDIS_AND_EFS)
     assert ("efs_id" in outputs) == (profile in WITH_REDIS_AND_EFS)
     assert ("transactions_table_name" in outputs) == (profile in WITH_TABLE)
-    if "redis_auth_secret_arn" in outputs:
-        assert outputs["redis_auth_secret_arn"]["sensitive"] is True
+    assert ("redis_auth_secret_arn" in outputs) == (profile in WITH_REDIS_AND_EFS)
+    for name, output in outputs.items():  # every secret's ARN is exported as sensitive
+        assert output.get("sensitive", False) is name.endswith("_secret_arn"), name
 
 
 def test_connection_urls_use_each_engines_own_verify_option() -> None:

@@ -33,8 +33,11 @@ def test_every_stateful_layer_follows_the_mode(synthesized: Synthesized, protect
     doc = synthesized("full", TAP_PROTECTED=protected)
     (cluster,) = resources(doc, "aws_rds_cluster").values()
     assert cluster["deletion_protection"] is not expected and cluster["skip_final_snapshot"] is expected
+    assert cluster["apply_immediately"] is expected
+    assert {i["apply_immediately"] for i in resources(doc, "aws_rds_cluster_instance").values()} == {expected}
     assert {t["deletion_protection_enabled"] for t in resources(doc, "aws_dynamodb_table").values()} == {not expected}
     assert {b["force_destroy"] for b in resources(doc, "aws_s3_bucket").values()} == {expected}
     (cache,) = resources(doc, "aws_elasticache_replication_group").values()
     assert cache["apply_immediately"] is expected
+    assert ("final_snapshot_identifier" in cache) is not expected
     assert {k["deletion_window_in_days"] for k in resources(doc, "aws_kms_key").values()} == {7 if expected else 30}

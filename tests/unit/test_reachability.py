@@ -1,4 +1,4 @@
-"""Every caller reaches what it calls, proven on the synthesized JSON (`tools/reachability.py`).
+"""Every caller reaches what it calls, proven on the synthesized JSON (`lib/reachability.py`, also run by every synthesis).
 
 Each broken-input test removes one half of a real path from a profile's document and shows the
 check naming it: without that, a check that always passes would look the same as a correct one.
@@ -7,10 +7,18 @@ check naming it: without that, a check that always passes would look the same as
 from __future__ import annotations
 
 import copy
+import json
+from pathlib import Path
 from typing import Any
 
+import pytest
+
+from lib.core import function as function_block
+from lib.errors import ConfigError
+from lib.profiles import load_config
+from lib.reachability import Gap, called_services, gaps, main
+from lib.synth import synthesize
 from tests.conftest import Document, Synthesized, address_name, ref, resources
-from tools.reachability import Gap, called_services, gaps
 
 
 def test_every_caller_reaches_what_it_calls(doc: Document) -> None:
@@ -96,3 +104,43 @@ def test_a_data_store_port_open_on_one_side_only_is_found(synthesized: Synthesiz
     assert gap.caller == ref(doc, "aws_security_group", "data_secret_rotation_function_security_group")
     assert gap.target == ref(doc, "aws_security_group", "data_database_security_group")
     assert gap.reason.startswith("egress on 5432") and gap.reason.endswith("without the target's ingress")
+
+
+def test_synthesis_refuses_a_stack_with_a_gap_and_writes_nothing(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The proof also gates every synthesis: here functions lose their gateway egress."""
+    monkeypatch.setattr(function_block, "allow_gateway", lambda *_args, **_kwargs: None)
+    outdir = tmp_path / "cdktf.out"
+    with pytest.raises(ConfigError) as raised:
+        synthesize(load_config({"TAP_PROFILE": "serverless-payments"}), outdir)
+    problems = raised.value.violations
+    assert {(v.value, v.rule_id) for v in problems} == {("dynamodb", "reachability.path")}
+    assert len(problems) == 3 and not outdir.exists()
+
+
+def test_the_command_line_reports_gaps_and_exits_non_zero(
+    synthesized: Synthesized, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good, broken = tmp_path / "good.json", tmp_path / "broken.json"
+    good.write_text(json.dumps(synthesized("full")))
+    doc = full(synthesized)
+    drop(doc, "aws_vpc_endpoint", "foundation_endpoints_lambda")
+    broken.write_text(json.dumps(doc))
+    assert main([str(good)]) == 0
+    assert main([str(good), str(broken)]) == 1
+    out = capsys.readouterr().out
+    assert "-> lambda: no interface endpoint" in out and "reachability: 1 gap(s) in 2 file(s)" in out
+
+
+def test_a_missing_gateway_endpoint_is_found(synthesized: Synthesized) -> None:
+    doc = full(synthesized)
+    drop(doc, "aws_vpc_endpoint", "foundation_endpoints_dynamodb")
+    found = [gap for gap in gaps(doc) if gap.reason == "no gateway endpoint for the service"]
+    assert {gap.target for gap in found} == {"dynamodb"} and len(found) == 3
+
+
+def test_a_function_outside_any_vpc_needs_no_path() -> None:
+    """Such a function reaches AWS over Lambda's own network (TAP places every function in the VPC)."""
+    document = {"resource": {"aws_lambda_function": {"edge": {"role": "${aws_iam_role.edge.arn}"}}}}
+    assert gaps(document) == []

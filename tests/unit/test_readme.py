@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from lib.profiles import load_config
-from lib.synth import summary, synthesize
+from lib.synth import built_tiers, summary, synthesize
+from tests.conftest import PROFILE_NAMES, Synthesized
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
@@ -58,3 +59,11 @@ def test_the_summary_block_matches_in_process_too(tmp_path: Path, monkeypatch: p
     result = synthesize(load_config({"TAP_PROFILE": "web-mysql"}))
     (_, expected), _ = BLOCKS
     assert summary(result) + "\n" == expected
+
+
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
+def test_the_summary_counts_what_the_json_holds(synthesized: Synthesized, profile: str) -> None:
+    (foundation, *_) = built_tiers(synthesized.result(profile)[0].config)
+    doc = synthesized(profile)
+    assert f"{len(doc['resource']['aws_kms_key'])} KMS keys" in foundation
+    assert f"{len(doc['resource']['aws_s3_bucket'])} buckets" in foundation

@@ -234,6 +234,11 @@ CASES: dict[str, tuple[str, dict[str, object], str]] = {
         {"endpoints": interfaces("secretsmanager", "kms", "logs", "monitoring", "sts", "sqs", "events")},
         "payment functions reach ['lambda'] through VPC endpoints",
     ),
+    "payments.gateway": (
+        "full",
+        {"endpoints": dataclasses.replace(FULL.endpoints, gateway_services=("s3",))},
+        "payment functions reach DynamoDB through its gateway endpoint",
+    ),
     "payments.currencies": (
         "full",
         {"payments": payments(currencies=("usd",))},

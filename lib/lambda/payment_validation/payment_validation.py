@@ -14,6 +14,8 @@ invalid fields. Nothing is written for a rejected request.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import json
 import os
@@ -105,10 +107,21 @@ def key_reused(_: IdempotencyValidationError) -> Response[str]:
     )
 
 
+def body_text(event: APIGatewayProxyEventV2) -> str:
+    """The request body as text; a body that is not valid base64 or UTF-8 is refused, not a crash."""
+    raw = event.body or ""
+    if not event.is_base64_encoded:
+        return raw
+    try:
+        return base64.b64decode(raw, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        raise Rejected(400, "body must be a JSON object", ["body"]) from None
+
+
 def reject_card_data(resolver: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[str]:
     """Before any route: a card number anywhere in the body, query or headers ends the request."""
     event = resolver.current_event
-    parts = (event.decoded_body or "", event.query_string_parameters or {}, dict(event.headers or {}))
+    parts = (body_text(event), event.query_string_parameters or {}, dict(event.headers or {}))
     if any(contains_pan(part) for part in parts):
         raise Rejected(400, REJECTED_CARD_DATA, [])
     return next_middleware(resolver)
@@ -147,7 +160,7 @@ def accept(request: dict[str, Any]) -> dict[str, Any]:
 def parse_body(raw: str) -> dict[str, Any]:
     try:
         body = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser's stack
         raise Rejected(400, "body must be a JSON object", ["body"]) from None
     if not isinstance(body, dict):
         raise Rejected(400, "body must be a JSON object", ["body"])
@@ -159,7 +172,7 @@ def validate_request(event: APIGatewayProxyEventV2) -> tuple[PaymentRequest, str
     headers = {k.lower(): v for k, v in (event.headers or {}).items()}
     if not headers.get("content-type", "").lower().startswith("application/json"):
         raise Rejected(415, "content type must be application/json", ["Content-Type"])
-    body = parse_body(event.decoded_body or "")
+    body = parse_body(body_text(event))
     key = headers.get(IDEMPOTENCY_HEADER, "")
     if not 8 <= len(key) <= 128:
         raise Rejected(400, "an Idempotency-Key header of 8-128 characters is required", ["Idempotency-Key"])

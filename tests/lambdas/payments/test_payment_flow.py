@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from typing import Any
@@ -245,3 +246,30 @@ def test_fraud_decisions_are_one_metric_with_a_decision_dimension(
     assert directive["Namespace"] == "TAP/Payments"
     assert [metric["Name"] for metric in directive["Metrics"]] == ["FraudDecisions"]
     assert "decision" in directive["Dimensions"][0] and fraud["decision"] == "decline"
+
+
+def hostile_event(**changes: Any) -> dict[str, Any]:
+    event = api_event(valid_request())
+    event.update(changes)
+    return event
+
+
+@pytest.mark.parametrize(
+    ("event", "status"),
+    [
+        (hostile_event(body="!!!not base64", isBase64Encoded=True), 400),
+        (hostile_event(body=base64.b64encode(b"\xff\xfe{").decode(), isBase64Encoded=True), 400),
+        (api_event("[" * 100_000 + "]" * 100_000), 400),
+        (hostile_event(body=None), 400),
+        (hostile_event(headers=None), 415),
+        (api_event(json.dumps(valid_request()).replace('"USD"', '"\\ud800"')), 422),
+        (api_event('{"amount": 1e999}'), 422),
+        (api_event(valid_request(amount=10**400)), 422),
+    ],
+    ids=["bad-base64", "not-utf8", "deep-nesting", "no-body", "no-headers", "lone-surrogate", "infinity", "huge"],
+)
+def test_hostile_input_gets_a_4xx_and_writes_nothing(emulated: Emulated, event: dict[str, Any], status: int) -> None:
+    got, body = submit(emulated, event)
+    assert got == status and set(body) == {"error", "fields"}
+    assert emulated.peek(emulated.transaction_queue) == []
+    assert emulated.dynamodb.Table("payment-idempotency-test").scan()["Items"] == []

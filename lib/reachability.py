@@ -17,7 +17,7 @@ once deployed. This check reads the JSON:
 - **Data stores.** Every rule between two security groups has its other half: an ingress rule
   from A into B on a port needs A's egress to B on that port, and the other way round.
 
-    python -m tools.reachability cdktf.out/stacks/<stack>/cdk.tf.json
+    python -m lib.reachability cdktf.out/stacks/<stack>/cdk.tf.json      # also run by every synthesis
 """
 
 from __future__ import annotations
