@@ -19,6 +19,7 @@ import binascii
 import hashlib
 import json
 import os
+import re
 import time
 from typing import Any
 
@@ -30,11 +31,22 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig, idempotent_function
-from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyValidationError
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from payments_common import FraudDecision, FraudRequest, PanMaskingFormatter, Payment, QueuedPayment, contains_pan
+from payments_common import (
+    FraudDecision,
+    FraudRequest,
+    PanMaskingFormatter,
+    Payment,
+    QueuedPayment,
+    contains_pan,
+    key_hash,
+)
 from payments_common import transaction_id as derive_transaction_id
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator
 
 from lib.contracts import payments as contract
 
@@ -49,8 +61,35 @@ metrics = Metrics()
 app = APIGatewayHttpResolver()
 
 IDENTIFIER = r"^[A-Za-z0-9_-]{1,64}$"
+# No identifier may hold 13 digits, the shortest card number, however they are spread.
+MAX_IDENTIFIER_DIGITS = 12
 IDEMPOTENCY_HEADER = "idempotency-key"
 REJECTED_CARD_DATA = "request rejected: it must not contain card numbers; send a card token"
+UNKNOWN_FIELD = "(unknown field)"  # submitted keys are never echoed
+# A payment body is one flat object: these limits are far above it and far below trouble.
+MAX_BODY_BYTES = 16 * 1024
+MAX_JSON_DEPTH = 8
+RETRY_AFTER_SECONDS = 2
+# Transport headers with formats set by API Gateway, SigV4 or proxies: not scanned for card
+# numbers (timestamps and signatures would look like them). Every other header is.
+TRANSPORT_HEADERS = frozenset(
+    {
+        "authorization",
+        "content-length",
+        "host",
+        "traceparent",
+        "tracestate",
+        "via",
+        "x-amz-content-sha256",
+        "x-amz-date",
+        "x-amz-security-token",
+        "x-amzn-trace-id",
+        "x-forwarded-for",
+        "x-forwarded-port",
+        "x-forwarded-proto",
+        "x-request-start",
+    }
+)
 
 # Created once per execution environment; tests replace them.
 sqs: Any = boto3.client("sqs")
@@ -76,6 +115,13 @@ class PaymentRequest(BaseModel):
     merchant_country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
     card_country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
 
+    @field_validator("customer_id", "merchant_id")
+    @classmethod
+    def cannot_hold_a_card_number(cls, value: str) -> str:
+        if sum(char.isdigit() for char in value) > MAX_IDENTIFIER_DIGITS:
+            raise ValueError(f"at most {MAX_IDENTIFIER_DIGITS} digits")
+        return value
+
 
 class Rejected(Exception):
     """A request refused before anything is written: status, public message, offending fields."""
@@ -100,6 +146,18 @@ def rejected(rejection: Rejected) -> Response[str]:
     return rejection_response(rejection)
 
 
+@app.exception_handler(IdempotencyAlreadyInProgressError)
+def still_in_progress(_: IdempotencyAlreadyInProgressError) -> Response[str]:
+    """A retry while the first request with this key is still running: try again shortly."""
+    metrics.add_metric(name=contract.PAYMENTS_REJECTED, unit=MetricUnit.Count, value=1)
+    return Response(
+        status_code=409,
+        content_type=content_types.APPLICATION_JSON,
+        body=json.dumps({"error": "a request with this Idempotency-Key is in progress", "fields": ["Idempotency-Key"]}),
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
 @app.exception_handler(IdempotencyValidationError)
 def key_reused(_: IdempotencyValidationError) -> Response[str]:
     return rejection_response(
@@ -108,20 +166,29 @@ def key_reused(_: IdempotencyValidationError) -> Response[str]:
 
 
 def body_text(event: APIGatewayProxyEventV2) -> str:
-    """The request body as text; a body that is not valid base64 or UTF-8 is refused, not a crash."""
+    """The request body as text, at most MAX_BODY_BYTES; invalid base64 or UTF-8 is refused, not a crash."""
     raw = event.body or ""
-    if not event.is_base64_encoded:
-        return raw
+    if len(raw) > MAX_BODY_BYTES * 4 // 3 + 4:  # the base64 form of the largest body allowed
+        raise Rejected(400, f"body must be a JSON object of at most {MAX_BODY_BYTES} bytes", ["body"])
     try:
-        return base64.b64decode(raw, validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+        data = base64.b64decode(raw, validate=True) if event.is_base64_encoded else raw.encode("utf-8")
+        text = data.decode("utf-8")
+    except (binascii.Error, UnicodeError):
         raise Rejected(400, "body must be a JSON object", ["body"]) from None
+    if len(data) > MAX_BODY_BYTES:
+        raise Rejected(400, f"body must be a JSON object of at most {MAX_BODY_BYTES} bytes", ["body"])
+    return text
+
+
+def scanned_headers(event: APIGatewayProxyEventV2) -> dict[str, str]:
+    """The headers a client writes content into: all but the transport headers."""
+    return {name: value for name, value in (event.headers or {}).items() if name.lower() not in TRANSPORT_HEADERS}
 
 
 def reject_card_data(resolver: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[str]:
-    """Before any route: a card number anywhere in the body, query or headers ends the request."""
+    """Before any route: a card number in the body, the query or a client header ends the request."""
     event = resolver.current_event
-    parts = (body_text(event), event.query_string_parameters or {}, dict(event.headers or {}))
+    parts = (body_text(event), event.query_string_parameters or {}, scanned_headers(event))
     if any(contains_pan(part) for part in parts):
         raise Rejected(400, REJECTED_CARD_DATA, [])
     return next_middleware(resolver)
@@ -157,14 +224,39 @@ def accept(request: dict[str, Any]) -> dict[str, Any]:
     return {"transaction_id": payment.transaction_id, "status": "pending", "fraud_decision": fraud.decision}
 
 
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def json_depth(text: str) -> int:
+    """The deepest nesting of arrays and objects in JSON text, strings skipped (no recursion)."""
+    depth = deepest = 0
+    for bracket in _BRACKET.findall(_JSON_STRING.sub("", text)):
+        depth += 1 if bracket in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
 def parse_body(raw: str) -> dict[str, Any]:
+    """The JSON object, refused with 400 when malformed or nested deeper than MAX_JSON_DEPTH."""
+    if json_depth(raw) > MAX_JSON_DEPTH:
+        raise Rejected(400, f"body must be a JSON object nested at most {MAX_JSON_DEPTH} levels", ["body"])
     try:
         body = json.loads(raw)
-    except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser's stack
+    except ValueError:
         raise Rejected(400, "body must be a JSON object", ["body"]) from None
     if not isinstance(body, dict):
         raise Rejected(400, "body must be a JSON object", ["body"])
     return body
+
+
+def field_names(error: ValidationError) -> list[str]:
+    """The request's own field names in error; a submitted key that is not one is never echoed."""
+    names = set()
+    for problem in error.errors():
+        location = [str(part) for part in problem["loc"]]
+        names.add(location[0] if location and location[0] in PaymentRequest.model_fields else UNKNOWN_FIELD)
+    return sorted(names)
 
 
 def validate_request(event: APIGatewayProxyEventV2) -> tuple[PaymentRequest, str]:
@@ -172,15 +264,19 @@ def validate_request(event: APIGatewayProxyEventV2) -> tuple[PaymentRequest, str
     headers = {k.lower(): v for k, v in (event.headers or {}).items()}
     if not headers.get("content-type", "").lower().startswith("application/json"):
         raise Rejected(415, "content type must be application/json", ["Content-Type"])
-    body = parse_body(body_text(event))
+    raw = body_text(event)
+    body = parse_body(raw)
+    # JSON escapes such as \u00a0 or \u0034 are only visible once parsed; without a backslash
+    # the parsed text is the raw text the middleware already scanned.
+    if "\\" in raw and contains_pan(body):
+        raise Rejected(400, REJECTED_CARD_DATA, [])
     key = headers.get(IDEMPOTENCY_HEADER, "")
     if not 8 <= len(key) <= 128:
         raise Rejected(400, "an Idempotency-Key header of 8-128 characters is required", ["Idempotency-Key"])
     try:
         request = PaymentRequest.model_validate(body)
     except ValidationError as error:
-        fields = sorted({".".join(str(p) for p in e["loc"]) for e in error.errors()})
-        raise Rejected(422, "invalid payment request", fields) from None
+        raise Rejected(422, "invalid payment request", field_names(error)) from None
     invalid = [
         field
         for field, broken in (
@@ -200,14 +296,14 @@ def create_payment() -> Response[str]:
     request, key = validate_request(app.current_event)
     payment = Payment(
         transaction_id=derive_transaction_id(request.merchant_id, key),
-        idempotency_key=key,
+        idempotency_key_hash=key_hash(request.merchant_id, key),
         requested_at=int(time.time()),
         **request.model_dump(),
     )
     fingerprint = hashlib.sha256(json.dumps(request.model_dump(), sort_keys=True).encode()).hexdigest()
     result = accept(
         request={
-            "idempotency_key": f"{request.merchant_id}:{key}",
+            "idempotency_key": key_hash(request.merchant_id, key),
             "fingerprint": fingerprint,
             "payment": payment.model_dump(),
         }

@@ -2,13 +2,18 @@
 the payment models. Names the stack also uses (settings, events, metrics) are in
 `lib.contracts.payments`, packaged alongside.
 
-A card number (PAN) must never be accepted, logged or stored: anything of 13-19 digits, with or
-without spaces or hyphens, that passes the Luhn check is treated as one, wherever it appears.
+A card number (PAN) must never be accepted, logged or stored: 13-19 digits that pass the Luhn
+check are treated as one wherever they appear, whatever stands between the digits (punctuation,
+any whitespace, dashes, invisible format characters) and whatever form the digits take
+(superscript, full-width, other scripts). One detector serves requests and log masking.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
+import unicodedata
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
@@ -21,8 +26,12 @@ from pydantic import BaseModel, ConfigDict, Field
 # Stable namespace: the same merchant and Idempotency-Key always give the same transaction id.
 TRANSACTION_NAMESPACE = uuid.UUID("6f1c2b7e-7f0e-4a8e-9d35-3b0c9a3f5e21")
 
-_PAN_CANDIDATE = re.compile(r"(?<![\d])\d(?:[ -]?\d){12,18}(?![\d])")
 REDACTED = "[REDACTED]"
+MIN_PAN_DIGITS, MAX_PAN_DIGITS = 13, 19
+# After normalization: at least 13 ASCII digits joined by runs of anything that is neither letter
+# nor digit (shorter chains cannot hold a card number, so the regex engine skips them).
+_CHAIN = re.compile(r"[0-9](?:[\W_]*[0-9]){12,}")
+_DIGIT_RUN = re.compile(r"[0-9]+")
 
 
 def luhn_valid(digits: str) -> bool:
@@ -35,39 +44,122 @@ def luhn_valid(digits: str) -> bool:
     return total % 10 == 0
 
 
-def _pan_matches(text: str) -> Iterator[re.Match[str]]:
-    for match in _PAN_CANDIDATE.finditer(text):
-        digits = re.sub(r"[ -]", "", match.group())
-        if 13 <= len(digits) <= 19 and luhn_valid(digits):
-            yield match
+def normalized(text: str) -> tuple[str, list[int] | None]:
+    """The text as the detector reads it, and each character's index in `text` (None: the same).
+
+    NFKC (superscripts and full-width digits become ASCII), every decimal digit as its ASCII
+    digit, and format characters (zero-width space or joiner, soft hyphen: category Cf) dropped.
+    """
+    if text.isascii():
+        return text, None
+    chars: list[str] = []
+    origin: list[int] = []
+    for index, char in enumerate(text):
+        category = unicodedata.category(char)
+        if category == "Cf":
+            continue
+        folded = str(unicodedata.decimal(char)) if category == "Nd" else unicodedata.normalize("NFKC", char)
+        chars.append(folded)
+        origin.extend([index] * len(folded))
+    return "".join(chars), origin
+
+
+def pan_spans(text: str) -> Iterator[tuple[int, int]]:
+    """(start, end) in `text` of every card number in it, whatever separates its digits.
+
+    Any run of characters that are neither letters nor digits separates digit groups. Every
+    run of whole groups holding 13-19 digits is a candidate, so extra groups before or after a
+    card number do not hide it; a candidate passing Luhn is a card number.
+    """
+    folded, origin = normalized(text)
+    for chain in _CHAIN.finditer(folded):
+        groups = [(m.start(), m.end()) for m in _DIGIT_RUN.finditer(chain.group())]
+        for first in range(len(groups)):
+            digits = ""
+            for last in range(first, len(groups)):
+                digits += chain.group()[groups[last][0] : groups[last][1]]
+                if len(digits) > MAX_PAN_DIGITS:
+                    break
+                if len(digits) >= MIN_PAN_DIGITS and luhn_valid(digits):
+                    start, end = chain.start() + groups[first][0], chain.start() + groups[last][1]
+                    yield (start, end) if origin is None else (origin[start], origin[end - 1] + 1)
+
+
+# Joins scanned texts: letters end a digit chain, so no card number is made of two texts.
+_TEXT_BREAK = "\nX\n"
 
 
 def contains_pan(value: Any) -> bool:
-    """True if any string, number or key anywhere in `value` looks like a card number."""
-    if isinstance(value, dict):
-        return any(contains_pan(k) or contains_pan(v) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return any(contains_pan(v) for v in value)
-    if isinstance(value, str | int | Decimal) and not isinstance(value, bool):
-        return next(_pan_matches(str(value)), None) is not None
-    return False
+    """True if any string, number or key anywhere in `value` looks like a card number.
+
+    Walks nested containers with an explicit stack (no nesting depth raises RecursionError),
+    then scans every scalar at once.
+    """
+    texts: list[str] = []
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            texts.append(item)
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list | tuple):
+            pending.extend(item)
+        elif isinstance(item, int | float | Decimal) and not isinstance(item, bool):
+            texts.append(str(item))
+    return next(pan_spans(_TEXT_BREAK.join(texts)), None) is not None
 
 
 def mask_pans(text: str) -> str:
-    for match in reversed(list(_pan_matches(text))):
-        text = text[: match.start()] + REDACTED + text[match.end() :]
+    """`text` with every card number replaced by REDACTED (overlapping candidates merged)."""
+    spans = sorted(pan_spans(text))
+    if not spans:
+        return text
+    merged = [spans[0]]
+    for start, end in spans[1:]:
+        if start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    for start, end in reversed(merged):
+        text = text[:start] + REDACTED + text[end:]
     return text
 
 
+# Keys Powertools fills itself, in formats that are not card numbers but can look like one once
+# any punctuation separates digits (a timestamp's date, time and milliseconds hold 13+ digits).
+LOGGER_KEYS = frozenset({"timestamp", "xray_trace_id", "function_request_id", "function_arn"})
+
+
 class PanMaskingFormatter(LambdaPowertoolsFormatter):
-    """Powertools JSON logs with anything card-number-like replaced before it is written."""
+    """Powertools JSON logs with anything card-number-like replaced before it is written.
+
+    Every value is masked except the logger's own bookkeeping keys; a key that looks like a card
+    number is masked too.
+    """
 
     def serialize(self, log: dict[str, Any] | PowertoolsLogRecord) -> str:
-        return mask_pans(super().serialize(log))
+        record = dict(log)
+        masked = {mask_pans(str(key)): value if key in LOGGER_KEYS else _masked(value) for key, value in record.items()}
+        return super().serialize(masked)
+
+
+def _masked(value: Any) -> Any:
+    """A string with card numbers masked; anything else holding one becomes its masked JSON text."""
+    if isinstance(value, str):
+        return mask_pans(value)
+    text = json.dumps(value, default=str)
+    return mask_pans(text) if next(pan_spans(text), None) is not None else value
 
 
 def transaction_id(merchant_id: str, idempotency_key: str) -> str:
     return str(uuid.uuid5(TRANSACTION_NAMESPACE, f"{merchant_id}\x1f{idempotency_key}"))
+
+
+def key_hash(merchant_id: str, idempotency_key: str) -> str:
+    """The only form in which a client's Idempotency-Key is kept (it is client text: never stored)."""
+    return hashlib.sha256(f"{merchant_id}\x1f{idempotency_key}".encode()).hexdigest()
 
 
 class Payment(BaseModel):
@@ -76,7 +168,7 @@ class Payment(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     transaction_id: str
-    idempotency_key: str
+    idempotency_key_hash: str
     amount: int = Field(gt=0)
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     customer_id: str

@@ -220,7 +220,7 @@ def test_fraud_rules_are_deterministic() -> None:
     rules = fraud_detection.Rules(review_amount=100, decline_amount=1000, velocity_window_seconds=60, velocity_limit=2)
     payment = Payment(
         transaction_id="t",
-        idempotency_key="k",
+        idempotency_key_hash="k",
         amount=150,
         currency="USD",
         customer_id="c",

@@ -1,0 +1,217 @@
+"""Card data in every disguise, transport headers, limits and retries on the payment path (issue 9).
+
+Each disguise class is a named case; every request in this file must end in a 4xx with a JSON body
+(or the documented 202), write nothing it should not, and never show a card number anywhere.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from payments_common import contains_pan, mask_pans, normalized
+
+from tests.lambdas.payments.conftest import (
+    Emulated,
+    FakeContext,
+    InProcessLambda,
+    api_event,
+    payment_validation,
+    valid_request,
+)
+from tests.lambdas.payments.test_payment_flow import process_queue, submit
+
+PAN = "4111111111111111"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "events"
+
+
+def grouped(separator: str) -> str:
+    return separator.join(PAN[i : i + 4] for i in range(0, 16, 4))
+
+
+DISGUISES = {
+    "spaces": grouped(" "),
+    "dots": grouped("."),
+    "slashes": grouped("/"),
+    "underscores": grouped("_"),
+    "tabs": grouped("\t"),
+    "newlines": grouped("\n"),
+    "no-break-space": grouped("\u00a0"),
+    "thin-space": grouped("\u2009"),
+    "ideographic-space": grouped("\u3000"),
+    "zero-width-space": grouped("\u200b"),
+    "zero-width-joiner": grouped("\u200d"),
+    "soft-hyphen": grouped("\u00ad"),
+    "en-dash": grouped("\u2013"),
+    "minus-sign": grouped("\u2212"),
+    "separator-runs": grouped(" -/ "),
+    "superscript-digits": "".join("⁰¹²³⁴⁵⁶⁷⁸⁹"[int(d)] for d in PAN),
+    "full-width-digits": "".join(chr(0xFF10 + int(d)) for d in PAN),
+    "arabic-indic-digits": "".join(chr(0x0660 + int(d)) for d in PAN),
+    "trailing-group": grouped(" ") + " 7",
+}
+
+
+def never_shows_the_card(emulated: Emulated, card: str, response: str) -> None:
+    """Neither the submitted form nor its digits, however separated, appear in anything written or answered."""
+    written = emulated.everything_written() + response
+    digits = "".join(ch for ch in normalized(written)[0] if ch.isdigit())
+    assert card not in written and PAN not in digits
+    assert emulated.peek(emulated.transaction_queue) == []
+    assert emulated.table_items() == []
+
+
+@pytest.mark.parametrize("disguise", sorted(DISGUISES))
+@pytest.mark.parametrize(
+    "place", ["customer_id", "merchant_id", "json-key", "free-text", "idempotency-key", "client-header", "query"]
+)
+def test_a_card_number_in_any_disguise_and_place_is_refused(emulated: Emulated, disguise: str, place: str) -> None:
+    card = DISGUISES[disguise]
+    request, key = valid_request(), "key-" + "0" * 12
+    if place in ("customer_id", "merchant_id"):
+        request[place] = f"c_{card}"
+    elif place == "json-key":
+        request[card] = 1
+    elif place == "free-text":
+        request["note"] = f"my card is {card}, thanks"
+    elif place == "idempotency-key":
+        key = f"k-{card}"
+    event = api_event(request, key=key)
+    if place == "client-header":
+        event["headers"]["x-customer-note"] = card
+    elif place == "query":
+        event["queryStringParameters"] = {"ref": card}
+    response = payment_validation.handler(event, FakeContext())
+    assert response["statusCode"] == 400
+    assert json.loads(response["body"]) == {"error": payment_validation.REJECTED_CARD_DATA, "fields": []}
+    never_shows_the_card(emulated, card, response["body"])
+
+
+def test_a_json_escaped_card_number_is_refused(emulated: Emulated) -> None:
+    body = json.dumps(valid_request(customer_id="c_" + grouped("\u00a0")))  # json.dumps writes \\u00a0 escapes
+    assert "\\u00a0" in body
+    status, _ = submit(emulated, api_event(body))
+    assert status == 400
+
+
+def test_transport_headers_and_real_header_sets_are_not_card_numbers(emulated: Emulated) -> None:
+    """API Gateway's trace id, timing headers and a real browser/ALB header set pass the scan."""
+    event = api_event(valid_request())
+    alb_headers = json.loads((FIXTURES / "albEvent.json").read_text())["headers"]
+    event["headers"] = {
+        **alb_headers,
+        **event["headers"],
+        "x-amzn-trace-id": "Root=1-67891233-abcdef012345678912345678;Parent=1234567890123456;Sampled=1",
+        "x-request-start": "t=1700000000123",
+        "x-amz-date": "20261123T171500Z",
+        "traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+    }
+    status, body = submit(emulated, event)
+    assert status == 202, body
+
+
+def test_identifiers_cannot_hold_thirteen_digits(emulated: Emulated) -> None:
+    status, body = submit(emulated, api_event(valid_request(customer_id="cus_1234567890123")))  # not Luhn-valid
+    assert (status, body["fields"]) == (422, ["customer_id"])
+    status, _ = submit(emulated, api_event(valid_request(customer_id="cus_123456789012"), key="key-twelve-ok"))
+    assert status == 202
+
+
+def test_submitted_keys_are_never_echoed(emulated: Emulated) -> None:
+    status, body = submit(emulated, api_event({**valid_request(), "secret-field-name": 1}))
+    assert (status, body["fields"]) == (422, [payment_validation.UNKNOWN_FIELD])
+    assert "secret-field-name" not in emulated.logs.getvalue()
+
+
+def test_the_idempotency_key_is_stored_only_as_a_hash(emulated: Emulated) -> None:
+    key = "client-order-778899-attempt"
+    status, _ = submit(emulated, api_event(valid_request(), key=key))
+    assert status == 202
+    process_queue(emulated)
+    (item,) = emulated.table_items()
+    assert len(item["idempotency_key_hash"]) == 64
+    assert key not in emulated.everything_written()
+
+
+def nested(depth: int) -> str:
+    """A valid request plus one extra field nested `depth - 1` levels (the body itself is level 1)."""
+    body = json.dumps(valid_request())
+    if depth == 1:
+        return body
+    return body[:-1] + ', "metadata": ' + "[" * (depth - 1) + "1" + "]" * (depth - 1) + "}"
+
+
+@pytest.mark.parametrize("depth", [1, 2, 4, 8, 9, 16, 300, 5000])
+def test_nesting_up_to_the_limit_is_read_and_beyond_it_refused(emulated: Emulated, depth: int) -> None:
+    status, body = submit(emulated, api_event(nested(depth), key=f"depth-key-{depth:04d}"))
+    if depth == 1:
+        assert status == 202
+    elif depth <= payment_validation.MAX_JSON_DEPTH:
+        assert (status, body["fields"]) == (422, [payment_validation.UNKNOWN_FIELD])  # parsed, then refused
+    else:
+        assert (status, body["fields"]) == (400, ["body"]) and str(payment_validation.MAX_JSON_DEPTH) in body["error"]
+    assert emulated.peek(emulated.transaction_queue) == [] or depth == 1
+
+
+@pytest.mark.parametrize("extra", [-1, 0, 1, 1000])
+def test_bodies_up_to_the_size_limit_are_read_and_beyond_it_refused(emulated: Emulated, extra: int) -> None:
+    base = json.dumps({**valid_request(), "padding": ""})
+    body = json.dumps({**valid_request(), "padding": "x" * (payment_validation.MAX_BODY_BYTES - len(base) + extra)})
+    status, response = submit(emulated, api_event(body))
+    expected = 400 if len(body) > payment_validation.MAX_BODY_BYTES else 422
+    assert (status, response["fields"]) == (
+        expected,
+        ["body"] if expected == 400 else [payment_validation.UNKNOWN_FIELD],
+    )
+    assert emulated.peek(emulated.transaction_queue) == []
+
+
+def test_a_retry_while_the_first_request_runs_gets_409_with_retry_after(
+    emulated: Emulated, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The client retries while its first request is still scoring: 409, and only the first is queued."""
+    event = api_event(valid_request(), key="in-flight-key-01")
+    retries: list[dict[str, Any]] = []
+
+    class RetryingClient(InProcessLambda):
+        def invoke(self, *, FunctionName: str, Payload: bytes) -> dict[str, Any]:
+            retries.append(payment_validation.handler(event, FakeContext()))
+            return super().invoke(FunctionName=FunctionName, Payload=Payload)
+
+    monkeypatch.setattr(payment_validation, "lambda_client", RetryingClient())
+    first = payment_validation.handler(event, FakeContext())
+    (retry,) = retries
+    assert first["statusCode"] == 202
+    assert retry["statusCode"] == 409 and retry["headers"]["Retry-After"] == str(payment_validation.RETRY_AFTER_SECONDS)
+    assert json.loads(retry["body"])["fields"] == ["Idempotency-Key"]
+    assert len(emulated.peek(emulated.transaction_queue)) == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Root=1-67891233-abcdef012345678912345678;Parent=1234567890123456;Sampled=1",
+        "t=1700000000123",
+        "2026-11-23T17:40:12.345Z",
+        "c6af9ac6-7b61-11e6-9a41-93e812345678",
+        "amount 1250 of 10000000, 3 retries",
+        "+1 555 0100 200",
+    ],
+)
+def test_ordinary_values_are_not_card_numbers(text: str) -> None:
+    assert not contains_pan(text) and mask_pans(text) == text
+
+
+@pytest.mark.parametrize("disguise", sorted(DISGUISES))
+def test_masking_replaces_exactly_the_card_in_any_disguise(disguise: str) -> None:
+    assert mask_pans(f"before {DISGUISES[disguise]} after").startswith("before [REDACTED]")
+    assert mask_pans(f"before {DISGUISES[disguise]} after").endswith(" after")
+
+
+def test_logs_mask_values_and_keys_but_keep_the_timestamp(emulated: Emulated) -> None:
+    payment_validation.logger.info("probe", extra={"note": grouped("."), grouped("_"): 1, "ok": "cus_42"})
+    (line,) = [json.loads(line) for line in emulated.logs.getvalue().splitlines() if '"probe"' in line]
+    assert line["note"] == "[REDACTED]" and "[REDACTED]" in line and line["ok"] == "cus_42"
+    assert line["timestamp"][:4].isdigit() and "REDACTED" not in line["timestamp"]
