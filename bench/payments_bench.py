@@ -42,6 +42,7 @@ def one_payment(now: int) -> str:
     payment = payments_common.Payment(
         transaction_id=payments_common.transaction_id(request.merchant_id, key),
         idempotency_key_hash=payments_common.key_hash(request.merchant_id, key),
+        fingerprint="0" * 64,
         requested_at=now,
         **request.model_dump(),
     )

@@ -174,6 +174,9 @@ class PaymentsConfig:
     fraud_decline_amount: int = 2_000_000
     velocity_window_seconds: int = 3600
     velocity_limit: int = 10
+    # What the geography rule does when the merchant's or the card's country is missing:
+    # "review" (the default: missing data is never a pass) or "ignore".
+    missing_country: Literal["review", "ignore"] = "review"
     reserved_concurrency: int = 10
     max_receive_count: int = 3
     batch_size: int = 10

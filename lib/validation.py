@@ -470,6 +470,10 @@ def check_payment_limits(config: DeploymentConfig) -> Iterable[Violation]:
     ):
         if getattr(pay, attr) < 1:
             yield violation("payments.minimums", f"payments.{attr}", getattr(pay, attr), "must be at least 1")
+    if pay.missing_country not in ("review", "ignore"):
+        yield violation(
+            "payments.missing_country", "payments.missing_country", pay.missing_country, "must be 'review' or 'ignore'"
+        )
     if not 1 <= pay.max_receive_count <= 1000:
         yield violation(
             "payments.max_receive_count", "payments.max_receive_count", pay.max_receive_count, "must be 1 to 1000"
@@ -623,6 +627,7 @@ RULES = frozenset(
         "payments.fraud_thresholds",
         "payments.minimums",
         "payments.max_receive_count",
+        "payments.missing_country",
         "payments.batch_size",
         "payments.email",
         "payments.cors_wildcard",

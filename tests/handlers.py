@@ -32,6 +32,7 @@ PAYMENT_SETTINGS: Mapping[str, str] = {
     payments.FRAUD_DECLINE_AMOUNT: "2000000",
     payments.FRAUD_VELOCITY_WINDOW_SECONDS: "3600",
     payments.FRAUD_VELOCITY_LIMIT: "3",
+    payments.FRAUD_MISSING_COUNTRY: "review",
     payments.SERVICE_NAME: "payments-test",
     payments.METRICS_NAMESPACE_SETTING: payments.METRICS_NAMESPACE,
 }

@@ -21,6 +21,7 @@ FRAUD_REVIEW_AMOUNT = "FRAUD_REVIEW_AMOUNT"
 FRAUD_DECLINE_AMOUNT = "FRAUD_DECLINE_AMOUNT"
 FRAUD_VELOCITY_WINDOW_SECONDS = "FRAUD_VELOCITY_WINDOW_SECONDS"
 FRAUD_VELOCITY_LIMIT = "FRAUD_VELOCITY_LIMIT"
+FRAUD_MISSING_COUNTRY = "FRAUD_MISSING_COUNTRY"
 # Powertools' own settings, set by the stack per function.
 SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
 METRICS_NAMESPACE_SETTING = "POWERTOOLS_METRICS_NAMESPACE"
@@ -29,6 +30,7 @@ METRICS_NAMESPACE_SETTING = "POWERTOOLS_METRICS_NAMESPACE"
 REQUIRED_SETTINGS: Mapping[str, tuple[str, ...]] = {
     "payment_validation": (
         IDEMPOTENCY_TABLE,
+        TRANSACTIONS_TABLE,
         TRANSACTION_QUEUE_URL,
         FRAUD_FUNCTION_NAME,
         ALLOWED_CURRENCIES,
@@ -42,6 +44,7 @@ REQUIRED_SETTINGS: Mapping[str, tuple[str, ...]] = {
         FRAUD_DECLINE_AMOUNT,
         FRAUD_VELOCITY_WINDOW_SECONDS,
         FRAUD_VELOCITY_LIMIT,
+        FRAUD_MISSING_COUNTRY,
         SERVICE_NAME,
         METRICS_NAMESPACE_SETTING,
     ),
@@ -65,6 +68,8 @@ PAYMENTS_DECLINED = "PaymentsDeclined"
 PAYMENTS_FAILED = "PaymentsFailed"
 VALIDATION_LATENCY = "ValidationLatency"
 PAYMENT_LATENCY = "PaymentLatency"
+# Queued messages for a recorded transaction that carry a different request (never applied).
+CONFLICTS_IGNORED = "ConflictingMessagesIgnored"
 # One metric for every fraud decision, with the decision as a dimension.
 FRAUD_DECISIONS = "FraudDecisions"
 DECISION_DIMENSION = "decision"

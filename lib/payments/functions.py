@@ -99,6 +99,7 @@ class PaymentFunctions(Construct):
                 contract.FRAUD_DECLINE_AMOUNT: str(config.fraud_decline_amount),
                 contract.FRAUD_VELOCITY_WINDOW_SECONDS: str(config.velocity_window_seconds),
                 contract.FRAUD_VELOCITY_LIMIT: str(config.velocity_limit),
+                contract.FRAUD_MISSING_COUNTRY: config.missing_country,
             },
         )
         transaction_queue = messaging.transaction_queue
@@ -113,6 +114,13 @@ class PaymentFunctions(Construct):
                     "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
                     "Resource": self.idempotency_table.arn,
                 },
+                {
+                    # A known transaction id with a different request is refused for as long as it exists.
+                    "Sid": "ReadRecordedTransactions",
+                    "Effect": "Allow",
+                    "Action": ["dynamodb:GetItem"],
+                    "Resource": table.arn,
+                },
                 {"Sid": "Enqueue", "Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": transaction_queue.arn},
                 {
                     "Sid": "ScoreFraud",
@@ -123,6 +131,7 @@ class PaymentFunctions(Construct):
             ],
             {
                 contract.IDEMPOTENCY_TABLE: self.idempotency_table.name,
+                contract.TRANSACTIONS_TABLE: table.name,
                 contract.TRANSACTION_QUEUE_URL: transaction_queue.url,
                 contract.FRAUD_FUNCTION_NAME: self.fraud.function.function_name,
                 contract.ALLOWED_CURRENCIES: ",".join(config.currencies),

@@ -259,6 +259,11 @@ CASES: dict[str, tuple[str, dict[str, object], str]] = {
         {"payments": payments(max_receive_count=0)},
         "payments.max_receive_count = 0: must be 1 to 1000",
     ),
+    "payments.missing_country": (
+        "full",
+        {"payments": payments(missing_country="approve")},
+        "payments.missing_country = 'approve': must be 'review' or 'ignore'",
+    ),
     "payments.batch_size": (
         "full",
         {"payments": payments(batch_size=0)},

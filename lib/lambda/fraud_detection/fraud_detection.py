@@ -5,7 +5,8 @@ cold start):
 - amount: at or above FRAUD_REVIEW_AMOUNT -> review; at or above FRAUD_DECLINE_AMOUNT -> decline;
 - velocity: more than FRAUD_VELOCITY_LIMIT transactions by the customer within
   FRAUD_VELOCITY_WINDOW_SECONDS (a COUNT query on customer-id-timestamp-index) -> decline;
-- geography: merchant country differs from the card's issuing country -> review.
+- geography: merchant country differs from the card's issuing country -> review; either country
+  missing -> review (FRAUD_MISSING_COUNTRY=review, the default) or the rule is skipped (ignore).
 Any decline reason declines; otherwise any review reason reviews; otherwise approve.
 """
 
@@ -44,6 +45,8 @@ class Rules:
     decline_amount: int
     velocity_window_seconds: int
     velocity_limit: int
+    # "review": a payment without both countries cannot pass the geography rule; "ignore": skip it.
+    missing_country: str = "review"
 
     @classmethod
     def from_settings(cls, settings: dict[str, str]) -> Rules:
@@ -52,6 +55,7 @@ class Rules:
             decline_amount=int(settings[contract.FRAUD_DECLINE_AMOUNT]),
             velocity_window_seconds=int(settings[contract.FRAUD_VELOCITY_WINDOW_SECONDS]),
             velocity_limit=int(settings[contract.FRAUD_VELOCITY_LIMIT]),
+            missing_country=settings[contract.FRAUD_MISSING_COUNTRY],
         )
 
 
@@ -70,8 +74,13 @@ def score(payment: Payment, rules: Rules, recent_count: Callable[[str, int], int
         declines.append(
             f"{count} transactions in the last {rules.velocity_window_seconds}s (limit {rules.velocity_limit})"
         )
-    if payment.merchant_country and payment.card_country and payment.merchant_country != payment.card_country:
-        reviews.append(f"merchant country {payment.merchant_country} differs from card country {payment.card_country}")
+    if payment.merchant_country and payment.card_country:
+        if payment.merchant_country != payment.card_country:
+            reviews.append(
+                f"merchant country {payment.merchant_country} differs from card country {payment.card_country}"
+            )
+    elif rules.missing_country == "review":
+        reviews.append("merchant or card country missing")
     if declines:
         return FraudDecision(decision="decline", reasons=declines + reviews)
     if reviews:

@@ -93,6 +93,7 @@ TRANSPORT_HEADERS = frozenset(
 
 # Created once per execution environment; tests replace them.
 sqs: Any = boto3.client("sqs")
+dynamodb: Any = boto3.resource("dynamodb")
 lambda_client: Any = boto3.client("lambda")
 persistence = DynamoDBPersistenceLayer(table_name=SETTINGS[contract.IDEMPOTENCY_TABLE])
 IDEMPOTENCY = IdempotencyConfig(
@@ -158,11 +159,29 @@ def still_in_progress(_: IdempotencyAlreadyInProgressError) -> Response[str]:
     )
 
 
+KEY_REUSED = Rejected(422, "this Idempotency-Key was already used for a different request", ["Idempotency-Key"])
+
+
 @app.exception_handler(IdempotencyValidationError)
 def key_reused(_: IdempotencyValidationError) -> Response[str]:
-    return rejection_response(
-        Rejected(422, "this Idempotency-Key was already used for a different request", ["Idempotency-Key"])
-    )
+    return rejection_response(KEY_REUSED)
+
+
+def recorded(transaction_id: str, fingerprint: str) -> dict[str, Any] | None:
+    """The answer for a transaction already recorded, or None for a new one.
+
+    The idempotency record expires after a day; the transaction does not. A different request
+    under a recorded transaction id is refused for as long as the transaction exists, and the
+    same request gets the recorded outcome, never a new decision.
+    """
+    item = dynamodb.Table(SETTINGS[contract.TRANSACTIONS_TABLE]).get_item(
+        Key={"transaction_id": transaction_id}, ConsistentRead=True
+    ).get("Item")
+    if item is None:
+        return None
+    if item.get("fingerprint") != fingerprint:
+        raise KEY_REUSED
+    return {"transaction_id": transaction_id, "status": item["status"], "fraud_decision": item["fraud_decision"]}
 
 
 def body_text(event: APIGatewayProxyEventV2) -> str:
@@ -294,14 +313,15 @@ def validate_request(event: APIGatewayProxyEventV2) -> tuple[PaymentRequest, str
 def create_payment() -> Response[str]:
     started = time.perf_counter()
     request, key = validate_request(app.current_event)
+    fingerprint = hashlib.sha256(json.dumps(request.model_dump(), sort_keys=True).encode()).hexdigest()
     payment = Payment(
         transaction_id=derive_transaction_id(request.merchant_id, key),
         idempotency_key_hash=key_hash(request.merchant_id, key),
+        fingerprint=fingerprint,
         requested_at=int(time.time()),
         **request.model_dump(),
     )
-    fingerprint = hashlib.sha256(json.dumps(request.model_dump(), sort_keys=True).encode()).hexdigest()
-    result = accept(
+    result = recorded(payment.transaction_id, fingerprint) or accept(
         request={
             "idempotency_key": key_hash(request.merchant_id, key),
             "fingerprint": fingerprint,

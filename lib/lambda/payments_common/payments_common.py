@@ -169,6 +169,8 @@ class Payment(BaseModel):
 
     transaction_id: str
     idempotency_key_hash: str
+    # SHA-256 of the validated request: the same transaction id must always carry the same request.
+    fingerprint: str
     amount: int = Field(gt=0)
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     customer_id: str

@@ -100,18 +100,17 @@ def settle(table: Any, item: dict[str, Any], decision: str) -> str:
     return final
 
 
-def announce(table: Any, queued: QueuedPayment, status: str) -> None:
-    """Puts the outcome event, then marks the item announced so a re-run does not repeat it."""
-    payment = queued.payment
+def announce(table: Any, item: dict[str, Any], status: str) -> None:
+    """Puts the outcome event from the recorded transaction, then marks it announced so a re-run does not repeat it."""
     detail_type = contract.PAYMENT_SUCCEEDED if status == "approved" else contract.PAYMENT_FAILED
     detail = {
-        "transaction_id": payment.transaction_id,
+        "transaction_id": item["transaction_id"],
         "status": status,
-        "amount": payment.amount,
-        "currency": payment.currency,
-        "customer_id": payment.customer_id,
-        "merchant_id": payment.merchant_id,
-        "reasons": queued.fraud.reasons,
+        "amount": int(item["amount"]),
+        "currency": item["currency"],
+        "customer_id": item["customer_id"],
+        "merchant_id": item["merchant_id"],
+        "reasons": list(item.get("fraud_reasons", [])),
     }
     response = events.put_events(
         Entries=[
@@ -126,7 +125,7 @@ def announce(table: Any, queued: QueuedPayment, status: str) -> None:
     if response.get("FailedEntryCount"):
         raise RuntimeError(f"EventBridge refused the {detail_type} event")
     table.update_item(
-        Key={"transaction_id": payment.transaction_id},
+        Key={"transaction_id": item["transaction_id"]},
         UpdateExpression="SET announced = :yes",
         ExpressionAttributeValues={":yes": True},
     )
@@ -137,7 +136,7 @@ def announce(table: Any, queued: QueuedPayment, status: str) -> None:
     metrics.add_metric(
         name=contract.PAYMENT_LATENCY,
         unit=MetricUnit.Milliseconds,
-        value=max(0, time.time() - payment.requested_at) * 1000,
+        value=max(0, time.time() - int(item["timestamp"])) * 1000,
     )
 
 
@@ -146,9 +145,15 @@ def record_handler(record: SQSRecord) -> None:
     queued = QueuedPayment.model_validate_json(record.body)
     table = dynamodb.Table(SETTINGS[contract.TRANSACTIONS_TABLE])
     item = record_pending(table, queued)
-    status = settle(table, item, queued.fraud.decision)
+    if item.get("fingerprint") != queued.payment.fingerprint:
+        # Another request under a recorded transaction id: it never settles or announces anything.
+        logger.warning("conflicting message ignored", extra={"transaction_id": queued.payment.transaction_id})
+        metrics.add_metric(name=contract.CONFLICTS_IGNORED, unit=MetricUnit.Count, value=1)
+        return
+    # Only the decision recorded with the transaction settles it, whatever a later message says.
+    status = settle(table, item, str(item["fraud_decision"]))
     if status != "pending" and not item.get("announced"):
-        announce(table, queued, status)
+        announce(table, item, status)
     metrics.add_metric(name=contract.PAYMENTS_PROCESSED, unit=MetricUnit.Count, value=1)
     logger.info("processed", extra={"transaction_id": queued.payment.transaction_id, "status": status})
 

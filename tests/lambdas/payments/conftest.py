@@ -195,6 +195,7 @@ def emulated(monkeypatch: pytest.MonkeyPatch, payments_rules: dict[str, dict[str
             events.put_targets(Rule=name, EventBusName=EVENT_BUS, Targets=[{"Id": "target", "Arn": target_arn}])
         monkeypatch.setitem(payment_validation.SETTINGS, contract.TRANSACTION_QUEUE_URL, queue)
         monkeypatch.setattr(payment_validation, "sqs", sqs)
+        monkeypatch.setattr(payment_validation, "dynamodb", dynamodb)
         monkeypatch.setattr(payment_validation.persistence, "client", boto3.client("dynamodb", region_name=REGION))
         monkeypatch.setattr(fraud_detection, "dynamodb", dynamodb)
         monkeypatch.setattr(transaction_processing, "dynamodb", dynamodb)

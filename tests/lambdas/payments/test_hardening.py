@@ -11,14 +11,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from payments_common import contains_pan, mask_pans, normalized
+from payments_common import FraudDecision, Payment, QueuedPayment, contains_pan, mask_pans, normalized
 
 from tests.lambdas.payments.conftest import (
+    IDEMPOTENCY_TABLE,
     Emulated,
     FakeContext,
     InProcessLambda,
     api_event,
+    fraud_detection,
     payment_validation,
+    sqs_event,
+    transaction_processing,
     valid_request,
 )
 from tests.lambdas.payments.test_payment_flow import process_queue, submit
@@ -215,3 +219,75 @@ def test_logs_mask_values_and_keys_but_keep_the_timestamp(emulated: Emulated) ->
     (line,) = [json.loads(line) for line in emulated.logs.getvalue().splitlines() if '"probe"' in line]
     assert line["note"] == "[REDACTED]" and "[REDACTED]" in line and line["ok"] == "cus_42"
     assert line["timestamp"][:4].isdigit() and "REDACTED" not in line["timestamp"]
+
+
+def review_payment(emulated: Emulated, key: str) -> dict[str, Any]:
+    """A payment held for review (above the review amount), recorded by processing."""
+    status, body = submit(emulated, api_event(valid_request(amount=600_000), key=key))
+    assert (status, body["fraud_decision"]) == (202, "review")
+    process_queue(emulated)
+    (item,) = emulated.table_items()
+    assert item["status"] == "pending" and item["needs_review"] is True
+    return item
+
+
+def test_an_expired_idempotency_record_cannot_change_a_recorded_decision(emulated: Emulated) -> None:
+    key = "order-held-for-review"
+    before = review_payment(emulated, key)
+    records = emulated.dynamodb.Table(IDEMPOTENCY_TABLE)
+    for record in records.scan()["Items"]:  # a day later: the idempotency record has expired
+        records.delete_item(Key={"id": record["id"]})
+    status, body = submit(emulated, api_event(valid_request(amount=1_000), key=key))
+    assert (status, body["fields"]) == (422, ["Idempotency-Key"])
+    status, body = submit(emulated, api_event(valid_request(amount=600_000), key=key))  # the same request again
+    assert (status, body["status"], body["fraud_decision"]) == (202, "pending", "review")
+    assert emulated.peek(emulated.transaction_queue) == []  # neither was queued again
+    assert emulated.table_items() == [before]
+    assert emulated.drain(emulated.analytics_queue) == [] and emulated.drain(emulated.alerts_queue) == []
+
+
+def test_conflicting_duplicate_messages_apply_only_the_recorded_decision(emulated: Emulated) -> None:
+    before = review_payment(emulated, "order-with-duplicates")
+    recorded_payment = Payment.model_validate(
+        {k: before[k] for k in Payment.model_fields if k in before}
+        | {"requested_at": int(before["timestamp"]), "amount": int(before["amount"])}
+    )
+    rescored = QueuedPayment(payment=recorded_payment, fraud=FraudDecision(decision="approve"))
+    different = QueuedPayment(
+        payment=recorded_payment.model_copy(update={"amount": 10, "fingerprint": "f" * 64}),
+        fraud=FraudDecision(decision="approve"),
+    )
+    messages = [rescored.model_dump_json(), different.model_dump_json()]
+    result = transaction_processing.handler(sqs_event(messages, emulated.transaction_queue_arn), FakeContext())
+    assert result == {"batchItemFailures": []}
+    assert emulated.table_items() == [before]  # still pending review, original amount
+    assert emulated.drain(emulated.analytics_queue) == [] and emulated.drain(emulated.alerts_queue) == []
+    assert "conflicting message ignored" in emulated.logs.getvalue()
+
+
+@pytest.mark.parametrize(("setting", "decision"), [("review", "review"), ("ignore", "approve")])
+@pytest.mark.parametrize("missing", ["merchant_country", "card_country"])
+def test_a_missing_country_is_reviewed_unless_configured_otherwise(setting: str, decision: str, missing: str) -> None:
+    rules = fraud_detection.Rules(
+        review_amount=100, decline_amount=1000, velocity_window_seconds=60, velocity_limit=2, missing_country=setting
+    )
+    fields = {"merchant_country": "US", "card_country": "US", missing: None}
+    payment = Payment(
+        transaction_id="t",
+        idempotency_key_hash="k",
+        fingerprint="f",
+        amount=50,
+        currency="USD",
+        customer_id="c",
+        merchant_id="m",
+        card_token="tok_12345678",
+        requested_at=0,
+        **fields,
+    )
+    assert fraud_detection.score(payment, rules, lambda _c, _s: 0, now=100).decision == decision
+
+
+def test_a_request_without_countries_is_held_for_review_by_default(emulated: Emulated) -> None:
+    request = {k: v for k, v in valid_request().items() if not k.endswith("_country")}
+    status, body = submit(emulated, api_event(request))
+    assert (status, body["fraud_decision"]) == (202, "review")

@@ -221,11 +221,14 @@ def test_fraud_rules_are_deterministic() -> None:
     payment = Payment(
         transaction_id="t",
         idempotency_key_hash="k",
+        fingerprint="f",
         amount=150,
         currency="USD",
         customer_id="c",
         merchant_id="m",
         card_token="tok_12345678",
+        merchant_country="US",
+        card_country="US",
         requested_at=0,
     )
     decision = fraud_detection.score(payment, rules, lambda _c, _s: 0, now=100)
