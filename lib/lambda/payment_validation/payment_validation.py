@@ -174,9 +174,11 @@ def recorded(transaction_id: str, fingerprint: str) -> dict[str, Any] | None:
     under a recorded transaction id is refused for as long as the transaction exists, and the
     same request gets the recorded outcome, never a new decision.
     """
-    item = dynamodb.Table(SETTINGS[contract.TRANSACTIONS_TABLE]).get_item(
-        Key={"transaction_id": transaction_id}, ConsistentRead=True
-    ).get("Item")
+    item = (
+        dynamodb.Table(SETTINGS[contract.TRANSACTIONS_TABLE])
+        .get_item(Key={"transaction_id": transaction_id}, ConsistentRead=True)
+        .get("Item")
+    )
     if item is None:
         return None
     if item.get("fingerprint") != fingerprint:
