@@ -70,6 +70,8 @@ VALIDATION_LATENCY = "ValidationLatency"
 PAYMENT_LATENCY = "PaymentLatency"
 # Queued messages for a recorded transaction that carry a different request (never applied).
 CONFLICTS_IGNORED = "ConflictingMessagesIgnored"
+# Dead letters with no readable payment (dropped, never logged).
+UNREADABLE_DEAD_LETTERS = "UnreadableDeadLetters"
 # One metric for every fraud decision, with the decision as a dimension.
 FRAUD_DECISIONS = "FraudDecisions"
 DECISION_DIMENSION = "decision"

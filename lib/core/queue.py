@@ -58,6 +58,13 @@ class SecureQueue(Construct):
         return self.queue.arn
 
     @property
+    def dlq_arn(self) -> str:
+        """The dead-letter queue's ARN (work queues have one; see `work_queue`)."""
+        if self.dlq is None:
+            raise ValueError(f"queue {self.node.id} has no dead-letter queue")
+        return self.dlq.arn
+
+    @property
     def url(self) -> str:
         return self.queue.url
 

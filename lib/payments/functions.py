@@ -169,6 +169,40 @@ class PaymentFunctions(Construct):
             maximum_batching_window_in_seconds=1,
             function_response_types=["ReportBatchItemFailures"],
         )
+        # A message processing could not handle reaches the DLQ; this function marks its payment
+        # failed and announces it, so nothing stays pending unseen.
+        self.dead_letters = self._function(
+            "transaction_processing",
+            "payment-dead-letters",
+            "Marks payments whose processing failed for good as failed, and announces them",
+            [
+                {
+                    "Sid": "MarkTransactionsFailed",
+                    "Effect": "Allow",
+                    "Action": ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"],
+                    "Resource": table.arn,
+                },
+                {
+                    "Sid": "ConsumeDeadLetters",
+                    "Effect": "Allow",
+                    "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+                    "Resource": transaction_queue.dlq_arn,
+                },
+                {"Sid": "Announce", "Effect": "Allow", "Action": ["events:PutEvents"], "Resource": messaging.bus.arn},
+            ],
+            {contract.TRANSACTIONS_TABLE: table.name, contract.EVENT_BUS_NAME: messaging.bus.name},
+            entry="dead_letter_handler",
+            construct_id="dead_letters",
+        )
+        LambdaEventSourceMapping(
+            self,
+            "dead_letter_source",
+            event_source_arn=transaction_queue.dlq_arn,
+            function_name=self.dead_letters.function.arn,
+            batch_size=config.batch_size,
+            maximum_batching_window_in_seconds=1,
+            function_response_types=["ReportBatchItemFailures"],
+        )
         XraySamplingRule(
             self,
             "sampling",
@@ -186,17 +220,26 @@ class PaymentFunctions(Construct):
         )
 
     def _function(
-        self, code: str, purpose: str, description: str, statements: list[Statement], environment: dict[str, str]
+        self,
+        code: str,
+        purpose: str,
+        description: str,
+        statements: list[Statement],
+        environment: dict[str, str],
+        *,
+        entry: str = "handler",
+        construct_id: str | None = None,
     ) -> PythonFunction:
+        """A payment function from lib/lambda/<code>/ (entry point `<code>.<entry>`)."""
         props = self._props
         return PythonFunction(
             self,
-            code,
+            construct_id or code,
             self._context,
             FunctionProps(
                 purpose=purpose,
                 description=description,
-                handler=f"{code}.handler",
+                handler=f"{code}.{entry}",
                 source_dirs=[code, COMMON_CODE],
                 contracts=["payments"],
                 statements=[*statements, *self._common],

@@ -117,12 +117,26 @@ def test_idempotency_table_and_event_source_mapping(payments_doc: Document) -> N
     )
     assert table["ttl"] == {"attribute_name": "expiration", "enabled": True}
     assert table["server_side_encryption"]["kms_key_arn"] == key_token(payments_doc, "dynamodb")
-    (mapping,) = resources(payments_doc, "aws_lambda_event_source_mapping").values()
-    assert mapping["function_response_types"] == ["ReportBatchItemFailures"]
-    assert mapping["event_source_arn"].startswith("${aws_sqs_queue.payments_messaging_transaction_queue_")
-    assert mapping["function_name"].startswith(
-        "${aws_lambda_function.payments_functions_transaction_processing_function"
+    mappings = resources(payments_doc, "aws_lambda_event_source_mapping")
+    assert set(mappings) == {"payments_functions_transaction_queue_source", "payments_functions_dead_letter_source"}
+    queue = mappings["payments_functions_transaction_queue_source"]
+    assert queue["event_source_arn"] == ref(
+        payments_doc, "aws_sqs_queue", "payments_messaging_transaction_queue", "arn"
     )
+    assert queue["function_name"] == ref(
+        payments_doc, "aws_lambda_function", "payments_functions_transaction_processing_function", "arn"
+    )
+    # What processing gives up on goes to the DLQ, whose consumer marks the payment failed.
+    dead = mappings["payments_functions_dead_letter_source"]
+    assert dead["event_source_arn"] == ref(
+        payments_doc, "aws_sqs_queue", "payments_messaging_transaction_queue_dlq_queue", "arn"
+    )
+    assert dead["function_name"] == ref(
+        payments_doc, "aws_lambda_function", "payments_functions_dead_letters_function", "arn"
+    )
+    dead_letters = resources(payments_doc, "aws_lambda_function")["payments_functions_dead_letters_function"]
+    assert dead_letters["handler"] == "transaction_processing.dead_letter_handler"
+    assert all(m["function_response_types"] == ["ReportBatchItemFailures"] for m in mappings.values())
 
 
 def test_queues_are_encrypted_with_dlqs_and_admit_only_their_producers(payments_doc: Document) -> None:

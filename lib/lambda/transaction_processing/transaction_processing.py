@@ -8,6 +8,9 @@ is safe to re-run, so a redelivered message finishes what a failed attempt start
 
 Batches report partial failures (Powertools batch): a poison message is returned as failed and
 reaches the DLQ after `maxReceiveCount`; the rest of the batch is kept.
+
+`dead_letter_handler` consumes that DLQ: a payment whose processing failed for good is marked
+`failed` with a reason and announced with `payment.failed`, so none stays pending unseen.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 from payments_common import PanMaskingFormatter, QueuedPayment
+from pydantic import ValidationError
 
 from lib.contracts import payments as contract
 
@@ -36,6 +40,8 @@ logger = Logger(logger_formatter=PanMaskingFormatter())
 tracer = Tracer()
 metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.SQS)
+dead_letter_processor = BatchProcessor(event_type=EventType.SQS)
+GAVE_UP = "processing failed after every retry"
 RETENTION_SECONDS = 400 * 24 * 3600  # TTL beyond the PCI year; PITR and streams keep history
 FINAL_STATUS = {"approve": "approved", "decline": "declined", "error": "failed", "review": "pending"}
 
@@ -163,3 +169,59 @@ def record_handler(record: SQSRecord) -> None:
 @logger.inject_lambda_context(log_event=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+
+
+def give_up(table: Any, item: dict[str, Any]) -> str:
+    """pending -> failed with the reason; a transaction settled meanwhile keeps its status."""
+    if item["status"] != "pending":
+        return str(item["status"])
+    key = {"transaction_id": item["transaction_id"]}
+    try:
+        table.update_item(
+            Key=key,
+            UpdateExpression="SET #s = :failed, failure_reason = :why, settled_at = :now",
+            ConditionExpression="#s = :pending",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={
+                ":failed": "failed",
+                ":why": GAVE_UP,
+                ":pending": "pending",
+                ":now": int(time.time()),
+            },
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+        return str(table.get_item(Key=key, ConsistentRead=True)["Item"]["status"])
+    return "failed"
+
+
+@tracer.capture_method
+def dead_letter_record_handler(record: SQSRecord) -> None:
+    """Every step is safe to re-run: record, mark failed, announce once."""
+    try:
+        queued = QueuedPayment.model_validate_json(record.body)
+    except ValidationError:
+        # No payment to mark. The body is not logged (it is not known to be free of card data).
+        logger.error("unreadable dead letter dropped", extra={"message_id": record.message_id})
+        metrics.add_metric(name=contract.UNREADABLE_DEAD_LETTERS, unit=MetricUnit.Count, value=1)
+        return
+    table = dynamodb.Table(SETTINGS[contract.TRANSACTIONS_TABLE])
+    item = record_pending(table, queued)
+    if item.get("fingerprint") != queued.payment.fingerprint:
+        logger.warning("conflicting dead letter ignored", extra={"transaction_id": queued.payment.transaction_id})
+        metrics.add_metric(name=contract.CONFLICTS_IGNORED, unit=MetricUnit.Count, value=1)
+        return
+    status = give_up(table, item)
+    if not item.get("announced"):
+        announce(table, {**item, "status": status}, status)
+    logger.info("dead letter settled", extra={"transaction_id": queued.payment.transaction_id, "status": status})
+
+
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+@logger.inject_lambda_context(log_event=False)
+def dead_letter_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return process_partial_response(
+        event=event, record_handler=dead_letter_record_handler, processor=dead_letter_processor, context=context
+    )

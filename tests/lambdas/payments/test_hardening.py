@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 from payments_common import FraudDecision, Payment, QueuedPayment, contains_pan, mask_pans, normalized
 
 from tests.lambdas.payments.conftest import (
@@ -291,3 +292,57 @@ def test_a_request_without_countries_is_held_for_review_by_default(emulated: Emu
     request = {k: v for k, v in valid_request().items() if not k.endswith("_country")}
     status, body = submit(emulated, api_event(request))
     assert (status, body["fraud_decision"]) == (202, "review")
+
+
+class FailingWrites:
+    """Stands in for the DynamoDB resource: every write is throttled, as in a persistent outage."""
+
+    def __init__(self, real: Any) -> None:
+        self._real = real
+
+    def Table(self, name: str) -> Any:
+        table = self._real.Table(name)
+
+        class Throttled:
+            def __getattr__(self, attribute: str) -> Any:
+                return getattr(table, attribute)
+
+            def put_item(self, **_: Any) -> Any:
+                raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException"}}, "PutItem")
+
+        return Throttled()
+
+
+def test_a_payment_whose_processing_fails_for_good_ends_failed_and_announced(
+    emulated: Emulated, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    status, body = submit(emulated, api_event(valid_request(), key="stuck-payment-0001"))
+    assert status == 202
+    with monkeypatch.context() as outage:
+        outage.setattr(transaction_processing, "dynamodb", FailingWrites(emulated.dynamodb))
+        for _ in range(4):  # received maxReceiveCount (3) times, then moved to the DLQ
+            process_queue(emulated)
+    assert emulated.table_items() == [] and emulated.peek(emulated.transaction_queue) == []
+    dead = emulated.drain(emulated.transaction_dlq)
+    assert len(dead) == 1
+    result = transaction_processing.dead_letter_handler(sqs_event(dead, emulated.transaction_queue_arn), FakeContext())
+    assert result == {"batchItemFailures": []}
+    (item,) = emulated.table_items()
+    assert item["transaction_id"] == body["transaction_id"]
+    assert item["status"] == "failed" and item["failure_reason"] == transaction_processing.GAVE_UP
+    (alert,) = emulated.drain(emulated.alerts_queue)
+    event = json.loads(alert)
+    assert event["detail-type"] == "payment.failed" and event["detail"]["status"] == "failed"
+    # Re-running the dead letter (a redelivery) changes nothing and announces nothing again.
+    transaction_processing.dead_letter_handler(sqs_event(dead, emulated.transaction_queue_arn), FakeContext())
+    assert emulated.table_items() == [item] and emulated.drain(emulated.alerts_queue) == []
+
+
+def test_an_unreadable_dead_letter_is_dropped_without_logging_its_body(emulated: Emulated) -> None:
+    poison = '{"payment": "truncated ' + grouped(" ")
+    result = transaction_processing.dead_letter_handler(
+        sqs_event([poison], emulated.transaction_queue_arn), FakeContext()
+    )
+    assert result == {"batchItemFailures": []}
+    assert "unreadable dead letter dropped" in emulated.logs.getvalue()
+    assert "truncated" not in emulated.logs.getvalue() and emulated.table_items() == []
