@@ -51,4 +51,4 @@ lock: $(STAMP)
 	$(VENV)/bin/uv pip compile --quiet --generate-hashes --python-version 3.11 requirements.in -o requirements.lock
 
 clean:
-	rm -rf cdktf.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf cdktf.out .pytest_cache .mypy_cache .ruff_cache .hypothesis

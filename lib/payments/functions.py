@@ -58,6 +58,18 @@ class PaymentFunctions(Construct):
             attribute_types={"id": "S"},
             ttl_attribute="expiration",
         )
+        # Per customer and per card token, one counter item per velocity window, updated atomically in
+        # the validation path: a burst cannot outrun the limit (the transactions table is written later).
+        self.velocity_table = secure_table(
+            self,
+            "velocity_table",
+            name=names.make("dynamodb_table", "velocity"),
+            key=props.dynamodb_key,
+            lifecycle=context.lifecycle,
+            hash_key="subject",
+            attribute_types={"subject": "S"},
+            ttl_attribute="expires_at",
+        )
         self.dead_letter_queue = SecureQueue(
             self, "dlq", name=names.make("sqs_queue", "payment-functions-dlq"), key=props.events_key
         )
@@ -74,31 +86,22 @@ class PaymentFunctions(Construct):
                 props.events_key.arn,
                 [region.service_host("sqs")],
             ),
-            key_use(
-                "TableEncryption",
-                ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
-                props.dynamodb_key.arn,
-                [region.service_host("dynamodb")],
-            ),
         ]
+        # Only the functions that touch a table may use its key (fraud scoring reads none).
+        table_encryption = key_use(
+            "TableEncryption",
+            ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
+            props.dynamodb_key.arn,
+            [region.service_host("dynamodb")],
+        )
         self.fraud = self._function(
             "fraud_detection",
             "fraud-detection",
             "Scores payments with deterministic fraud rules",
-            [
-                {
-                    "Sid": "VelocityQuery",
-                    "Effect": "Allow",
-                    "Action": ["dynamodb:Query"],
-                    "Resource": f"{table.arn}/index/{contract.CUSTOMER_INDEX}",
-                }
-            ],
+            [],
             {
-                contract.TRANSACTIONS_TABLE: table.name,
                 contract.FRAUD_REVIEW_AMOUNT: str(config.fraud_review_amount),
                 contract.FRAUD_DECLINE_AMOUNT: str(config.fraud_decline_amount),
-                contract.FRAUD_VELOCITY_WINDOW_SECONDS: str(config.velocity_window_seconds),
-                contract.FRAUD_VELOCITY_LIMIT: str(config.velocity_limit),
                 contract.FRAUD_MISSING_COUNTRY: config.missing_country,
             },
         )
@@ -115,6 +118,12 @@ class PaymentFunctions(Construct):
                     "Resource": self.idempotency_table.arn,
                 },
                 {
+                    "Sid": "CountVelocity",
+                    "Effect": "Allow",
+                    "Action": ["dynamodb:UpdateItem"],
+                    "Resource": self.velocity_table.arn,
+                },
+                {
                     # A known transaction id with a different request is refused for as long as it exists.
                     "Sid": "ReadRecordedTransactions",
                     "Effect": "Allow",
@@ -128,6 +137,7 @@ class PaymentFunctions(Construct):
                     "Action": ["lambda:InvokeFunction"],
                     "Resource": self.fraud.function.arn,
                 },
+                table_encryption,
             ],
             {
                 contract.IDEMPOTENCY_TABLE: self.idempotency_table.name,
@@ -136,72 +146,46 @@ class PaymentFunctions(Construct):
                 contract.FRAUD_FUNCTION_NAME: self.fraud.function.function_name,
                 contract.ALLOWED_CURRENCIES: ",".join(config.currencies),
                 contract.AMOUNT_CEILING: str(config.amount_ceiling),
+                contract.VELOCITY_TABLE: self.velocity_table.name,
+                contract.FRAUD_VELOCITY_WINDOW_SECONDS: str(config.velocity_window_seconds),
+                contract.FRAUD_VELOCITY_LIMIT: str(config.velocity_limit),
             },
         )
         transaction_queue.allow_only_sender(self.validation.role.arn)
-        self.processing = self._function(
-            "transaction_processing",
+        consumer_statements = [
+            {"Sid": "Announce", "Effect": "Allow", "Action": ["events:PutEvents"], "Resource": messaging.bus.arn},
+            table_encryption,
+        ]
+        consumer_environment = {contract.TRANSACTIONS_TABLE: table.name, contract.EVENT_BUS_NAME: messaging.bus.name}
+        self.processing = self._queue_consumer(
             "transaction-processing",
             "Records payments from the transaction queue and announces outcomes",
-            [
-                {
-                    "Sid": "RecordTransactions",
-                    "Effect": "Allow",
-                    "Action": ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"],
-                    "Resource": table.arn,
-                },
-                {
-                    "Sid": "ConsumeTransactionQueue",
-                    "Effect": "Allow",
-                    "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
-                    "Resource": transaction_queue.arn,
-                },
-                {"Sid": "Announce", "Effect": "Allow", "Action": ["events:PutEvents"], "Resource": messaging.bus.arn},
+            queue_arn=transaction_queue.arn,
+            statements=[
+                transaction_writes("RecordTransactions", table.arn),
+                queue_reads("ConsumeTransactionQueue", transaction_queue.arn),
+                *consumer_statements,
             ],
-            {contract.TRANSACTIONS_TABLE: table.name, contract.EVENT_BUS_NAME: messaging.bus.name},
-        )
-        LambdaEventSourceMapping(
-            self,
-            "transaction_queue_source",
-            event_source_arn=transaction_queue.arn,
-            function_name=self.processing.function.arn,
-            batch_size=config.batch_size,
-            maximum_batching_window_in_seconds=1,
-            function_response_types=["ReportBatchItemFailures"],
+            environment=consumer_environment,
+            entry="handler",
+            construct_id="transaction_processing",
+            mapping_id="transaction_queue_source",
         )
         # A message processing could not handle reaches the DLQ; this function marks its payment
         # failed and announces it, so nothing stays pending unseen.
-        self.dead_letters = self._function(
-            "transaction_processing",
+        self.dead_letters = self._queue_consumer(
             "payment-dead-letters",
             "Marks payments whose processing failed for good as failed, and announces them",
-            [
-                {
-                    "Sid": "MarkTransactionsFailed",
-                    "Effect": "Allow",
-                    "Action": ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"],
-                    "Resource": table.arn,
-                },
-                {
-                    "Sid": "ConsumeDeadLetters",
-                    "Effect": "Allow",
-                    "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
-                    "Resource": transaction_queue.dlq_arn,
-                },
-                {"Sid": "Announce", "Effect": "Allow", "Action": ["events:PutEvents"], "Resource": messaging.bus.arn},
+            queue_arn=transaction_queue.dlq_arn,
+            statements=[
+                transaction_writes("MarkTransactionsFailed", table.arn),
+                queue_reads("ConsumeDeadLetters", transaction_queue.dlq_arn),
+                *consumer_statements,
             ],
-            {contract.TRANSACTIONS_TABLE: table.name, contract.EVENT_BUS_NAME: messaging.bus.name},
+            environment=consumer_environment,
             entry="dead_letter_handler",
             construct_id="dead_letters",
-        )
-        LambdaEventSourceMapping(
-            self,
-            "dead_letter_source",
-            event_source_arn=transaction_queue.dlq_arn,
-            function_name=self.dead_letters.function.arn,
-            batch_size=config.batch_size,
-            maximum_batching_window_in_seconds=1,
-            function_response_types=["ReportBatchItemFailures"],
+            mapping_id="dead_letter_source",
         )
         XraySamplingRule(
             self,
@@ -218,6 +202,39 @@ class PaymentFunctions(Construct):
             resource_arn="*",
             version=1,
         )
+
+    def _queue_consumer(
+        self,
+        purpose: str,
+        description: str,
+        *,
+        queue_arn: str,
+        statements: list[Statement],
+        environment: dict[str, str],
+        entry: str,
+        construct_id: str,
+        mapping_id: str,
+    ) -> PythonFunction:
+        """A transaction_processing entry point fed by `queue_arn` in batches, reporting partial failures."""
+        consumer = self._function(
+            "transaction_processing",
+            purpose,
+            description,
+            statements,
+            environment,
+            entry=entry,
+            construct_id=construct_id,
+        )
+        LambdaEventSourceMapping(
+            self,
+            mapping_id,
+            event_source_arn=queue_arn,
+            function_name=consumer.function.arn,
+            batch_size=self._props.config.batch_size,
+            maximum_batching_window_in_seconds=1,
+            function_response_types=["ReportBatchItemFailures"],
+        )
+        return consumer
 
     def _function(
         self,
@@ -251,3 +268,23 @@ class PaymentFunctions(Construct):
                 logs_key=props.logs_key,
             ),
         )
+
+
+def transaction_writes(sid: str, table_arn: str) -> Statement:
+    """Record and settle transactions (conditional put, read back, guarded update)."""
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Action": ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"],
+        "Resource": table_arn,
+    }
+
+
+def queue_reads(sid: str, queue_arn: str) -> Statement:
+    """What an SQS event source mapping needs of its queue."""
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+        "Resource": queue_arn,
+    }

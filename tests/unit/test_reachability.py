@@ -47,9 +47,9 @@ def test_code_calls_are_read_from_the_role_without_what_lambda_does_for_it(synth
 def test_a_missing_prefix_list_egress_is_found(synthesized: Synthesized) -> None:
     """The defect this check was written for: functions with no path to DynamoDB's gateway endpoint."""
     doc = full(synthesized)
-    drop(doc, "aws_vpc_security_group_egress_rule", "payments_functions_fraud_detection_to_dynamodb")
+    drop(doc, "aws_vpc_security_group_egress_rule", "payments_functions_payment_validation_to_dynamodb")
     assert gaps(doc) == [
-        Gap(function(doc, "fraud_detection"), "dynamodb", "no egress on 443 to the gateway endpoint's prefix list")
+        Gap(function(doc, "payment_validation"), "dynamodb", "no egress on 443 to the gateway endpoint's prefix list")
     ]
 
 
@@ -58,7 +58,7 @@ def test_a_gateway_endpoint_off_the_functions_route_tables_is_found(synthesized:
     endpoint = resources(doc, "aws_vpc_endpoint")["foundation_endpoints_dynamodb"]
     endpoint["route_table_ids"] = endpoint["route_table_ids"][1:]
     found = gaps(doc)
-    assert {gap.target for gap in found} == {"dynamodb"} and len(found) == 4  # the four payment functions
+    assert {gap.target for gap in found} == {"dynamodb"} and len(found) == 3  # validation, processing, dead letters
     assert all("is not on route tables" in gap.reason for gap in found)
 
 
@@ -116,7 +116,7 @@ def test_synthesis_refuses_a_stack_with_a_gap_and_writes_nothing(
         synthesize(load_config({"TAP_PROFILE": "serverless-payments"}), outdir)
     problems = raised.value.violations
     assert {(v.value, v.rule_id) for v in problems} == {("dynamodb", "reachability.path")}
-    assert len(problems) == 4 and not outdir.exists()
+    assert len(problems) == 3 and not outdir.exists()
 
 
 def test_the_command_line_reports_gaps_and_exits_non_zero(
@@ -137,7 +137,7 @@ def test_a_missing_gateway_endpoint_is_found(synthesized: Synthesized) -> None:
     doc = full(synthesized)
     drop(doc, "aws_vpc_endpoint", "foundation_endpoints_dynamodb")
     found = [gap for gap in gaps(doc) if gap.reason == "no gateway endpoint for the service"]
-    assert {gap.target for gap in found} == {"dynamodb"} and len(found) == 4
+    assert {gap.target for gap in found} == {"dynamodb"} and len(found) == 3
 
 
 def test_a_function_outside_any_vpc_needs_no_path() -> None:

@@ -36,6 +36,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import ClientError
 from payments_common import (
     FraudDecision,
     FraudRequest,
@@ -46,7 +47,7 @@ from payments_common import (
     key_hash,
 )
 from payments_common import transaction_id as derive_transaction_id
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
 
 from lib.contracts import payments as contract
 
@@ -54,15 +55,18 @@ from lib.contracts import payments as contract
 SETTINGS = contract.read_settings("payment_validation", os.environ)
 ALLOWED_CURRENCIES = frozenset(SETTINGS[contract.ALLOWED_CURRENCIES].split(","))
 AMOUNT_CEILING = int(SETTINGS[contract.AMOUNT_CEILING])
+VELOCITY_WINDOW_SECONDS = int(SETTINGS[contract.FRAUD_VELOCITY_WINDOW_SECONDS])
+VELOCITY_LIMIT = int(SETTINGS[contract.FRAUD_VELOCITY_LIMIT])
 
 logger = Logger(logger_formatter=PanMaskingFormatter())
 tracer = Tracer()
 metrics = Metrics()
 app = APIGatewayHttpResolver()
 
-IDENTIFIER = r"^[A-Za-z0-9_-]{1,64}$"
-# No identifier may hold 13 digits, the shortest card number, however they are spread.
+# No identifier may hold 13 digits, the shortest card number, however they are spread: at most
+# 64 letters, digits, "_" or "-", of which at most 12 digits (checked in pydantic's Rust core).
 MAX_IDENTIFIER_DIGITS = 12
+IDENTIFIER = rf"^[A-Za-z_-]*(?:[0-9][A-Za-z_-]*){{0,{MAX_IDENTIFIER_DIGITS}}}$"
 IDEMPOTENCY_HEADER = "idempotency-key"
 REJECTED_CARD_DATA = "request rejected: it must not contain card numbers; send a card token"
 UNKNOWN_FIELD = "(unknown field)"  # submitted keys are never echoed
@@ -110,18 +114,11 @@ class PaymentRequest(BaseModel):
 
     amount: StrictInt = Field(gt=0)
     currency: str = Field(pattern=r"^[A-Z]{3}$")
-    customer_id: str = Field(pattern=IDENTIFIER)
-    merchant_id: str = Field(pattern=IDENTIFIER)
+    customer_id: str = Field(pattern=IDENTIFIER, min_length=1, max_length=64)
+    merchant_id: str = Field(pattern=IDENTIFIER, min_length=1, max_length=64)
     card_token: str = Field(pattern=r"^tok_[A-Za-z0-9]{8,64}$")
     merchant_country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
     card_country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
-
-    @field_validator("customer_id", "merchant_id")
-    @classmethod
-    def cannot_hold_a_card_number(cls, value: str) -> str:
-        if sum(char.isdigit() for char in value) > MAX_IDENTIFIER_DIGITS:
-            raise ValueError(f"at most {MAX_IDENTIFIER_DIGITS} digits")
-        return value
 
 
 class Rejected(Exception):
@@ -201,9 +198,15 @@ def body_text(event: APIGatewayProxyEventV2) -> str:
     return text
 
 
+def raw_headers(event: APIGatewayProxyEventV2) -> dict[str, str]:
+    """The event's headers as sent (`event.headers` builds a case-insensitive copy on every access)."""
+    headers: dict[str, str] = event.raw_event.get("headers") or {}
+    return headers
+
+
 def scanned_headers(event: APIGatewayProxyEventV2) -> dict[str, str]:
     """The headers a client writes content into: all but the transport headers."""
-    return {name: value for name, value in (event.headers or {}).items() if name.lower() not in TRANSPORT_HEADERS}
+    return {name: value for name, value in raw_headers(event).items() if name.lower() not in TRANSPORT_HEADERS}
 
 
 def reject_card_data(resolver: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[str]:
@@ -233,10 +236,43 @@ def invoke_fraud(payment: Payment) -> FraudDecision:
         return FraudDecision(decision="error", reasons=["fraud check unavailable"])
 
 
+def over_velocity(payment: Payment, now: int) -> list[str]:
+    """Counts the payment for its customer and its card token in the current window; what is over the limit.
+
+    Each count is one conditional, atomic update, so concurrent requests cannot all slip under
+    the limit while processing has not yet recorded them. Windows are fixed (`window` items
+    expire a window after they end); the token is counted by its hash, never stored.
+    """
+    window = now // VELOCITY_WINDOW_SECONDS * VELOCITY_WINDOW_SECONDS
+    table = dynamodb.Table(SETTINGS[contract.VELOCITY_TABLE])
+    subjects = {"customer": payment.customer_id, "card": hashlib.sha256(payment.card_token.encode()).hexdigest()}
+    over = []
+    for kind, subject in subjects.items():
+        try:
+            table.update_item(
+                Key={"subject": f"{kind}#{subject}#{window}"},
+                UpdateExpression="ADD #n :one SET expires_at = if_not_exists(expires_at, :expires)",
+                ConditionExpression="attribute_not_exists(#n) OR #n < :limit",
+                ExpressionAttributeNames={"#n": "payments"},
+                ExpressionAttributeValues={
+                    ":one": 1,
+                    ":limit": VELOCITY_LIMIT,
+                    ":expires": window + 2 * VELOCITY_WINDOW_SECONDS,
+                },
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            over.append(f"more than {VELOCITY_LIMIT} payments per {kind} within {VELOCITY_WINDOW_SECONDS}s")
+    return over
+
+
 @idempotent_function(data_keyword_argument="request", config=IDEMPOTENCY, persistence_store=persistence)
 def accept(request: dict[str, Any]) -> dict[str, Any]:
+    """Counted, scored and queued once per Idempotency-Key (a retry gets the first answer)."""
     payment = Payment.model_validate(request["payment"])
-    fraud = invoke_fraud(payment)
+    velocity = over_velocity(payment, int(time.time()))
+    fraud = FraudDecision(decision="decline", reasons=velocity) if velocity else invoke_fraud(payment)
     sqs.send_message(
         QueueUrl=SETTINGS[contract.TRANSACTION_QUEUE_URL],
         MessageBody=QueuedPayment(payment=payment, fraud=fraud).model_dump_json(),
@@ -260,7 +296,8 @@ def json_depth(text: str) -> int:
 
 def parse_body(raw: str) -> dict[str, Any]:
     """The JSON object, refused with 400 when malformed or nested deeper than MAX_JSON_DEPTH."""
-    if json_depth(raw) > MAX_JSON_DEPTH:
+    # Depth cannot exceed the number of brackets that open (str.count runs in C).
+    if raw.count("{") + raw.count("[") > MAX_JSON_DEPTH and json_depth(raw) > MAX_JSON_DEPTH:
         raise Rejected(400, f"body must be a JSON object nested at most {MAX_JSON_DEPTH} levels", ["body"])
     try:
         body = json.loads(raw)
@@ -282,7 +319,7 @@ def field_names(error: ValidationError) -> list[str]:
 
 def validate_request(event: APIGatewayProxyEventV2) -> tuple[PaymentRequest, str]:
     """The request and its Idempotency-Key, or Rejected (card data was refused by middleware)."""
-    headers = {k.lower(): v for k, v in (event.headers or {}).items()}
+    headers = {k.lower(): v for k, v in raw_headers(event).items()}
     if not headers.get("content-type", "").lower().startswith("application/json"):
         raise Rejected(415, "content type must be application/json", ["Content-Type"])
     raw = body_text(event)
@@ -311,22 +348,26 @@ def validate_request(event: APIGatewayProxyEventV2) -> tuple[PaymentRequest, str
     return request, key
 
 
+def payment_for(request: PaymentRequest, key: str, now: int) -> Payment:
+    """The payment a valid request makes: its derived id, hashed key and fingerprint (the same request, the same)."""
+    return Payment(
+        transaction_id=derive_transaction_id(request.merchant_id, key),
+        idempotency_key_hash=key_hash(request.merchant_id, key),
+        # Fields in declaration order, so the same request always serializes the same way.
+        fingerprint=hashlib.sha256(request.model_dump_json().encode()).hexdigest(),
+        requested_at=now,
+        **request.model_dump(),
+    )
+
+
 @app.post(contract.PAYMENTS_PATH)
 def create_payment() -> Response[str]:
     started = time.perf_counter()
-    request, key = validate_request(app.current_event)
-    fingerprint = hashlib.sha256(json.dumps(request.model_dump(), sort_keys=True).encode()).hexdigest()
-    payment = Payment(
-        transaction_id=derive_transaction_id(request.merchant_id, key),
-        idempotency_key_hash=key_hash(request.merchant_id, key),
-        fingerprint=fingerprint,
-        requested_at=int(time.time()),
-        **request.model_dump(),
-    )
-    result = recorded(payment.transaction_id, fingerprint) or accept(
+    payment = payment_for(*validate_request(app.current_event), int(time.time()))
+    result = recorded(payment.transaction_id, payment.fingerprint) or accept(
         request={
-            "idempotency_key": key_hash(request.merchant_id, key),
-            "fingerprint": fingerprint,
+            "idempotency_key": payment.idempotency_key_hash,
+            "fingerprint": payment.fingerprint,
             "payment": payment.model_dump(),
         }
     )

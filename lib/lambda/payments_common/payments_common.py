@@ -17,6 +17,7 @@ import unicodedata
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
+from itertools import accumulate
 from typing import Any
 
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
@@ -25,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 # Stable namespace: the same merchant and Idempotency-Key always give the same transaction id.
 TRANSACTION_NAMESPACE = uuid.UUID("6f1c2b7e-7f0e-4a8e-9d35-3b0c9a3f5e21")
+_NAMESPACE_BYTES = TRANSACTION_NAMESPACE.bytes
 
 REDACTED = "[REDACTED]"
 MIN_PAN_DIGITS, MAX_PAN_DIGITS = 13, 19
@@ -32,6 +34,18 @@ MIN_PAN_DIGITS, MAX_PAN_DIGITS = 13, 19
 # nor digit (shorter chains cannot hold a card number, so the regex engine skips them).
 _CHAIN = re.compile(r"[0-9](?:[\W_]*[0-9]){12,}")
 _DIGIT_RUN = re.compile(r"[0-9]+")
+# A fast, conservative pre-check in C: digits become "0", ASCII letters "X", and every other
+# character is deleted (non-ASCII ones after encoding as "?"), so the digits of a chain end up
+# adjacent. Without 13 adjacent digits there is no chain and the regex above, slow on long
+# texts, is skipped; with them, it decides.
+_DIGITS, _LETTERS = b"0123456789", b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_AS_CLASSES = bytes.maketrans(_DIGITS + _LETTERS, b"0" * len(_DIGITS) + b"X" * len(_LETTERS))
+_NEITHER = bytes(byte for byte in range(128) if not chr(byte).isalnum())
+_SHORTEST_CHAIN = b"0" * MIN_PAN_DIGITS
+
+
+def _may_hold_a_chain(folded: str) -> bool:
+    return _SHORTEST_CHAIN in folded.encode("ascii", "replace").translate(_AS_CLASSES, _NEITHER)
 
 
 def luhn_valid(digits: str) -> bool:
@@ -72,17 +86,40 @@ def pan_spans(text: str) -> Iterator[tuple[int, int]]:
     card number do not hide it; a candidate passing Luhn is a card number.
     """
     folded, origin = normalized(text)
+    if not _may_hold_a_chain(folded):
+        return
     for chain in _CHAIN.finditer(folded):
         groups = [(m.start(), m.end()) for m in _DIGIT_RUN.finditer(chain.group())]
-        for first in range(len(groups)):
-            digits = ""
-            for last in range(first, len(groups)):
-                digits += chain.group()[groups[last][0] : groups[last][1]]
-                if len(digits) > MAX_PAN_DIGITS:
+        digits = "".join(chain.group()[start:end] for start, end in groups)
+        # Digit offsets of each group, so every candidate is checked in O(1) (a long chain of
+        # short groups, a hostile body, would otherwise cost a Luhn pass per candidate).
+        bounds, offset = [], 0
+        for start, end in groups:
+            bounds.append((offset, offset + end - start))
+            offset += end - start
+        sums = _luhn_sums(digits)
+        for first, (low, _) in enumerate(bounds):
+            for last in range(first, len(bounds)):
+                high = bounds[last][1]
+                if high - low > MAX_PAN_DIGITS:
                     break
-                if len(digits) >= MIN_PAN_DIGITS and luhn_valid(digits):
+                # The rightmost digit (high - 1) is not doubled; positions of the other parity are.
+                doubled = sums[high % 2]
+                if high - low >= MIN_PAN_DIGITS and (doubled[high] - doubled[low]) % 10 == 0:
                     start, end = chain.start() + groups[first][0], chain.start() + groups[last][1]
                     yield (start, end) if origin is None else (origin[start], origin[end - 1] + 1)
+
+
+# Each digit as its Luhn-doubled contribution (2d, minus 9 above 9).
+_DOUBLED = str.maketrans("0123456789", "0246813579")
+
+
+def _luhn_sums(digits: str) -> tuple[list[int], list[int]]:
+    """Prefix sums of Luhn contributions: [p][i] sums digits[:i], doubling positions of parity p."""
+    plain, doubled = list(map(int, digits)), list(map(int, digits.translate(_DOUBLED)))
+    even, odd = plain[:], doubled[:]
+    even[0::2], odd[0::2] = doubled[0::2], plain[0::2]
+    return list(accumulate(even, initial=0)), list(accumulate(odd, initial=0))
 
 
 # Joins scanned texts: letters end a digit chain, so no card number is made of two texts.
@@ -95,6 +132,8 @@ def contains_pan(value: Any) -> bool:
     Walks nested containers with an explicit stack (no nesting depth raises RecursionError),
     then scans every scalar at once.
     """
+    if isinstance(value, str):  # the body, the common case
+        return next(pan_spans(value), None) is not None
     texts: list[str] = []
     pending = [value]
     while pending:
@@ -154,7 +193,16 @@ def _masked(value: Any) -> Any:
 
 
 def transaction_id(merchant_id: str, idempotency_key: str) -> str:
-    return str(uuid.uuid5(TRANSACTION_NAMESPACE, f"{merchant_id}\x1f{idempotency_key}"))
+    """uuid5(TRANSACTION_NAMESPACE, merchant and key), built from the SHA-1 digest as RFC 4122 does.
+
+    Equal to `str(uuid.uuid5(...))` (a test checks), without its objects: it is on every request.
+    """
+    name = f"{merchant_id}\x1f{idempotency_key}".encode()
+    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + name, usedforsecurity=False).digest()[:16])
+    digest[6] = digest[6] & 0x0F | 0x50  # version 5
+    digest[8] = digest[8] & 0x3F | 0x80  # RFC 4122 variant
+    text = digest.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def key_hash(merchant_id: str, idempotency_key: str) -> str:

@@ -146,15 +146,25 @@ def announce(table: Any, item: dict[str, Any], status: str) -> None:
     )
 
 
+def own_record(table: Any, queued: QueuedPayment, conflict: str) -> dict[str, Any] | None:
+    """The transaction's item, recorded as pending if new; None when it belongs to another request.
+
+    A different request under a recorded transaction id never settles or announces anything.
+    """
+    item = record_pending(table, queued)
+    if item.get("fingerprint") == queued.payment.fingerprint:
+        return item
+    logger.warning(conflict, extra={"transaction_id": queued.payment.transaction_id})
+    metrics.add_metric(name=contract.CONFLICTS_IGNORED, unit=MetricUnit.Count, value=1)
+    return None
+
+
 @tracer.capture_method
 def record_handler(record: SQSRecord) -> None:
     queued = QueuedPayment.model_validate_json(record.body)
     table = dynamodb.Table(SETTINGS[contract.TRANSACTIONS_TABLE])
-    item = record_pending(table, queued)
-    if item.get("fingerprint") != queued.payment.fingerprint:
-        # Another request under a recorded transaction id: it never settles or announces anything.
-        logger.warning("conflicting message ignored", extra={"transaction_id": queued.payment.transaction_id})
-        metrics.add_metric(name=contract.CONFLICTS_IGNORED, unit=MetricUnit.Count, value=1)
+    item = own_record(table, queued, "conflicting message ignored")
+    if item is None:
         return
     # Only the decision recorded with the transaction settles it, whatever a later message says.
     status = settle(table, item, str(item["fraud_decision"]))
@@ -207,10 +217,8 @@ def dead_letter_record_handler(record: SQSRecord) -> None:
         metrics.add_metric(name=contract.UNREADABLE_DEAD_LETTERS, unit=MetricUnit.Count, value=1)
         return
     table = dynamodb.Table(SETTINGS[contract.TRANSACTIONS_TABLE])
-    item = record_pending(table, queued)
-    if item.get("fingerprint") != queued.payment.fingerprint:
-        logger.warning("conflicting dead letter ignored", extra={"transaction_id": queued.payment.transaction_id})
-        metrics.add_metric(name=contract.CONFLICTS_IGNORED, unit=MetricUnit.Count, value=1)
+    item = own_record(table, queued, "conflicting dead letter ignored")
+    if item is None:
         return
     status = give_up(table, item)
     if not item.get("announced"):

@@ -23,8 +23,10 @@ CODE = ("payments_common", "payment_validation", "fraud_detection", "transaction
 payment_validation = import_handler("payment_validation", CODE, PAYMENT_SETTINGS)
 fraud_detection = import_handler("fraud_detection", CODE, PAYMENT_SETTINGS)
 transaction_processing = import_handler("transaction_processing", CODE, PAYMENT_SETTINGS)
+payments_common = import_handler("payments_common", CODE, PAYMENT_SETTINGS)
 TRANSACTIONS_TABLE = PAYMENT_SETTINGS[contract.TRANSACTIONS_TABLE]
 IDEMPOTENCY_TABLE = PAYMENT_SETTINGS[contract.IDEMPOTENCY_TABLE]
+VELOCITY_TABLE = PAYMENT_SETTINGS[contract.VELOCITY_TABLE]
 EVENT_BUS = PAYMENT_SETTINGS[contract.EVENT_BUS_NAME]
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "events"
@@ -76,6 +78,24 @@ def valid_request(**changes: Any) -> dict[str, Any]:
     return request
 
 
+def scored_payment(**changes: Any) -> Any:
+    """A payment as validation hands it to the fraud rules: US merchant and card, amount 150, with changes."""
+    fields: dict[str, Any] = {
+        "transaction_id": "t",
+        "idempotency_key_hash": "k",
+        "fingerprint": "f",
+        "amount": 150,
+        "currency": "USD",
+        "customer_id": "c",
+        "merchant_id": "m",
+        "card_token": "tok_12345678",
+        "merchant_country": "US",
+        "card_country": "US",
+        "requested_at": 0,
+    }
+    return payments_common.Payment(**{**fields, **changes})
+
+
 class InProcessLambda:
     """Stands in for the Lambda client: `invoke` runs the fraud handler here, as Lambda would there."""
 
@@ -115,6 +135,7 @@ class Emulated:
     def everything_written(self) -> str:
         """Every log line, item and message the functions produced, as one text."""
         idempotency = self.dynamodb.Table(IDEMPOTENCY_TABLE).scan()["Items"]
+        counters = self.dynamodb.Table(VELOCITY_TABLE).scan()["Items"]
         queued = [
             m["Body"] for q in (self.transaction_queue, self.analytics_queue, self.alerts_queue) for m in self.peek(q)
         ]
@@ -122,6 +143,7 @@ class Emulated:
             self.logs.getvalue()
             + json.dumps(self.table_items(), default=str)
             + json.dumps(idempotency, default=str)
+            + json.dumps(counters, default=str)
             + "".join(queued)
         )
 
@@ -163,6 +185,12 @@ def emulated(monkeypatch: pytest.MonkeyPatch, payments_rules: dict[str, dict[str
         events = boto3.client("events", region_name=REGION)
         create_transactions_table(dynamodb)
         dynamodb.create_table(
+            TableName=PAYMENT_SETTINGS[contract.VELOCITY_TABLE],
+            BillingMode="PAY_PER_REQUEST",
+            KeySchema=[{"AttributeName": "subject", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "subject", "AttributeType": "S"}],
+        )
+        dynamodb.create_table(
             TableName=IDEMPOTENCY_TABLE,
             BillingMode="PAY_PER_REQUEST",
             KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
@@ -197,7 +225,6 @@ def emulated(monkeypatch: pytest.MonkeyPatch, payments_rules: dict[str, dict[str
         monkeypatch.setattr(payment_validation, "sqs", sqs)
         monkeypatch.setattr(payment_validation, "dynamodb", dynamodb)
         monkeypatch.setattr(payment_validation.persistence, "client", boto3.client("dynamodb", region_name=REGION))
-        monkeypatch.setattr(fraud_detection, "dynamodb", dynamodb)
         monkeypatch.setattr(transaction_processing, "dynamodb", dynamodb)
         monkeypatch.setattr(transaction_processing, "events", events)
 

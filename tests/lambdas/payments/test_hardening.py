@@ -7,6 +7,8 @@ Each disguise class is a named case; every request in this file must end in a 4x
 from __future__ import annotations
 
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,8 @@ import pytest
 from botocore.exceptions import ClientError
 from payments_common import FraudDecision, Payment, QueuedPayment, contains_pan, mask_pans, normalized
 
+from lib.contracts import payments as contract
+from tests.handlers import PAYMENT_SETTINGS
 from tests.lambdas.payments.conftest import (
     IDEMPOTENCY_TABLE,
     Emulated,
@@ -22,6 +26,7 @@ from tests.lambdas.payments.conftest import (
     api_event,
     fraud_detection,
     payment_validation,
+    scored_payment,
     sqs_event,
     transaction_processing,
     valid_request,
@@ -269,23 +274,9 @@ def test_conflicting_duplicate_messages_apply_only_the_recorded_decision(emulate
 @pytest.mark.parametrize(("setting", "decision"), [("review", "review"), ("ignore", "approve")])
 @pytest.mark.parametrize("missing", ["merchant_country", "card_country"])
 def test_a_missing_country_is_reviewed_unless_configured_otherwise(setting: str, decision: str, missing: str) -> None:
-    rules = fraud_detection.Rules(
-        review_amount=100, decline_amount=1000, velocity_window_seconds=60, velocity_limit=2, missing_country=setting
-    )
-    fields = {"merchant_country": "US", "card_country": "US", missing: None}
-    payment = Payment(
-        transaction_id="t",
-        idempotency_key_hash="k",
-        fingerprint="f",
-        amount=50,
-        currency="USD",
-        customer_id="c",
-        merchant_id="m",
-        card_token="tok_12345678",
-        requested_at=0,
-        **fields,
-    )
-    assert fraud_detection.score(payment, rules, lambda _c, _s: 0, now=100).decision == decision
+    rules = fraud_detection.Rules(review_amount=100, decline_amount=1000, missing_country=setting)
+    payment = scored_payment(amount=50, **{missing: None})
+    assert fraud_detection.score(payment, rules).decision == decision
 
 
 def test_a_request_without_countries_is_held_for_review_by_default(emulated: Emulated) -> None:
@@ -346,3 +337,88 @@ def test_an_unreadable_dead_letter_is_dropped_without_logging_its_body(emulated:
     assert result == {"batchItemFailures": []}
     assert "unreadable dead letter dropped" in emulated.logs.getvalue()
     assert "truncated" not in emulated.logs.getvalue() and emulated.table_items() == []
+
+
+LIMIT = int(PAYMENT_SETTINGS[contract.FRAUD_VELOCITY_LIMIT])
+
+
+class AtomicUpdates:
+    """DynamoDB applies each conditional UpdateItem atomically; moto, across threads, does not.
+
+    This proxy gives moto that one guarantee (a lock around UpdateItem), so the test checks the
+    counting logic under a real burst rather than moto's thread safety.
+    """
+
+    def __init__(self, real: Any) -> None:
+        self._real, self._lock = real, threading.Lock()
+
+    def Table(self, name: str) -> Any:
+        table, lock = self._real.Table(name), self._lock
+
+        class Atomic:
+            def __getattr__(self, attribute: str) -> Any:
+                return getattr(table, attribute)
+
+            def update_item(self, **kwargs: Any) -> Any:
+                with lock:
+                    return table.update_item(**kwargs)
+
+        return Atomic()
+
+
+@pytest.mark.parametrize("shared", ["customer_id", "card_token"])
+def test_a_burst_gets_exactly_the_velocity_limit_approved(
+    emulated: Emulated, shared: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """N concurrent requests, before processing records any of them: exactly L approved, per customer and per card."""
+    monkeypatch.setattr(payment_validation, "dynamodb", AtomicUpdates(emulated.dynamodb))
+    burst = 3 * LIMIT + 1
+    events = []
+    for index in range(burst):
+        varying = (
+            {"card_token": f"tok_burst{index:04d}xyz"} if shared == "customer_id" else {"customer_id": f"cus_{index}"}
+        )
+        events.append(api_event(valid_request(**varying), key=f"burst-key-{index:04d}"))
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        responses = list(pool.map(lambda event: payment_validation.handler(event, FakeContext()), events))
+    decisions = [json.loads(response["body"])["fraud_decision"] for response in responses]
+    assert all(response["statusCode"] == 202 for response in responses)
+    assert decisions.count("approve") == LIMIT and decisions.count("decline") == burst - LIMIT
+    assert len(emulated.drain(emulated.transaction_queue)) == burst
+    counters = emulated.dynamodb.Table(PAYMENT_SETTINGS[contract.VELOCITY_TABLE]).scan()["Items"]
+    assert counters and not any("tok_" in str(item) for item in counters)  # the card is counted by its hash
+
+
+def test_the_velocity_count_starts_again_in_the_next_window(
+    emulated: Emulated, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    window = int(PAYMENT_SETTINGS[contract.FRAUD_VELOCITY_WINDOW_SECONDS])
+    now = 10 * window
+    monkeypatch.setattr(payment_validation.time, "time", lambda: now)
+    decisions = [submit(emulated, api_event(valid_request(), key=f"window-key-{i:04d}"))[1] for i in range(LIMIT + 1)]
+    assert [d["fraud_decision"] for d in decisions] == ["approve"] * LIMIT + ["decline"]
+    now += window
+    assert submit(emulated, api_event(valid_request(), key="window-key-next"))[1]["fraud_decision"] == "approve"
+
+
+@pytest.mark.parametrize("late_step", ["give_up", "settle"])
+def test_a_transaction_settled_meanwhile_keeps_its_status(emulated: Emulated, late_step: str) -> None:
+    """A dead letter (or a redelivery) that read the item while pending loses the race, not the outcome."""
+    submit(emulated, api_event(valid_request(), key="race-key-0001"))
+    process_queue(emulated)
+    (settled,) = emulated.table_items()
+    assert settled["status"] == "approved"
+    table = emulated.dynamodb.Table(PAYMENT_SETTINGS[contract.TRANSACTIONS_TABLE])
+    stale = {**settled, "status": "pending"}
+    if late_step == "give_up":
+        outcome = transaction_processing.give_up(table, stale)
+    else:
+        outcome = transaction_processing.settle(table, stale, "decline")
+    assert outcome == "approved" and emulated.table_items() == [settled]
+
+
+def test_every_card_number_in_a_line_is_masked_once() -> None:
+    """Separate numbers are masked apart; overlapping candidates become one mask; an extra group stays."""
+    line = f"first {DISGUISES['dots']} then {DISGUISES['thin-space']} and 4111 1111 1111 1111 1111 end"
+    assert mask_pans(line) == "first [REDACTED] then [REDACTED] and [REDACTED] 1111 end"
+    assert mask_pans("ref 0000 0000 0000 0000 0 end") == "ref [REDACTED] end"  # 13-, 16- and 17-digit windows

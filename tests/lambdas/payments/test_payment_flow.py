@@ -17,6 +17,7 @@ from tests.lambdas.payments.conftest import (
     api_event,
     fraud_detection,
     payment_validation,
+    scored_payment,
     sqs_event,
     transaction_processing,
     valid_request,
@@ -217,25 +218,11 @@ def test_luhn_and_masking() -> None:
 
 
 def test_fraud_rules_are_deterministic() -> None:
-    rules = fraud_detection.Rules(review_amount=100, decline_amount=1000, velocity_window_seconds=60, velocity_limit=2)
-    payment = Payment(
-        transaction_id="t",
-        idempotency_key_hash="k",
-        fingerprint="f",
-        amount=150,
-        currency="USD",
-        customer_id="c",
-        merchant_id="m",
-        card_token="tok_12345678",
-        merchant_country="US",
-        card_country="US",
-        requested_at=0,
-    )
-    decision = fraud_detection.score(payment, rules, lambda _c, _s: 0, now=100)
+    rules = fraud_detection.Rules(review_amount=100, decline_amount=1000)
+    payment = scored_payment()
+    decision = fraud_detection.score(payment, rules)
     assert decision == FraudDecision(decision="review", reasons=["amount 150 at or above review threshold 100"])
-    assert (
-        fraud_detection.score(payment, rules, lambda _c, since: 2 if since == 40 else 0, now=100).decision == "decline"
-    )
+    assert fraud_detection.score(payment.model_copy(update={"amount": 1000}), rules).decision == "decline"
 
 
 def test_fraud_decisions_are_one_metric_with_a_decision_dimension(
