@@ -64,6 +64,13 @@ def main() -> int:
         f"card-number detector, worst body ({len(WORST_BODY)} bytes of one-digit groups): "
         f"{(time.perf_counter() - started) * 1000:.0f} ms"
     )
+    escapes = "[" * (payment_validation.MAX_JSON_DEPTH + 1) + '"\\' * (payment_validation.MAX_BODY_BYTES // 2 - 8)
+    started = time.perf_counter()
+    payment_validation.json_depth(escapes)
+    print(
+        f"depth count, worst body ({len(escapes)} bytes of unterminated escapes): "
+        f"{(time.perf_counter() - started) * 1000:.0f} ms"
+    )
     return 0
 
 

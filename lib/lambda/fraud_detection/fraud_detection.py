@@ -37,7 +37,7 @@ metrics = Metrics()
 class Rules:
     review_amount: int
     decline_amount: int
-    # "review": a payment without both countries cannot pass the geography rule; "ignore": skip it.
+    # "ignore" skips the geography rule for a payment without both countries; anything else reviews it.
     missing_country: str = "review"
 
     @classmethod
@@ -64,7 +64,7 @@ def score(payment: Payment, rules: Rules) -> FraudDecision:
             reviews.append(
                 f"merchant country {payment.merchant_country} differs from card country {payment.card_country}"
             )
-    elif rules.missing_country == "review":
+    elif rules.missing_country != "ignore":  # fails closed: only an explicit "ignore" skips the rule
         reviews.append("merchant or card country missing")
     if declines:
         return FraudDecision(decision="decline", reasons=declines + reviews)

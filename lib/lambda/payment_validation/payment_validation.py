@@ -22,6 +22,7 @@ import os
 import re
 import time
 from typing import Any
+from urllib.parse import parse_qsl
 
 import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -74,26 +75,38 @@ UNKNOWN_FIELD = "(unknown field)"  # submitted keys are never echoed
 MAX_BODY_BYTES = 16 * 1024
 MAX_JSON_DEPTH = 8
 RETRY_AFTER_SECONDS = 2
-# Transport headers with formats set by API Gateway, SigV4 or proxies: not scanned for card
-# numbers (timestamps and signatures would look like them). Every other header is.
-TRANSPORT_HEADERS = frozenset(
-    {
-        "authorization",
-        "content-length",
-        "host",
-        "traceparent",
-        "tracestate",
-        "via",
-        "x-amz-content-sha256",
-        "x-amz-date",
-        "x-amz-security-token",
-        "x-amzn-trace-id",
-        "x-forwarded-for",
-        "x-forwarded-port",
-        "x-forwarded-proto",
-        "x-request-start",
-    }
+# Transport headers with formats set by API Gateway, SigV4, tracing or proxies. A value in its
+# header's format is not scanned for card numbers (timestamps, addresses, hex signatures and
+# trace ids would look like them); a value in any other form is scanned like every other header.
+_HEX = "[0-9a-fA-F]"
+_TRACE_FIELD = (
+    rf"(?:(?:Self|Root)=1-{_HEX}{{8}}-{_HEX}{{24}}|Parent={_HEX}{{16}}|Sampled=[01?]|Lineage={_HEX}{{8}}:[0-9]{{1,3}})"
 )
+_ADDRESS = r"(?:(?:[0-9]{1,3}\.){3}[0-9]{1,3}|[0-9a-fA-F:]{2,39})"
+TRANSPORT_HEADERS: dict[str, re.Pattern[str]] = {
+    name: re.compile(pattern)
+    for name, pattern in {
+        "authorization": (
+            r"AWS4-HMAC-SHA256 Credential=[A-Z0-9]{16,128}/[0-9]{8}/[a-z0-9-]+/[a-z0-9-]+/aws4_request,"
+            rf" ?SignedHeaders=[a-z0-9;-]+, ?Signature={_HEX}{{64}}"
+        ),
+        "content-length": r"[0-9]{1,12}",
+        "traceparent": rf"{_HEX}{{2}}-{_HEX}{{32}}-{_HEX}{{16}}-{_HEX}{{2}}",
+        "via": r"[0-9.]+ [0-9a-f]{32}\.cloudfront\.net \(CloudFront\)",
+        "x-amz-content-sha256": rf"{_HEX}{{64}}|UNSIGNED-PAYLOAD",
+        "x-amz-date": r"[0-9]{8}T[0-9]{6}Z",
+        "x-amz-security-token": r"[A-Za-z0-9+/=]{16,4096}",
+        "x-amzn-trace-id": rf"{_TRACE_FIELD}(?:;{_TRACE_FIELD})*",
+        "x-forwarded-for": rf"{_ADDRESS}(?:, ?{_ADDRESS})*",
+        "x-forwarded-port": r"[0-9]{1,5}",
+        "x-forwarded-proto": r"https?",
+        "x-request-start": r"t=[0-9]{10,16}|[0-9]{10}(?:\.[0-9]{1,6})?",
+    }.items()
+}
+# A canonical UUID is not a card number, however its digits fall: one in about 350 random UUIDs
+# would otherwise hold a Luhn-valid run (clients use them as Idempotency-Keys and request ids).
+# Only exact header and query values are exempt; nothing from them is stored or logged.
+UUID = re.compile(rf"{_HEX}{{8}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{12}}")
 
 # Created once per execution environment; tests replace them.
 sqs: Any = boto3.client("sqs")
@@ -205,15 +218,32 @@ def raw_headers(event: APIGatewayProxyEventV2) -> dict[str, str]:
 
 
 def scanned_headers(event: APIGatewayProxyEventV2) -> dict[str, str]:
-    """The headers a client writes content into: all but the transport headers."""
-    return {name: value for name, value in raw_headers(event).items() if name.lower() not in TRANSPORT_HEADERS}
+    """The headers a client writes content into: all but transport headers in their own format."""
+    scanned = {}
+    for name, value in raw_headers(event).items():
+        transport = TRANSPORT_HEADERS.get(name.lower())
+        if (transport is None or not transport.fullmatch(value)) and not UUID.fullmatch(value):
+            scanned[name] = value
+    return scanned
+
+
+def scanned_query(event: APIGatewayProxyEventV2) -> list[str]:
+    """Query parameters as parsed and as sent (percent-decoded), and cookies (payload 2.0 keeps them apart)."""
+    pairs = list((event.raw_event.get("queryStringParameters") or {}).items())
+    pairs += parse_qsl(event.raw_event.get("rawQueryString") or "", keep_blank_values=True)
+    pairs += [tuple(cookie.partition("=")[::2]) for cookie in event.raw_event.get("cookies") or []]
+    return [text for pair in pairs for text in pair if not UUID.fullmatch(text)]
+
+
+def carries_card_data(event: APIGatewayProxyEventV2) -> bool:
+    """A card number in the body, the query, the cookies or a client header."""
+    parts = (body_text(event), scanned_query(event), scanned_headers(event))
+    return any(contains_pan(part) for part in parts)
 
 
 def reject_card_data(resolver: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[str]:
-    """Before any route: a card number in the body, the query or a client header ends the request."""
-    event = resolver.current_event
-    parts = (body_text(event), event.query_string_parameters or {}, scanned_headers(event))
-    if any(contains_pan(part) for part in parts):
+    """Before any route: a card number anywhere a client writes ends the request."""
+    if carries_card_data(resolver.current_event):
         raise Rejected(400, REJECTED_CARD_DATA, [])
     return next_middleware(resolver)
 
@@ -281,16 +311,21 @@ def accept(request: dict[str, Any]) -> dict[str, Any]:
     return {"transaction_id": payment.transaction_id, "status": "pending", "fraud_decision": fraud.decision}
 
 
-_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
-_BRACKET = re.compile(r"[\[\]{}]")
+_JSON_TOKEN = re.compile(r'\\.|["\[\]{}]')
 
 
 def json_depth(text: str) -> int:
-    """The deepest nesting of arrays and objects in JSON text, strings skipped (no recursion)."""
+    """The deepest nesting of arrays and objects in JSON text, strings skipped: one linear pass, no recursion."""
     depth = deepest = 0
-    for bracket in _BRACKET.findall(_JSON_STRING.sub("", text)):
-        depth += 1 if bracket in "[{" else -1
-        deepest = max(deepest, depth)
+    in_string = False
+    for mark in _JSON_TOKEN.findall(text):
+        if mark == '"':
+            in_string = not in_string
+        elif not in_string and mark in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif not in_string and mark in "]}":
+            depth -= 1
     return deepest
 
 
@@ -329,8 +364,8 @@ def validate_request(event: APIGatewayProxyEventV2) -> tuple[PaymentRequest, str
     if "\\" in raw and contains_pan(body):
         raise Rejected(400, REJECTED_CARD_DATA, [])
     key = headers.get(IDEMPOTENCY_HEADER, "")
-    if not 8 <= len(key) <= 128:
-        raise Rejected(400, "an Idempotency-Key header of 8-128 characters is required", ["Idempotency-Key"])
+    if not 8 <= len(key) <= 128 or not key.isprintable():
+        raise Rejected(400, "an Idempotency-Key header of 8-128 printable characters is required", ["Idempotency-Key"])
     try:
         request = PaymentRequest.model_validate(body)
     except ValidationError as error:

@@ -58,21 +58,26 @@ def luhn_valid(digits: str) -> bool:
     return total % 10 == 0
 
 
+# Letters that render as nothing: between digits they would end a chain while showing nothing.
+_INVISIBLE_LETTERS = frozenset("\u115f\u1160\u3164\uffa0")
+
+
 def normalized(text: str) -> tuple[str, list[int] | None]:
     """The text as the detector reads it, and each character's index in `text` (None: the same).
 
-    NFKC (superscripts and full-width digits become ASCII), every decimal digit as its ASCII
-    digit, and format characters (zero-width space or joiner, soft hyphen: category Cf) dropped.
+    Every character with a digit value as that ASCII digit (other scripts, superscripts, circled
+    and dingbat digits), the rest NFKC (full-width forms become ASCII); format characters (zero-width
+    space or joiner, soft hyphen: category Cf) and invisible letters (Hangul fillers) dropped.
     """
     if text.isascii():
         return text, None
     chars: list[str] = []
     origin: list[int] = []
     for index, char in enumerate(text):
-        category = unicodedata.category(char)
-        if category == "Cf":
+        if char in _INVISIBLE_LETTERS or unicodedata.category(char) == "Cf":
             continue
-        folded = str(unicodedata.decimal(char)) if category == "Nd" else unicodedata.normalize("NFKC", char)
+        digit = unicodedata.digit(char, None)
+        folded = str(digit) if digit is not None else unicodedata.normalize("NFKC", char)
         chars.append(folded)
         origin.extend([index] * len(folded))
     return "".join(chars), origin

@@ -165,6 +165,24 @@ def test_nesting_up_to_the_limit_is_read_and_beyond_it_refused(emulated: Emulate
     assert emulated.peek(emulated.transaction_queue) == [] or depth == 1
 
 
+@pytest.mark.parametrize(
+    ("text", "depth"),
+    [
+        ('{"a": "[[[[[[[[[[", "b": [1]}', 2),  # brackets inside strings do not count
+        ('{"a": "say \\"[[[[[[[[[[\\"", "b": {"c": []}}', 3),  # nor after escaped quotes
+        ('{"a": "\\\\", "b": [[[]]]}', 4),  # an escaped backslash ends before the quote
+        ("[" * 9 + '"\\' * 8000, 9),  # an unterminated run of escapes: one pass, not one per quote
+    ],
+)
+def test_json_depth_skips_strings_in_one_pass(text: str, depth: int) -> None:
+    assert payment_validation.json_depth(text) == depth
+
+
+def test_a_body_of_unterminated_escapes_is_refused_for_its_depth(emulated: Emulated) -> None:
+    status, body = submit(emulated, api_event("[" * 9 + '"\\' * 8000))
+    assert (status, body["fields"]) == (400, ["body"]) and emulated.peek(emulated.transaction_queue) == []
+
+
 @pytest.mark.parametrize("extra", [-1, 0, 1, 1000])
 def test_bodies_up_to_the_size_limit_are_read_and_beyond_it_refused(emulated: Emulated, extra: int) -> None:
     base = json.dumps({**valid_request(), "padding": ""})
@@ -422,3 +440,58 @@ def test_every_card_number_in_a_line_is_masked_once() -> None:
     line = f"first {DISGUISES['dots']} then {DISGUISES['thin-space']} and 4111 1111 1111 1111 1111 end"
     assert mask_pans(line) == "first [REDACTED] then [REDACTED] and [REDACTED] 1111 end"
     assert mask_pans("ref 0000 0000 0000 0000 0 end") == "ref [REDACTED] end"  # 13-, 16- and 17-digit windows
+
+
+@pytest.mark.parametrize(
+    "place", ["cookie", "raw-query", "tracestate", "host", "x-request-start", "x-forwarded-for", "x-amzn-trace-id"]
+)
+def test_card_numbers_where_transport_formats_or_parsing_would_miss_them_are_refused(
+    emulated: Emulated, place: str
+) -> None:
+    """Cookies (kept apart by payload 2.0), the percent-encoded raw query, and transport headers not in their format."""
+    event = api_event(valid_request())
+    if place == "cookie":
+        event["cookies"] = [f"note={PAN}"]
+    elif place == "raw-query":
+        event["rawQueryString"] = "ref=%34111%201111%201111%201111"
+    else:
+        event["headers"][place] = f"{place}: {grouped('-')}"
+    status, body = submit(emulated, event)
+    assert (status, body["error"]) == (400, payment_validation.REJECTED_CARD_DATA)
+
+
+def test_uuids_are_not_card_numbers_in_keys_headers_queries_and_cookies(emulated: Emulated) -> None:
+    """One random UUID in about 350 holds a Luhn-valid run; as an exact value it is never refused for it."""
+    unlucky = "bc4d19a1-6411-4480-8995-60796afd0a13"  # "6411 4480 8995 60796" passes Luhn
+    assert contains_pan(unlucky)
+    event = api_event(valid_request(), key=unlucky)
+    event["headers"]["x-request-id"] = unlucky
+    event["queryStringParameters"] = {"ref": unlucky}
+    event["rawQueryString"] = f"ref={unlucky}"
+    event["cookies"] = [f"session={unlucky}"]
+    status, body = submit(emulated, event)
+    assert status == 202, body
+
+
+@pytest.mark.parametrize("key", ["abcdefgh\ud800", "abcdefgh\n12", "abcdefgh\x00"])
+def test_an_idempotency_key_that_is_not_printable_text_is_refused(emulated: Emulated, key: str) -> None:
+    status, body = submit(emulated, api_event(valid_request(), key=key))
+    assert (status, body["fields"]) == (400, ["Idempotency-Key"])
+
+
+@pytest.mark.parametrize(
+    "hidden",
+    [
+        "4111\u31641111\u31641111\u31641111",  # Hangul filler, a letter that shows nothing
+        "\u2779\u2776" + "\u2776" * 13 + "\u2780",  # dingbat digits (no NFKC form)
+        "\u136c" + "\u1369" * 15,  # Ethiopic digits
+    ],
+)
+def test_invisible_letters_and_unnormalized_digit_forms_are_read_as_card_numbers(hidden: str) -> None:
+    folded = normalized(hidden)[0]
+    assert contains_pan(hidden) and mask_pans(f"x {hidden} y") == "x [REDACTED] y", folded
+
+
+def test_an_unknown_missing_country_setting_fails_closed() -> None:
+    rules = fraud_detection.Rules(review_amount=100, decline_amount=1000, missing_country="reveiw")
+    assert fraud_detection.score(scored_payment(amount=50, card_country=None), rules).decision == "review"
