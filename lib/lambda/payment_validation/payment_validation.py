@@ -22,7 +22,7 @@ import os
 import re
 import time
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote_plus
 
 import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -82,7 +82,10 @@ _HEX = "[0-9a-fA-F]"
 _TRACE_FIELD = (
     rf"(?:(?:Self|Root)=1-{_HEX}{{8}}-{_HEX}{{24}}|Parent={_HEX}{{16}}|Sampled=[01?]|Lineage={_HEX}{{8}}:[0-9]{{1,3}})"
 )
-_ADDRESS = r"(?:(?:[0-9]{1,3}\.){3}[0-9]{1,3}|[0-9a-fA-F:]{2,39})"
+# IPv4, or IPv6 with at least two colons (a bare run of digits is not an address).
+_ADDRESS = r"(?:(?:[0-9]{1,3}\.){3}[0-9]{1,3}|[0-9a-fA-F]{0,4}(?::[0-9a-fA-F]{0,4}){2,7})"
+# W3C trace-context list members: vendor key, then a value without spaces, commas or "=".
+_TRACESTATE_MEMBER = r"[a-z0-9][a-z0-9_*/@-]{0,255}=[\x21-\x2b\x2d-\x3c\x3e-\x7e]{1,256}"
 TRANSPORT_HEADERS: dict[str, re.Pattern[str]] = {
     name: re.compile(pattern)
     for name, pattern in {
@@ -92,20 +95,22 @@ TRANSPORT_HEADERS: dict[str, re.Pattern[str]] = {
         ),
         "content-length": r"[0-9]{1,12}",
         "traceparent": rf"{_HEX}{{2}}-{_HEX}{{32}}-{_HEX}{{16}}-{_HEX}{{2}}",
+        "tracestate": rf"{_TRACESTATE_MEMBER}(?:, ?{_TRACESTATE_MEMBER}){{0,31}}",
         "via": r"[0-9.]+ [0-9a-f]{32}\.cloudfront\.net \(CloudFront\)",
         "x-amz-content-sha256": rf"{_HEX}{{64}}|UNSIGNED-PAYLOAD",
         "x-amz-date": r"[0-9]{8}T[0-9]{6}Z",
-        "x-amz-security-token": r"[A-Za-z0-9+/=]{16,4096}",
+        "x-amz-security-token": r"(?=[^A-Za-z]*[A-Za-z])[A-Za-z0-9+/=]{100,4096}",  # STS tokens are long
         "x-amzn-trace-id": rf"{_TRACE_FIELD}(?:;{_TRACE_FIELD})*",
         "x-forwarded-for": rf"{_ADDRESS}(?:, ?{_ADDRESS})*",
         "x-forwarded-port": r"[0-9]{1,5}",
         "x-forwarded-proto": r"https?",
-        "x-request-start": r"t=[0-9]{10,16}|[0-9]{10}(?:\.[0-9]{1,6})?",
+        # Epoch milliseconds or microseconds (t=...), or seconds with a fraction, from 2001 to 2286.
+        "x-request-start": r"t=1[0-9]{12}|t=1[0-9]{15}|1[0-9]{9}(?:\.[0-9]{1,6})?",
     }.items()
 }
 # A canonical UUID is not a card number, however its digits fall: one in about 350 random UUIDs
 # would otherwise hold a Luhn-valid run (clients use them as Idempotency-Keys and request ids).
-# Only exact header and query values are exempt; nothing from them is stored or logged.
+# Exact header, query and cookie values are exempt (never names); none is stored or logged.
 UUID = re.compile(rf"{_HEX}{{8}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{12}}")
 
 # Created once per execution environment; tests replace them.
@@ -217,14 +222,15 @@ def raw_headers(event: APIGatewayProxyEventV2) -> dict[str, str]:
     return headers
 
 
-def scanned_headers(event: APIGatewayProxyEventV2) -> dict[str, str]:
-    """The headers a client writes content into: all but transport headers in their own format."""
-    scanned = {}
+def scanned_headers(event: APIGatewayProxyEventV2) -> list[str]:
+    """Every header name, and every value but a transport header's in its own format or a UUID."""
+    texts = []
     for name, value in raw_headers(event).items():
+        texts.append(name)
         transport = TRANSPORT_HEADERS.get(name.lower())
         if (transport is None or not transport.fullmatch(value)) and not UUID.fullmatch(value):
-            scanned[name] = value
-    return scanned
+            texts += _decoded(value)
+    return texts
 
 
 def scanned_query(event: APIGatewayProxyEventV2) -> list[str]:
@@ -232,7 +238,12 @@ def scanned_query(event: APIGatewayProxyEventV2) -> list[str]:
     pairs = list((event.raw_event.get("queryStringParameters") or {}).items())
     pairs += parse_qsl(event.raw_event.get("rawQueryString") or "", keep_blank_values=True)
     pairs += [tuple(cookie.partition("=")[::2]) for cookie in event.raw_event.get("cookies") or []]
-    return [text for pair in pairs for text in pair if not UUID.fullmatch(text)]
+    return [text for name, value in pairs for text in (name, *([] if UUID.fullmatch(value) else _decoded(value)))]
+
+
+def _decoded(value: str) -> list[str]:
+    """The value, and its percent-decoded form when it has one (browsers encode cookie text so)."""
+    return [value, unquote_plus(value)] if "%" in value or "+" in value else [value]
 
 
 def carries_card_data(event: APIGatewayProxyEventV2) -> bool:

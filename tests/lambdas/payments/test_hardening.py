@@ -442,20 +442,37 @@ def test_every_card_number_in_a_line_is_masked_once() -> None:
     assert mask_pans("ref 0000 0000 0000 0000 0 end") == "ref [REDACTED] end"  # 13-, 16- and 17-digit windows
 
 
+UUID_VALUE = "0f8fad5b-d9cb-469f-a165-70867728950e"
+
+
 @pytest.mark.parametrize(
-    "place", ["cookie", "raw-query", "tracestate", "host", "x-request-start", "x-forwarded-for", "x-amzn-trace-id"]
+    ("place", "name", "value"),
+    [
+        ("cookie", "note", PAN),
+        ("cookie", "note", "4242%204242%204242%204242"),  # browsers percent-encode cookie text
+        ("raw-query", "ref", "%34111%201111%201111%201111"),
+        ("header", "x-customer-note", "4242%204242%204242%204242"),
+        ("header", "host", grouped("-") + ".example.com"),
+        ("header", "tracestate", f"nr={grouped(' ')}"),  # a space is outside the W3C format
+        ("header", "x-request-start", f"t={grouped('-')}"),
+        ("header", "x-forwarded-for", "4111, 1111, 1111, 1111"),  # digits, not addresses
+        ("header", "x-forwarded-for", PAN),
+        ("header", "x-amz-security-token", PAN),
+        ("header", "x-amzn-trace-id", f"Root={grouped('-')}"),
+        ("header", f"x-{PAN}", UUID_VALUE),  # a name is scanned whatever its value
+    ],
 )
-def test_card_numbers_where_transport_formats_or_parsing_would_miss_them_are_refused(
-    emulated: Emulated, place: str
+def test_card_numbers_where_formats_or_encodings_would_hide_them_are_refused(
+    emulated: Emulated, place: str, name: str, value: str
 ) -> None:
-    """Cookies (kept apart by payload 2.0), the percent-encoded raw query, and transport headers not in their format."""
+    """Cookies (payload 2.0 keeps them apart), percent-encoding, transport headers out of their format, names."""
     event = api_event(valid_request())
     if place == "cookie":
-        event["cookies"] = [f"note={PAN}"]
+        event["cookies"] = [f"{name}={value}"]
     elif place == "raw-query":
-        event["rawQueryString"] = "ref=%34111%201111%201111%201111"
+        event["rawQueryString"] = f"{name}={value}"
     else:
-        event["headers"][place] = f"{place}: {grouped('-')}"
+        event["headers"][name] = value
     status, body = submit(emulated, event)
     assert (status, body["error"]) == (400, payment_validation.REJECTED_CARD_DATA)
 
