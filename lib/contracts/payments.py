@@ -52,6 +52,9 @@ REQUIRED_SETTINGS: Mapping[str, tuple[str, ...]] = {
     "transaction_processing": (TRANSACTIONS_TABLE, EVENT_BUS_NAME, SERVICE_NAME, METRICS_NAMESPACE_SETTING),
 }
 
+# What validation may read of a recorded transaction (its role is limited to these attributes).
+RECORDED_ATTRIBUTES = ("transaction_id", "fingerprint", "status", "fraud_decision")
+
 # Events on the payments bus.
 EVENT_SOURCE = "tap.payments"
 PAYMENT_SUCCEEDED = "payment.succeeded"

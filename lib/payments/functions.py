@@ -125,10 +125,15 @@ class PaymentFunctions(Construct):
                 },
                 {
                     # A known transaction id with a different request is refused for as long as it exists.
+                    # Only the attributes that answer a retry: no amounts, customers or merchants.
                     "Sid": "ReadRecordedTransactions",
                     "Effect": "Allow",
                     "Action": ["dynamodb:GetItem"],
                     "Resource": table.arn,
+                    "Condition": {
+                        "ForAllValues:StringEquals": {"dynamodb:Attributes": list(contract.RECORDED_ATTRIBUTES)},
+                        "StringEqualsIfExists": {"dynamodb:Select": "SPECIFIC_ATTRIBUTES"},
+                    },
                 },
                 {"Sid": "Enqueue", "Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": transaction_queue.arn},
                 {

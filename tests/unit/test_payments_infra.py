@@ -278,3 +278,15 @@ def test_velocity_counters_live_in_their_own_table_updated_only_by_validation(pa
     counting = role_statements(payments_doc, "payment_validation")["CountVelocity"]
     assert counting["Action"] == ["dynamodb:UpdateItem"]
     assert counting["Resource"] == ref(payments_doc, "aws_dynamodb_table", "payments_functions_velocity_table", "arn")
+
+
+def test_validation_reads_only_the_attributes_that_answer_a_retry(payments_doc: Document) -> None:
+    """AWS's attribute-level pattern: named attributes only, and no request for all of them."""
+    reading = role_statements(payments_doc, "payment_validation")["ReadRecordedTransactions"]
+    assert reading["Action"] == ["dynamodb:GetItem"]
+    assert reading["Condition"] == {
+        "ForAllValues:StringEquals": {
+            "dynamodb:Attributes": ["transaction_id", "fingerprint", "status", "fraud_decision"]
+        },
+        "StringEqualsIfExists": {"dynamodb:Select": "SPECIFIC_ATTRIBUTES"},
+    }

@@ -189,9 +189,15 @@ def recorded(transaction_id: str, fingerprint: str) -> dict[str, Any] | None:
     under a recorded transaction id is refused for as long as the transaction exists, and the
     same request gets the recorded outcome, never a new decision.
     """
+    names = {f"#a{index}": name for index, name in enumerate(contract.RECORDED_ATTRIBUTES)}
     item = (
         dynamodb.Table(SETTINGS[contract.TRANSACTIONS_TABLE])
-        .get_item(Key={"transaction_id": transaction_id}, ConsistentRead=True)
+        .get_item(
+            Key={"transaction_id": transaction_id},
+            ConsistentRead=True,
+            ProjectionExpression=", ".join(names),  # the role may read only these attributes
+            ExpressionAttributeNames=names,
+        )
         .get("Item")
     )
     if item is None:

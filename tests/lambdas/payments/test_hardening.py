@@ -512,3 +512,37 @@ def test_invisible_letters_and_unnormalized_digit_forms_are_read_as_card_numbers
 def test_an_unknown_missing_country_setting_fails_closed() -> None:
     rules = fraud_detection.Rules(review_amount=100, decline_amount=1000, missing_country="reveiw")
     assert fraud_detection.score(scored_payment(amount=50, card_country=None), rules).decision == "review"
+
+
+def test_a_recorded_transaction_is_read_only_for_the_attributes_the_role_allows(
+    emulated: Emulated, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the IAM condition enforces in AWS, checked on the call: a projection within RECORDED_ATTRIBUTES."""
+    submit(emulated, api_event(valid_request(), key="projection-key-01"))
+    process_queue(emulated)
+    emulated.dynamodb.Table(IDEMPOTENCY_TABLE).delete_item(
+        Key={"id": emulated.dynamodb.Table(IDEMPOTENCY_TABLE).scan()["Items"][0]["id"]}
+    )
+    reads: list[dict[str, Any]] = []
+    real = emulated.dynamodb
+
+    class Spy:
+        def Table(self, name: str) -> Any:
+            table = real.Table(name)
+
+            class Recording:
+                def __getattr__(self, attribute: str) -> Any:
+                    return getattr(table, attribute)
+
+                def get_item(self, **kwargs: Any) -> Any:
+                    reads.append(kwargs)
+                    return table.get_item(**kwargs)
+
+            return Recording()
+
+    monkeypatch.setattr(payment_validation, "dynamodb", Spy())
+    status, body = submit(emulated, api_event(valid_request(), key="projection-key-01"))
+    assert status == 202 and body["status"] == "approved"  # answered from the recorded item
+    (read,) = reads
+    assert set(read["ExpressionAttributeNames"].values()) <= set(contract.RECORDED_ATTRIBUTES)
+    assert set(read["ProjectionExpression"].split(", ")) == set(read["ExpressionAttributeNames"])
