@@ -1,12 +1,13 @@
 """Property: a card number in any disguise, anywhere in a request, is refused and never kept (issue 9).
 
 Hypothesis generates Luhn-valid numbers of 13-19 digits, writes their digits in other forms
-(full-width, Arabic-Indic, Devanagari, mathematical, superscript, subscript, circled), splits them
-into groups joined by runs of punctuation, whitespace, dashes and invisible format characters, and
-places the result in a body field, a number, a JSON key or value nested up to the depth limit, the
-Idempotency-Key, a client header's name or value, or a query parameter's name or value. Every
-request must end in a 4xx with a JSON body and no stack trace, with nothing written to any table,
-queue or bus, and the card's digits in no log line, item, message or response.
+(full-width, Arabic-Indic, Devanagari, Bengali, Thai, mathematical, superscript, subscript,
+circled, dingbat), splits them into groups joined by runs of punctuation, whitespace, dashes,
+invisible format characters and letters, and places the result in a body field, a number, a JSON
+key or value nested up to the depth limit, the Idempotency-Key, a client header's name or value, a
+transport header out of its format, a query parameter's name or value, the raw query, or a cookie.
+Every request must end in a 4xx with a JSON body and no stack trace, with nothing written to any
+table, queue or bus, and the card's digits in no log line, item, message or response.
 
 A fixed seed and a bounded number of examples keep `make test` repeatable and quick.
 """
