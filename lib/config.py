@@ -116,6 +116,8 @@ class AuroraConfig:
     performance_insights_retention_days: int = 7
     # RDS Proxy in front (document 002); its clients use IAM auth over TLS.
     rds_proxy: bool = False
+    # The double-entry ledger schema (PostgreSQL only), migrated at every deploy that changes it.
+    ledger: bool = False
 
     @property
     def port(self) -> int:

@@ -93,6 +93,7 @@ PROFILES: dict[str, DeploymentConfig] = {
             database_name="transactions",
             backup_window="03:00-04:00",
             maintenance_window="mon:04:00-mon:05:00",
+            ledger=True,
         ),
         cache=RedisConfig(
             node_type="cache.t3.micro", snapshot_window="03:00-05:00", maintenance_window="mon:05:00-mon:06:00"
@@ -119,6 +120,7 @@ PROFILES: dict[str, DeploymentConfig] = {
             instance_count=3,
             serverless_acu=(0.5, 8.0),
             rds_proxy=True,
+            ledger=True,
         ),
         parameters=ParametersConfig(),
         # Document 002: payment Lambdas with reserved concurrency, queues, events, alerts.
@@ -208,6 +210,7 @@ PROFILES: dict[str, DeploymentConfig] = {
             instance_count=3,
             serverless_acu=(0.5, 16.0),
             rds_proxy=True,
+            ledger=True,
         ),
         cache=RedisConfig(),
         file_system=FileSystemConfig(),

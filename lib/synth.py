@@ -121,6 +121,7 @@ def built_tiers(config: DeploymentConfig) -> list[str]:
         data.append(f"Aurora {db.engine} {db.engine_version} x{db.instance_count} ({capacity})")
         data.append("RDS Proxy" if db.rds_proxy else "")
         data.append("credential rotation")
+        data.append("ledger schema migrated at deploy" if db.ledger else "")
     data += ["Redis" if config.cache else "", "EFS" if config.file_system else ""]
     data.append("DynamoDB transactions table" if config.transactions_table else "")
     data.append("SSM parameters" if config.parameters else "")

@@ -375,6 +375,10 @@ def check_database_operations(config: DeploymentConfig) -> Iterable[Violation]:
             db.database_name,
             "must be a lowercase identifier starting with a letter",
         )
+    if db.ledger and db.engine != "aurora-postgresql":
+        yield violation(
+            "database.ledger_engine", "database.ledger", db.ledger, "the ledger schema needs engine aurora-postgresql"
+        )
 
 
 def check_data_stores(config: DeploymentConfig) -> Iterable[Violation]:
@@ -616,6 +620,7 @@ RULES = frozenset(
         "database.username",
         "database.distinct_users",
         "database.name",
+        "database.ledger_engine",
         "cache.node_count",
         "file_system.path",
         "lambdas.rotation_concurrency",

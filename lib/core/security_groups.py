@@ -27,8 +27,9 @@ def workload_security_group(
 
 def allow(
     scope: Construct, construct_id: str, *, source: SecurityGroup, target: SecurityGroup, port: int, description: str
-) -> None:
-    """TCP `port` from `source` to `target`: the target's ingress and the source's egress."""
+) -> list[VpcSecurityGroupIngressRule | VpcSecurityGroupEgressRule]:
+    """TCP `port` from `source` to `target`: the target's ingress and the source's egress (returned,
+    for resources that must wait until the path is open)."""
     sides: tuple[
         tuple[type[VpcSecurityGroupIngressRule] | type[VpcSecurityGroupEgressRule], str, SecurityGroup, SecurityGroup],
         ...,
@@ -36,7 +37,7 @@ def allow(
         (VpcSecurityGroupIngressRule, "ingress", target, source),
         (VpcSecurityGroupEgressRule, "egress", source, target),
     )
-    for rule, side, group, peer in sides:
+    return [
         rule(
             scope,
             f"{construct_id}_{side}",
@@ -47,6 +48,8 @@ def allow(
             to_port=port,
             description=description,
         )
+        for rule, side, group, peer in sides
+    ]
 
 
 def allow_gateway(

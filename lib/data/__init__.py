@@ -17,6 +17,7 @@ from lib.core.tier import Tier
 from lib.data.cache import CacheProps, RedisCache
 from lib.data.database import AuroraDatabase, DatabaseProps
 from lib.data.file_storage import FileSystemProps, SharedFileSystem
+from lib.data.ledger import LedgerSchema, LedgerSchemaProps
 from lib.data.rotation import SecretRotation
 from lib.data.transactions_table import transactions_table
 from lib.foundation import Keys, Placement
@@ -44,6 +45,7 @@ class DataTier(Tier):
         app_sg = placement.application_security_group
         self.database: AuroraDatabase | None = None
         self.rotation: SecretRotation | None = None
+        self.ledger: LedgerSchema | None = None
         if config.database is not None:
             self.database = AuroraDatabase(
                 self,
@@ -74,6 +76,18 @@ class DataTier(Tier):
             )
             # The rotation function always talks to the writer, never the proxy.
             self.database.admit_to_writer("rotation_to_database", self.rotation.security_group, "Secret rotation")
+            if config.database.ledger:
+                self.ledger = LedgerSchema(
+                    self,
+                    "ledger",
+                    context,
+                    LedgerSchemaProps(
+                        database=self.database,
+                        placement=placement.for_functions("the schema migrations"),
+                        database_key=keys("database"),
+                        logs_key=keys("logs"),
+                    ),
+                )
         self.cache: RedisCache | None = None
         if config.cache is not None:
             self.cache = RedisCache(
@@ -127,6 +141,8 @@ class DataTier(Tier):
                     db.config.engine, db.config.app_username, db.client_endpoint, db.port, db.config.database_name
                 ),
             )
+        if self.ledger is not None:
+            self.export("ledger_migration_set", self.ledger.migration_set)
         if self.cache is not None:
             address = self.cache.replication_group.primary_endpoint_address
             self.export("redis_endpoint", address)

@@ -33,6 +33,8 @@ from cdktn_provider_aws.secretsmanager_secret_rotation import (
     SecretsmanagerSecretRotationRotationRules,
 )
 from cdktn_provider_aws.security_group import SecurityGroup
+from cdktn_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
+from cdktn_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
 from lib.config import AuroraConfig
@@ -226,9 +228,13 @@ class AuroraDatabase(GuardedStore):
     def client_endpoint(self) -> str:
         return self.proxy.endpoint if self.proxy is not None else self.cluster.endpoint
 
-    def admit_to_writer(self, construct_id: str, client: SecurityGroup, description: str) -> None:
-        """Lets `client` reach the writer directly, bypassing any proxy (credential rotation)."""
-        allow(self, construct_id, source=client, target=self.security_group, port=self.port, description=description)
+    def admit_to_writer(
+        self, construct_id: str, client: SecurityGroup, description: str
+    ) -> list[VpcSecurityGroupIngressRule | VpcSecurityGroupEgressRule]:
+        """Lets `client` reach the writer directly, bypassing any proxy (rotation, schema migrations)."""
+        return allow(
+            self, construct_id, source=client, target=self.security_group, port=self.port, description=description
+        )
 
     def _app_secret(self, context: StackContext, props: DatabaseProps) -> SecretsmanagerSecret:
         config, names = props.config, context.names

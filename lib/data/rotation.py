@@ -23,7 +23,8 @@ from lib.core.function import FunctionPlacement, FunctionProps, PythonFunction
 from lib.core.policies import Statement, key_use
 
 # Pure-Python drivers (and their dependencies) packaged with the function.
-DRIVERS = ("pg8000", "scramp", "asn1crypto", "python-dateutil", "six", "PyMySQL")
+POSTGRES_DRIVER = ("pg8000", "scramp", "asn1crypto", "python-dateutil", "six")
+DRIVERS = (*POSTGRES_DRIVER, "PyMySQL")
 TIMEOUT_SECONDS = 60
 MEMORY_MB = 256
 
@@ -60,7 +61,7 @@ class SecretRotation(Construct):
                 purpose="secret-rotation",
                 description="Rotates the Aurora application user secret (Secrets Manager four-step protocol)",
                 handler="app.handler",
-                source_dirs=["secret_rotation"],
+                source_dirs=["secret_rotation", "rds_client"],
                 contracts=["rotation"],
                 distributions=DRIVERS,
                 statements=statements,

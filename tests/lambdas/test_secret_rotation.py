@@ -26,11 +26,12 @@ from tests.handlers import ROTATION_SETTINGS, import_handler
 from tests.lambdas.conftest import Servers
 from tests.lambdas.db_servers import ADMIN_USER, DATABASE, LocalCA, free_port
 
-app = import_handler("app", ["secret_rotation"], ROTATION_SETTINGS)
-engines = import_handler("engines", ["secret_rotation"], ROTATION_SETTINGS)
+app = import_handler("app", ["secret_rotation", "rds_client"], ROTATION_SETTINGS)
+engines = import_handler("engines", ["secret_rotation", "rds_client"], ROTATION_SETTINGS)
+rds_client = import_handler("rds_client", ["rds_client"], {})
 Credentials, RotationError, can_log_in = engines.Credentials, engines.RotationError, engines.can_log_in
 connection, engine_for = engines.connection, engines.engine_for
-SHIPPED_CA_BUNDLE = engines.CA_BUNDLE
+SHIPPED_CA_BUNDLE = rds_client.CA_BUNDLE
 
 REGION = "us-east-1"
 ENGINES = ["postgres", "mysql"]
@@ -53,7 +54,7 @@ def emulated_aws(monkeypatch: pytest.MonkeyPatch, test_ca: LocalCA) -> Iterator[
         "AWS_DEFAULT_REGION": REGION,
     }.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setattr(engines, "CA_BUNDLE", test_ca.ca_cert)
+    monkeypatch.setattr(rds_client, "CA_BUNDLE", test_ca.ca_cert)
     with mock_aws():
         client = boto3.client("secretsmanager", region_name=REGION)
         monkeypatch.setattr(app, "secrets_client", client)
@@ -347,7 +348,7 @@ def test_plain_login_check_fails_with_a_wrong_master_password(engine: str, serve
 def test_certificate_from_an_unknown_ca_is_refused(
     servers: Servers, emulated_aws: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(engines, "CA_BUNDLE", SHIPPED_CA_BUNDLE)  # RDS's CAs do not know the test CA
+    monkeypatch.setattr(rds_client, "CA_BUNDLE", SHIPPED_CA_BUNDLE)  # RDS's CAs do not know the test CA
     setup = make_secrets(emulated_aws, servers, "postgres")
     monkeypatch.setitem(app.SETTINGS, contract.ROTATION_STRATEGY, "alternating")
     token = begin_rotation(setup.arn)

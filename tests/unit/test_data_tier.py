@@ -123,18 +123,25 @@ def test_database_subnets_are_the_isolated_tier_when_present(doc: Document) -> N
     assert tiers == ({"database"} if has_isolated else {"private"})
 
 
-def test_database_admits_only_app_proxy_and_rotation_groups(doc: Document, profile: str) -> None:
+WITH_LEDGER = {"transactions-pg", "secure-platform", "full"}
+
+
+def test_database_admits_only_app_proxy_rotation_and_migration_groups(doc: Document, profile: str) -> None:
     port = 3306 if AURORA[profile][0] == "aurora-mysql" else 5432
     admitted = ingress_sources(doc, "data_database_security_group")
     rotation = sg_token(doc, "data_secret_rotation_function_security_group")
+    # Rotation and schema migrations use the master user on the writer, never the proxy.
+    direct = {rotation: port}
+    if profile in WITH_LEDGER:
+        direct[sg_token(doc, "data_ledger_function_security_group")] = port
     if AURORA[profile][4]:
         proxy = sg_token(doc, "data_database_proxy_security_group")
-        assert admitted == {proxy: port, rotation: port}
+        assert admitted == {proxy: port, **direct}
         assert ingress_sources(doc, "data_database_proxy_security_group") == {
             sg_token(doc, "foundation_app_security_group"): port
         }
     else:
-        assert admitted == {sg_token(doc, "foundation_app_security_group"): port, rotation: port}
+        assert admitted == {sg_token(doc, "foundation_app_security_group"): port, **direct}
 
 
 def test_master_secret_rotates_on_an_explicit_schedule_without_a_lambda(doc: Document) -> None:

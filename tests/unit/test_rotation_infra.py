@@ -111,14 +111,16 @@ def test_function_reaches_only_the_endpoints_and_the_writer(doc: Document, profi
 
 def test_package_is_reproducible_and_holds_code_ca_bundle_and_drivers(synthesized: Synthesized, tmp_path: Path) -> None:
     contracts = contract_files(["rotation"])
-    first = lambda_package.build([LAMBDA_ROOT / "secret_rotation"], DRIVERS, tmp_path / "a", extra_files=contracts)
-    second = lambda_package.build([LAMBDA_ROOT / "secret_rotation"], DRIVERS, tmp_path / "b", extra_files=contracts)
+    code = [LAMBDA_ROOT / "secret_rotation", LAMBDA_ROOT / "rds_client"]
+    first = lambda_package.build(code, DRIVERS, tmp_path / "a", extra_files=contracts)
+    second = lambda_package.build(code, DRIVERS, tmp_path / "b", extra_files=contracts)
     assert first.sha256_base64 == second.sha256_base64
     assert first.path.read_bytes() == second.path.read_bytes()
     names = zipfile.ZipFile(first.path).namelist()
     assert {
         "app.py",
         "engines.py",
+        "rds_client.py",
         "rds-ca-bundle.pem",
         "pg8000/__init__.py",
         "pymysql/__init__.py",

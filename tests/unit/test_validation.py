@@ -208,6 +208,11 @@ CASES: dict[str, tuple[str, dict[str, object], str]] = {
         "database.app_username = 'tap_admin': must differ from master_username",
     ),
     "database.name": ("full", {"database": database(database_name="9db")}, "database.database_name = '9db'"),
+    "database.ledger_engine": (
+        "web-mysql",
+        {"database": dataclasses.replace(PROFILES["web-mysql"].database, ledger=True)},  # type: ignore[arg-type]
+        "database.ledger = True: the ledger schema needs engine aurora-postgresql",
+    ),
     "cache.node_count": ("full", {"cache": RedisConfig(node_count=1)}, "cache.node_count = 1: must be 2 to 6"),
     "file_system.path": (
         "full",

@@ -1,7 +1,7 @@
 """Database user management for rotation, over verified TLS only.
 
 Every connection verifies the server certificate against the CA bundle shipped with the
-function (Amazon RDS's CA bundle); there is no plaintext fallback. Statements that change users are
+function (Amazon RDS's CA bundle, from `rds_client`); there is no plaintext fallback. Statements that change users are
 idempotent, so any step can be re-run after a crash.
 
 PostgreSQL: application users are members of one NOLOGIN owner role and log in with their
@@ -14,19 +14,15 @@ application grants plus the original user's grants, never WITH GRANT OPTION.
 from __future__ import annotations
 
 import re
-import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol
 
 import pg8000.dbapi
 import pymysql
+from rds_client import CONNECT_TIMEOUT_SECONDS, tls_context
 
-# Replaced in tests by a local CA's certificate, like the handlers' AWS clients.
-CA_BUNDLE = Path(__file__).with_name("rds-ca-bundle.pem")
-CONNECT_TIMEOUT_SECONDS = 5
 IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 # Generated passwords are letters and digits only; anything else is refused before use in DDL.
 PASSWORD = re.compile(r"[A-Za-z0-9]{16,128}")
@@ -59,15 +55,6 @@ class Credentials:
         return cls(
             engine, str(secret["host"]), port, str(secret["dbname"]), str(secret["username"]), str(secret["password"])
         )
-
-
-def tls_context() -> ssl.SSLContext:
-    """Certificate and hostname verification on, TLS 1.2 at least."""
-    context = ssl.create_default_context(cafile=str(CA_BUNDLE))
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    context.check_hostname = True
-    context.verify_mode = ssl.CERT_REQUIRED
-    return context
 
 
 def checked_password(password: str) -> str:
