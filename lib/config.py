@@ -169,6 +169,9 @@ class ParametersConfig:
 class PaymentsConfig:
     """The payment application (documents 002, 004): functions, queues, events, alerts, API."""
 
+    # Where payments are recorded: the DynamoDB table (document 004) or the Aurora PostgreSQL ledger
+    # through RDS Proxy with IAM authentication (document 002).
+    transaction_store: Literal["dynamodb", "ledger"] = "dynamodb"
     currencies: tuple[str, ...] = ("USD", "EUR", "GBP")
     # Minor units (cents): requests at or above the ceiling are refused.
     amount_ceiling: int = 10_000_000

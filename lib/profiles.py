@@ -102,7 +102,7 @@ PROFILES: dict[str, DeploymentConfig] = {
     ),
     "secure-platform": DeploymentConfig(
         profile="secure-platform",
-        description="002: payment functions, DynamoDB and events; Aurora PostgreSQL behind RDS Proxy",
+        description="002: payment functions and events settling into Aurora PostgreSQL through RDS Proxy",
         region="us-east-1",
         name_prefix="pay",
         tags=TagsConfig(application="payment-platform"),
@@ -123,9 +123,9 @@ PROFILES: dict[str, DeploymentConfig] = {
             ledger=True,
         ),
         parameters=ParametersConfig(),
-        # Document 002: payment Lambdas with reserved concurrency, queues, events, alerts.
-        transactions_table=TransactionsTableConfig(),
-        payments=PaymentsConfig(reserved_concurrency=5),
+        # Document 002: payment Lambdas with reserved concurrency, queues, events, alerts, recording
+        # payments in Aurora through RDS Proxy (it asks for no DynamoDB table).
+        payments=PaymentsConfig(reserved_concurrency=5, transaction_store="ledger"),
     ),
     "portal-cdn": DeploymentConfig(
         profile="portal-cdn",
@@ -214,9 +214,9 @@ PROFILES: dict[str, DeploymentConfig] = {
         ),
         cache=RedisConfig(),
         file_system=FileSystemConfig(),
-        transactions_table=TransactionsTableConfig(),
         parameters=ParametersConfig(),
-        payments=PaymentsConfig(),
+        # Payments settle into the ledger; the DynamoDB store is document 004's (serverless-payments).
+        payments=PaymentsConfig(transaction_store="ledger"),
     ),
 }
 

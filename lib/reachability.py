@@ -16,6 +16,10 @@ once deployed. This check reads the JSON:
   `kms:ViaService` condition confines to another service.
 - **Data stores.** Every rule between two security groups has its other half: an ingress rule
   from A into B on a port needs A's egress to B on that port, and the other way round.
+- **RDS Proxy with IAM authentication.** `rds-db:connect` is checked by the proxy, not an API
+  call: a function allowed it must name a proxy endpoint in its environment and have egress to
+  the proxy's security group on the engine's port, admitted there; and the proxy admits no group
+  but those of such functions.
 
     python -m lib.reachability cdktf.out/stacks/<stack>/cdk.tf.json      # also run by every synthesis
 """
@@ -37,6 +41,10 @@ RUNTIME_DELIVERED = frozenset({"logs", "xray", "ec2"})
 # IAM service prefix -> VPC endpoint service, where they differ.
 ENDPOINT_SERVICE = {"cloudwatch": "monitoring"}
 GATEWAY_SERVICES = frozenset({"s3", "dynamodb"})
+# Authorization a database proxy checks on connect: a path to the proxy, not to an endpoint.
+PROXY_AUTH = "rds-db"
+PROXY_PORTS = {"POSTGRESQL": 5432, "MYSQL": 3306, "SQLSERVER": 1433}
+PROXY_ENDPOINT = re.compile(r"^\$\{aws_db_proxy\.([A-Za-z0-9_-]+)\.endpoint\}$")
 TOKEN = re.compile(r"^\$\{([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z_]+)\}$")
 
 Document = dict[str, Any]
@@ -179,10 +187,53 @@ def function_gaps(document: Document) -> Iterator[Gap]:
             continue
         caller = f"aws_lambda_function.{name}"
         groups, subnets = list(vpc["security_group_ids"]), list(vpc["subnet_ids"])
-        for prefix in sorted(called_services(document, function["role"])):
+        services = called_services(document, function["role"])
+        if PROXY_AUTH in services:
+            yield from proxy_gaps(net, caller, function, groups)
+        for prefix in sorted(services - {PROXY_AUTH}):
             service = ENDPOINT_SERVICE.get(prefix, prefix)
             check = gateway_gaps if service in GATEWAY_SERVICES else interface_gaps
             yield from check(net, caller, service, groups, subnets)
+
+
+def proxy_gaps(net: Network, caller: str, function: dict[str, Any], groups: list[str]) -> Iterator[Gap]:
+    """A function that connects through RDS Proxy with IAM auth reaches the proxy it names."""
+    variables = function.get("environment", {}).get("variables", {})
+    named = sorted({m.group(1) for v in variables.values() if (m := PROXY_ENDPOINT.match(str(v)))})
+    if not named:
+        yield Gap(caller, PROXY_AUTH, "allowed rds-db:connect but names no RDS Proxy endpoint in its environment")
+        return
+    for name in named:
+        proxy = _resources(net.document, "aws_db_proxy")[name]
+        port, target = PROXY_PORTS[proxy["engine_family"]], f"aws_db_proxy.{name}"
+        proxy_groups = set(proxy.get("vpc_security_group_ids", []))
+        if not any(
+            r.get("referenced_security_group_id") in proxy_groups and _covers(r, port) for r in net.egress(groups)
+        ):
+            yield Gap(caller, target, f"no egress on {port} to the proxy's security group")
+        if not any(
+            r.get("referenced_security_group_id") in groups and _covers(r, port)
+            for group in proxy_groups
+            for r in net.ingress(group)
+        ):
+            yield Gap(caller, target, f"the proxy's security group does not admit the caller on {port}")
+
+
+def proxy_intruders(document: Document) -> Iterator[Gap]:
+    """Groups a proxy admits that belong to no function allowed to connect through it."""
+    net = Network(document)
+    allowed = {
+        group
+        for function in _resources(document, "aws_lambda_function").values()
+        if PROXY_AUTH in called_services(document, function["role"])
+        for group in function.get("vpc_config", {}).get("security_group_ids", [])
+    }
+    for name, proxy in sorted(_resources(document, "aws_db_proxy").items()):
+        for group in proxy.get("vpc_security_group_ids", []):
+            for rule in net.ingress(group):
+                source = rule.get("referenced_security_group_id") or rule.get("cidr_ipv4") or rule.get("prefix_list_id")
+                if source not in allowed:
+                    yield Gap(str(source), f"aws_db_proxy.{name}", "admitted to the proxy without rds-db:connect")
 
 
 def one_sided_rules(document: Document) -> Iterator[Gap]:
@@ -209,7 +260,7 @@ def one_sided_rules(document: Document) -> Iterator[Gap]:
 
 def gaps(document: Document) -> list[Gap]:
     """Every missing path in the document, sorted; empty when every caller reaches what it calls."""
-    return sorted([*function_gaps(document), *one_sided_rules(document)])
+    return sorted([*function_gaps(document), *one_sided_rules(document), *proxy_intruders(document)])
 
 
 def main(argv: list[str]) -> int:

@@ -128,7 +128,13 @@ def built_tiers(config: DeploymentConfig) -> list[str]:
     if any(data):
         lines.append(f"data: {', '.join(item for item in data if item)}")
     if config.payments is not None:
-        lines.append("payments: validation, fraud and processing functions; queues; event bus; alert topics; HTTP API")
+        store = {
+            "ledger": "settling into the Aurora ledger through RDS Proxy (IAM auth)",
+            "dynamodb": "recording in the DynamoDB table",
+        }[config.payments.transaction_store]
+        lines.append(
+            f"payments: validation, fraud and processing functions {store}; queues; event bus; alert topics; HTTP API"
+        )
     return lines
 
 

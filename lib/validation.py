@@ -421,12 +421,25 @@ def check_payments(config: DeploymentConfig) -> Iterable[Violation]:
     pay = config.payments
     if pay is None:
         return
-    if config.transactions_table is None:
+    if pay.transaction_store == "dynamodb" and config.transactions_table is None:
         yield violation(
             "payments.table",
             "transactions_table",
             None,
             "payments record transactions in the DynamoDB table: turn it on",
+        )
+    if pay.transaction_store == "ledger" and not (
+        config.database is not None and config.database.ledger and config.database.rds_proxy
+    ):
+        yield violation(
+            "payments.ledger",
+            "payments.transaction_store",
+            pay.transaction_store,
+            "the ledger store needs database.ledger and database.rds_proxy (IAM authentication through the proxy)",
+        )
+    if pay.transaction_store not in ("dynamodb", "ledger"):
+        yield violation(
+            "payments.store", "payments.transaction_store", pay.transaction_store, "must be 'dynamodb' or 'ledger'"
         )
     missing = [s for s in PAYMENT_ENDPOINTS if s not in config.endpoints.interface_services]
     if missing:
@@ -626,6 +639,8 @@ RULES = frozenset(
         "lambdas.rotation_concurrency",
         "lambdas.log_retention",
         "payments.table",
+        "payments.ledger",
+        "payments.store",
         "payments.endpoints",
         "payments.gateway",
         "payments.currencies",

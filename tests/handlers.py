@@ -23,6 +23,7 @@ REGION = "us-east-1"
 PAYMENT_SETTINGS: Mapping[str, str] = {
     payments.IDEMPOTENCY_TABLE: "payment-idempotency-test",
     payments.VELOCITY_TABLE: "payment-velocity-test",
+    payments.TRANSACTION_STORE: "dynamodb",
     payments.TRANSACTIONS_TABLE: "transactions-test",
     payments.TRANSACTION_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/transactions",
     payments.FRAUD_FUNCTION_NAME: "fraud-detection-test",

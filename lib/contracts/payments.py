@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from lib.contracts import required
+from lib.contracts import MissingSettingError, required
 
 # Environment variables the stack sets and the handlers read at cold start.
 TRANSACTIONS_TABLE = "TRANSACTIONS_TABLE"
@@ -23,6 +23,18 @@ FRAUD_DECLINE_AMOUNT = "FRAUD_DECLINE_AMOUNT"
 FRAUD_VELOCITY_WINDOW_SECONDS = "FRAUD_VELOCITY_WINDOW_SECONDS"
 FRAUD_VELOCITY_LIMIT = "FRAUD_VELOCITY_LIMIT"
 FRAUD_MISSING_COUNTRY = "FRAUD_MISSING_COUNTRY"
+# Where payments are recorded (`transaction_store.py`): the DynamoDB table or the Aurora ledger.
+TRANSACTION_STORE = "TRANSACTION_STORE"
+STORES = ("dynamodb", "ledger")
+# The ledger through RDS Proxy with IAM authentication: endpoint, port, database and user.
+LEDGER_HOST = "LEDGER_HOST"
+LEDGER_PORT = "LEDGER_PORT"
+LEDGER_DATABASE = "LEDGER_DATABASE"
+LEDGER_USER = "LEDGER_USER"
+STORE_SETTINGS: Mapping[str, tuple[str, ...]] = {
+    "dynamodb": (TRANSACTIONS_TABLE,),
+    "ledger": (LEDGER_HOST, LEDGER_PORT, LEDGER_DATABASE, LEDGER_USER),
+}
 # Powertools' own settings, set by the stack per function.
 SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
 METRICS_NAMESPACE_SETTING = "POWERTOOLS_METRICS_NAMESPACE"
@@ -31,7 +43,7 @@ METRICS_NAMESPACE_SETTING = "POWERTOOLS_METRICS_NAMESPACE"
 REQUIRED_SETTINGS: Mapping[str, tuple[str, ...]] = {
     "payment_validation": (
         IDEMPOTENCY_TABLE,
-        TRANSACTIONS_TABLE,
+        TRANSACTION_STORE,
         TRANSACTION_QUEUE_URL,
         FRAUD_FUNCTION_NAME,
         ALLOWED_CURRENCIES,
@@ -49,7 +61,7 @@ REQUIRED_SETTINGS: Mapping[str, tuple[str, ...]] = {
         SERVICE_NAME,
         METRICS_NAMESPACE_SETTING,
     ),
-    "transaction_processing": (TRANSACTIONS_TABLE, EVENT_BUS_NAME, SERVICE_NAME, METRICS_NAMESPACE_SETTING),
+    "transaction_processing": (TRANSACTION_STORE, EVENT_BUS_NAME, SERVICE_NAME, METRICS_NAMESPACE_SETTING),
 }
 
 # What validation may read of a recorded transaction (its role is limited to these attributes).
@@ -84,6 +96,17 @@ DECISION_DIMENSION = "decision"
 PAYMENTS_PATH = "/payments"
 
 
+def required_settings(function: str, environ: Mapping[str, str]) -> tuple[str, ...]:
+    """The settings `function` needs, with those of the transaction store `environ` names."""
+    names = REQUIRED_SETTINGS[function]
+    if TRANSACTION_STORE in names:
+        names += STORE_SETTINGS.get(environ.get(TRANSACTION_STORE, ""), ())
+    return names
+
+
 def read_settings(function: str, environ: Mapping[str, str]) -> dict[str, str]:
     """The function's required settings from `environ`; every missing one is named at once."""
-    return required(function, REQUIRED_SETTINGS[function], environ)
+    settings = required(function, required_settings(function, environ), environ)
+    if TRANSACTION_STORE in settings and settings[TRANSACTION_STORE] not in STORES:
+        raise MissingSettingError(f"{TRANSACTION_STORE} must be one of {STORES}")
+    return settings

@@ -60,7 +60,9 @@ class DataTier(Tier):
                     logs_key=keys("logs"),
                 ),
             )
-            self.database.admit("app_to_database", app_sg, "Application tier to the database")
+            if not config.database.rds_proxy:
+                # Behind a proxy, only the functions that use it are admitted (by their own groups).
+                self.database.admit("app_to_database", app_sg, "Application tier to the database")
             self.rotation = SecretRotation(
                 self,
                 "secret_rotation",

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from cdktn import Fn
+from cdktn import Fn, TerraformLocal
 from cdktn_provider_aws.db_proxy import DbProxy, DbProxyAuth
 from cdktn_provider_aws.db_proxy_default_target_group import (
     DbProxyDefaultTargetGroup,
@@ -323,6 +323,11 @@ class AuroraDatabase(GuardedStore):
             db_proxy_name=self.proxy.name,
             connection_pool_config=DbProxyDefaultTargetGroupConnectionPoolConfig(max_connections_percent=90),
         )
+        # `prx-...`, the last part of the proxy's ARN: what rds-db:connect names (a local, so policies
+        # built as JSON text reference it without quotes).
+        self.proxy_resource_id = TerraformLocal(
+            self, "proxy_resource_id", Fn.element(Fn.split(":", self.proxy.arn), 6)
+        ).as_string
         DbProxyTarget(
             self,
             "proxy_target",

@@ -10,6 +10,7 @@ from constructs import Construct
 from lib.config import PaymentsConfig
 from lib.core.context import StackContext
 from lib.core.tier import Tier
+from lib.data.database import AuroraDatabase
 from lib.foundation import Keys, Placement
 from lib.payments.api import PaymentsApi
 from lib.payments.functions import PaymentFunctions, PaymentFunctionsProps
@@ -21,7 +22,9 @@ class PaymentsProps:
     config: PaymentsConfig
     placement: Placement
     keys: Keys
-    transactions_table: DynamodbTable
+    # The transaction store: the DynamoDB table, or the ledger database behind its proxy.
+    transactions_table: DynamodbTable | None = None
+    ledger: AuroraDatabase | None = None
 
 
 class PaymentsTier(Tier):
@@ -37,6 +40,7 @@ class PaymentsTier(Tier):
                 config=props.config,
                 messaging=self.messaging,
                 transactions_table=props.transactions_table,
+                ledger=props.ledger,
                 placement=placement.for_functions("the payment functions"),
                 dynamodb_key=keys("dynamodb"),
                 events_key=keys("events"),

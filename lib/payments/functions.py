@@ -24,16 +24,22 @@ from lib.core.function import FunctionPlacement, FunctionProps, PythonFunction
 from lib.core.policies import Statement, key_use
 from lib.core.queue import SecureQueue
 from lib.core.table import secure_table
+from lib.data.database import AuroraDatabase
+from lib.data.rotation import POSTGRES_DRIVER
 from lib.payments.messaging import Messaging
 
 COMMON_CODE = "payments_common"
+LEDGER_CODE = ("ledger_store", "rds_client")
 
 
 @dataclass(frozen=True, kw_only=True)
 class PaymentFunctionsProps:
+    """Exactly one transaction store: the DynamoDB table, or the ledger database (behind its proxy)."""
+
     config: PaymentsConfig
     messaging: Messaging
-    transactions_table: DynamodbTable
+    transactions_table: DynamodbTable | None = None
+    ledger: AuroraDatabase | None = None
     placement: FunctionPlacement
     dynamodb_key: KmsKey
     events_key: KmsKey
@@ -47,7 +53,8 @@ class PaymentFunctions(Construct):
         super().__init__(scope, construct_id)
         self._context, self._props = context, props
         names, config, region = context.names, props.config, context.region
-        table, messaging = props.transactions_table, props.messaging
+        messaging = props.messaging
+        self.store = _store(context, props)
         self.idempotency_table = secure_table(
             self,
             "idempotency_table",
@@ -123,18 +130,7 @@ class PaymentFunctions(Construct):
                     "Action": ["dynamodb:UpdateItem"],
                     "Resource": self.velocity_table.arn,
                 },
-                {
-                    # A known transaction id with a different request is refused for as long as it exists.
-                    # Only the attributes that answer a retry: no amounts, customers or merchants.
-                    "Sid": "ReadRecordedTransactions",
-                    "Effect": "Allow",
-                    "Action": ["dynamodb:GetItem"],
-                    "Resource": table.arn,
-                    "Condition": {
-                        "ForAllValues:StringEquals": {"dynamodb:Attributes": list(contract.RECORDED_ATTRIBUTES)},
-                        "StringEqualsIfExists": {"dynamodb:Select": "SPECIFIC_ATTRIBUTES"},
-                    },
-                },
+                *self.store.recorded_reads,
                 {"Sid": "Enqueue", "Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": transaction_queue.arn},
                 {
                     "Sid": "ScoreFraud",
@@ -146,7 +142,7 @@ class PaymentFunctions(Construct):
             ],
             {
                 contract.IDEMPOTENCY_TABLE: self.idempotency_table.name,
-                contract.TRANSACTIONS_TABLE: table.name,
+                **self.store.environment,
                 contract.TRANSACTION_QUEUE_URL: transaction_queue.url,
                 contract.FRAUD_FUNCTION_NAME: self.fraud.function.function_name,
                 contract.ALLOWED_CURRENCIES: ",".join(config.currencies),
@@ -159,18 +155,14 @@ class PaymentFunctions(Construct):
         transaction_queue.allow_only_sender(self.validation.role.arn)
         consumer_statements = [
             {"Sid": "Announce", "Effect": "Allow", "Action": ["events:PutEvents"], "Resource": messaging.bus.arn},
-            table_encryption,
+            *self.store.writes,
         ]
-        consumer_environment = {contract.TRANSACTIONS_TABLE: table.name, contract.EVENT_BUS_NAME: messaging.bus.name}
+        consumer_environment = {**self.store.environment, contract.EVENT_BUS_NAME: messaging.bus.name}
         self.processing = self._queue_consumer(
             "transaction-processing",
             "Records payments from the transaction queue and announces outcomes",
             queue_arn=transaction_queue.arn,
-            statements=[
-                transaction_writes("RecordTransactions", table.arn),
-                queue_reads("ConsumeTransactionQueue", transaction_queue.arn),
-                *consumer_statements,
-            ],
+            statements=[queue_reads("ConsumeTransactionQueue", transaction_queue.arn), *consumer_statements],
             environment=consumer_environment,
             entry="handler",
             construct_id="transaction_processing",
@@ -182,16 +174,17 @@ class PaymentFunctions(Construct):
             "payment-dead-letters",
             "Marks payments whose processing failed for good as failed, and announces them",
             queue_arn=transaction_queue.dlq_arn,
-            statements=[
-                transaction_writes("MarkTransactionsFailed", table.arn),
-                queue_reads("ConsumeDeadLetters", transaction_queue.dlq_arn),
-                *consumer_statements,
-            ],
+            statements=[queue_reads("ConsumeDeadLetters", transaction_queue.dlq_arn), *consumer_statements],
             environment=consumer_environment,
             entry="dead_letter_handler",
             construct_id="dead_letters",
             mapping_id="dead_letter_source",
         )
+        if props.ledger is not None:
+            # The proxy admits the functions that use the ledger, and nothing else.
+            for name, user in (("validation", self.validation), ("processing", self.processing)):
+                props.ledger.admit(f"{name}_to_ledger", user.security_group, f"Payment {name} to the ledger proxy")
+            props.ledger.admit("dead_letters_to_ledger", self.dead_letters.security_group, "Dead letters to the ledger")
         XraySamplingRule(
             self,
             "sampling",
@@ -254,6 +247,8 @@ class PaymentFunctions(Construct):
     ) -> PythonFunction:
         """A payment function from lib/lambda/<code>/ (entry point `<code>.<entry>`)."""
         props = self._props
+        # Scoring touches no store; the others carry the ledger's code and driver when it is the store.
+        store_code = [] if code == "fraud_detection" else self.store.code
         return PythonFunction(
             self,
             construct_id or code,
@@ -262,8 +257,9 @@ class PaymentFunctions(Construct):
                 purpose=purpose,
                 description=description,
                 handler=f"{code}.{entry}",
-                source_dirs=[code, COMMON_CODE],
+                source_dirs=[code, COMMON_CODE, *store_code],
                 contracts=["payments"],
+                distributions=() if code == "fraud_detection" else self.store.distributions,
                 statements=[*statements, *self._common],
                 environment={**environment, contract.METRICS_NAMESPACE_SETTING: contract.METRICS_NAMESPACE},
                 reserved_concurrency=props.config.reserved_concurrency,
@@ -275,14 +271,78 @@ class PaymentFunctions(Construct):
         )
 
 
-def transaction_writes(sid: str, table_arn: str) -> Statement:
-    """Record and settle transactions (conditional put, read back, guarded update)."""
-    return {
-        "Sid": sid,
-        "Effect": "Allow",
-        "Action": ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"],
-        "Resource": table_arn,
-    }
+@dataclass(frozen=True, kw_only=True)
+class StoreAccess:
+    """What the payment functions need of their transaction store: settings, IAM, code."""
+
+    environment: dict[str, str]
+    recorded_reads: list[Statement]
+    writes: list[Statement]
+    code: list[str]
+    distributions: tuple[str, ...]
+
+
+def _store(context: StackContext, props: PaymentFunctionsProps) -> StoreAccess:
+    table, database = props.transactions_table, props.ledger
+    table_encryption = key_use(
+        "TableEncryption",
+        ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
+        props.dynamodb_key.arn,
+        [context.region.service_host("dynamodb")],
+    )
+    if database is not None and database.proxy is not None:
+        config = database.config
+        # IAM database authentication through the proxy, as the application user only.
+        connect: Statement = {
+            "Sid": "ConnectToTheLedgerThroughTheProxy",
+            "Effect": "Allow",
+            "Action": ["rds-db:connect"],
+            "Resource": context.arn("rds-db", f"dbuser:{database.proxy_resource_id}/{config.app_username}"),
+        }
+        return StoreAccess(
+            environment={
+                contract.TRANSACTION_STORE: "ledger",
+                contract.LEDGER_HOST: database.proxy.endpoint,
+                contract.LEDGER_PORT: str(config.port),
+                contract.LEDGER_DATABASE: config.database_name,
+                contract.LEDGER_USER: config.app_username,
+            },
+            recorded_reads=[connect],
+            writes=[connect],
+            code=list(LEDGER_CODE),
+            distributions=POSTGRES_DRIVER,
+        )
+    if table is None:
+        raise ValueError("the payment functions need a transaction store: the DynamoDB table or the ledger")
+    return StoreAccess(
+        environment={contract.TRANSACTION_STORE: "dynamodb", contract.TRANSACTIONS_TABLE: table.name},
+        recorded_reads=[
+            {
+                # A known transaction id with a different request is refused for as long as it exists.
+                # Only the attributes that answer a retry: no amounts, customers or merchants.
+                "Sid": "ReadRecordedTransactions",
+                "Effect": "Allow",
+                "Action": ["dynamodb:GetItem"],
+                "Resource": table.arn,
+                "Condition": {
+                    "ForAllValues:StringEquals": {"dynamodb:Attributes": list(contract.RECORDED_ATTRIBUTES)},
+                    "StringEqualsIfExists": {"dynamodb:Select": "SPECIFIC_ATTRIBUTES"},
+                },
+            },
+        ],
+        writes=[
+            {
+                # Record and settle transactions (conditional put, read back, guarded update).
+                "Sid": "RecordTransactions",
+                "Effect": "Allow",
+                "Action": ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem"],
+                "Resource": table.arn,
+            },
+            table_encryption,
+        ],
+        code=[],
+        distributions=(),
+    )
 
 
 def queue_reads(sid: str, queue_arn: str) -> Statement:

@@ -25,7 +25,7 @@ REQUIRED: Mapping[str, tuple[str, ...]] = {
     **ledger.REQUIRED_SETTINGS,
 }
 # Code shared by several functions: it reads no settings of its own.
-LIBRARIES = {"payments_common", "rds_client"}
+LIBRARIES = {"payments_common", "rds_client", "ledger_store"}
 
 
 def code_directory(handler: str) -> str:

@@ -30,7 +30,7 @@ AURORA = {
     "full": ("aurora-postgresql", 3, (0.5, 16), 30, True),
 }
 WITH_REDIS_AND_EFS = {"transactions-pg", "full"}
-WITH_TABLE = {"secure-platform", "serverless-payments", "full"}  # payments need the table
+WITH_TABLE = {"serverless-payments"}  # the payments' store in document 004 (the others settle into the ledger)
 WITH_PARAMETERS = {"secure-platform", "serverless-payments", "full"}
 
 
@@ -137,8 +137,10 @@ def test_database_admits_only_app_proxy_rotation_and_migration_groups(doc: Docum
     if AURORA[profile][4]:
         proxy = sg_token(doc, "data_database_proxy_security_group")
         assert admitted == {proxy: port, **direct}
+        # Only the payment functions that use the ledger, each by its own group.
         assert ingress_sources(doc, "data_database_proxy_security_group") == {
-            sg_token(doc, "foundation_app_security_group"): port
+            sg_token(doc, f"payments_functions_{code}_security_group"): port
+            for code in ("payment_validation", "transaction_processing", "dead_letters")
         }
     else:
         assert admitted == {sg_token(doc, "foundation_app_security_group"): port, **direct}

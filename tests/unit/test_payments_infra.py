@@ -101,7 +101,16 @@ def test_iam_names_each_functions_own_resources(payments_doc: Document) -> None:
     assert not any(action.startswith(("dynamodb:", "kms:Encrypt")) for s in fraud.values() for action in s["Action"])
     processing = role_statements(payments_doc, "transaction_processing")
     assert processing["Announce"]["Resource"].startswith("${aws_cloudwatch_event_bus.payments_messaging_bus")
-    assert processing["RecordTransactions"]["Resource"].startswith("${aws_dynamodb_table.data_transactions_table")
+    if "RecordTransactions" in processing:  # the DynamoDB store (document 004)
+        assert processing["RecordTransactions"]["Resource"].startswith("${aws_dynamodb_table.data_transactions_table")
+    else:  # the ledger: IAM authentication through the proxy, as the application user only
+        connect = processing["ConnectToTheLedgerThroughTheProxy"]
+        assert connect["Action"] == ["rds-db:connect"]
+        assert connect["Resource"].endswith(":dbuser:${local.data_database_proxy_resource_id}/tap_app") or (
+            "dbuser:${local." in connect["Resource"] and connect["Resource"].endswith("/tap_app")
+        )
+        assert validation["ConnectToTheLedgerThroughTheProxy"] == connect
+        assert not any(action.startswith("dynamodb:") for action in processing["Announce"]["Action"])
     for statements in (validation, fraud, processing):
         for sid, statement in statements.items():
             assert all(not action.endswith("*") for action in statement["Action"]), sid
@@ -280,8 +289,9 @@ def test_velocity_counters_live_in_their_own_table_updated_only_by_validation(pa
     assert counting["Resource"] == ref(payments_doc, "aws_dynamodb_table", "payments_functions_velocity_table", "arn")
 
 
-def test_validation_reads_only_the_attributes_that_answer_a_retry(payments_doc: Document) -> None:
-    """AWS's attribute-level pattern: named attributes only, and no request for all of them."""
+def test_validation_reads_only_the_attributes_that_answer_a_retry(synthesized: Synthesized) -> None:
+    """AWS's attribute-level pattern: named attributes only, and no request for all of them (DynamoDB store)."""
+    payments_doc = synthesized("serverless-payments")
     reading = role_statements(payments_doc, "payment_validation")["ReadRecordedTransactions"]
     assert reading["Action"] == ["dynamodb:GetItem"]
     assert reading["Condition"] == {

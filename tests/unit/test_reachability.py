@@ -40,8 +40,9 @@ def drop(doc: Document, kind: str, path: str) -> dict[str, Any]:
 def test_code_calls_are_read_from_the_role_without_what_lambda_does_for_it(synthesized: Synthesized) -> None:
     doc = synthesized("full")
     role = ref(doc, "aws_iam_role", "payments_functions_payment_validation_role", "arn")
-    # Logs, traces and ENIs are the Lambda service's; KMS is used through SQS and DynamoDB.
-    assert called_services(doc, role) == {"dynamodb", "sqs", "lambda"}
+    # Logs, traces and ENIs are the Lambda service's; KMS is used through SQS and DynamoDB; rds-db
+    # is the proxy's authorization (checked as a path to the proxy).
+    assert called_services(doc, role) == {"dynamodb", "sqs", "lambda", "rds-db"}
 
 
 def test_a_missing_prefix_list_egress_is_found(synthesized: Synthesized) -> None:
@@ -58,7 +59,7 @@ def test_a_gateway_endpoint_off_the_functions_route_tables_is_found(synthesized:
     endpoint = resources(doc, "aws_vpc_endpoint")["foundation_endpoints_dynamodb"]
     endpoint["route_table_ids"] = endpoint["route_table_ids"][1:]
     found = gaps(doc)
-    assert {gap.target for gap in found} == {"dynamodb"} and len(found) == 3  # validation, processing, dead letters
+    assert {gap.target for gap in found} == {"dynamodb"} and len(found) == 1  # validation's idempotency records
     assert all("is not on route tables" in gap.reason for gap in found)
 
 
@@ -137,10 +138,59 @@ def test_a_missing_gateway_endpoint_is_found(synthesized: Synthesized) -> None:
     doc = full(synthesized)
     drop(doc, "aws_vpc_endpoint", "foundation_endpoints_dynamodb")
     found = [gap for gap in gaps(doc) if gap.reason == "no gateway endpoint for the service"]
-    assert {gap.target for gap in found} == {"dynamodb"} and len(found) == 3
+    assert {gap.target for gap in found} == {"dynamodb"} and len(found) == 1
 
 
 def test_a_function_outside_any_vpc_needs_no_path() -> None:
     """Such a function reaches AWS over Lambda's own network (TAP places every function in the VPC)."""
     document = {"resource": {"aws_lambda_function": {"edge": {"role": "${aws_iam_role.edge.arn}"}}}}
     assert gaps(document) == []
+
+
+PROCESSING = "payments_functions_transaction_processing_function"
+
+
+def test_a_ledger_user_without_a_path_to_the_proxy_is_found(synthesized: Synthesized) -> None:
+    doc = full(synthesized)
+    drop(doc, "aws_vpc_security_group_egress_rule", "data_database_processing_to_ledger_egress")
+    drop(doc, "aws_vpc_security_group_ingress_rule", "data_database_processing_to_ledger_ingress")
+    proxy = f"aws_db_proxy.{address_name(doc, 'aws_db_proxy', 'data_database_proxy')}"
+    caller = f"aws_lambda_function.{address_name(doc, 'aws_lambda_function', PROCESSING)}"
+    assert gaps(doc) == [
+        Gap(caller, proxy, "no egress on 5432 to the proxy's security group"),
+        Gap(caller, proxy, "the proxy's security group does not admit the caller on 5432"),
+    ]
+
+
+def test_a_ledger_user_naming_no_proxy_is_found(synthesized: Synthesized) -> None:
+    doc = full(synthesized)
+    function = doc["resource"]["aws_lambda_function"][address_name(doc, "aws_lambda_function", PROCESSING)]
+    function["environment"]["variables"].pop("LEDGER_HOST")
+    caller = f"aws_lambda_function.{address_name(doc, 'aws_lambda_function', PROCESSING)}"
+    assert gaps(doc) == [
+        Gap(caller, "rds-db", "allowed rds-db:connect but names no RDS Proxy endpoint in its environment")
+    ]
+
+
+def test_a_group_admitted_to_the_proxy_without_rds_db_connect_is_found(synthesized: Synthesized) -> None:
+    """Nothing but the functions that use the proxy may reach it: the rotation's group, added, is named."""
+    doc = full(synthesized)
+    rotation = ref(doc, "aws_security_group", "data_secret_rotation_function_security_group")
+    proxy_group = ref(doc, "aws_security_group", "data_database_proxy_security_group")
+    rules = doc["resource"]["aws_vpc_security_group_ingress_rule"]
+    rules["intruder"] = {
+        "security_group_id": proxy_group,
+        "referenced_security_group_id": rotation,
+        "ip_protocol": "tcp",
+        "from_port": 5432,
+        "to_port": 5432,
+    }
+    doc["resource"]["aws_vpc_security_group_egress_rule"]["intruder"] = {
+        "security_group_id": rotation,
+        "referenced_security_group_id": proxy_group,
+        "ip_protocol": "tcp",
+        "from_port": 5432,
+        "to_port": 5432,
+    }
+    proxy = f"aws_db_proxy.{address_name(doc, 'aws_db_proxy', 'data_database_proxy')}"
+    assert gaps(doc) == [Gap(rotation, proxy, "admitted to the proxy without rds-db:connect")]

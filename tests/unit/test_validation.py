@@ -230,9 +230,19 @@ CASES: dict[str, tuple[str, dict[str, object], str]] = {
         "lambdas.log_retention_days = 45",
     ),
     "payments.table": (
-        "full",
+        "serverless-payments",
         {"transactions_table": None},
         "transactions_table = None: payments record transactions in the DynamoDB table",
+    ),
+    "payments.ledger": (
+        "serverless-payments",
+        {"payments": payments(transaction_store="ledger")},
+        "payments.transaction_store = 'ledger': the ledger store needs database.ledger and database.rds_proxy",
+    ),
+    "payments.store": (
+        "full",
+        {"payments": payments(transaction_store="files")},
+        "payments.transaction_store = 'files': must be 'dynamodb' or 'ledger'",
     ),
     "payments.endpoints": (
         "full",

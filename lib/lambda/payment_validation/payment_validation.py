@@ -49,6 +49,7 @@ from payments_common import (
 )
 from payments_common import transaction_id as derive_transaction_id
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
+from transaction_store import DynamoStore, TransactionStore, open_ledger
 
 from lib.contracts import payments as contract
 
@@ -117,6 +118,9 @@ UUID = re.compile(rf"{_HEX}{{8}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{12}
 sqs: Any = boto3.client("sqs")
 dynamodb: Any = boto3.resource("dynamodb")
 lambda_client: Any = boto3.client("lambda")
+ledger: TransactionStore | None = (
+    open_ledger(SETTINGS, boto3.client("rds")) if SETTINGS[contract.TRANSACTION_STORE] == "ledger" else None
+)
 persistence = DynamoDBPersistenceLayer(table_name=SETTINGS[contract.IDEMPOTENCY_TABLE])
 IDEMPOTENCY = IdempotencyConfig(
     event_key_jmespath="idempotency_key",
@@ -182,6 +186,13 @@ def key_reused(_: IdempotencyValidationError) -> Response[str]:
     return rejection_response(KEY_REUSED)
 
 
+def store() -> TransactionStore:
+    """The profile's transaction store (the ledger's connection is reused across invocations)."""
+    if ledger is not None:
+        return ledger
+    return DynamoStore(dynamodb.Table(SETTINGS[contract.TRANSACTIONS_TABLE]))
+
+
 def recorded(transaction_id: str, fingerprint: str) -> dict[str, Any] | None:
     """The answer for a transaction already recorded, or None for a new one.
 
@@ -189,17 +200,7 @@ def recorded(transaction_id: str, fingerprint: str) -> dict[str, Any] | None:
     under a recorded transaction id is refused for as long as the transaction exists, and the
     same request gets the recorded outcome, never a new decision.
     """
-    names = {f"#a{index}": name for index, name in enumerate(contract.RECORDED_ATTRIBUTES)}
-    item = (
-        dynamodb.Table(SETTINGS[contract.TRANSACTIONS_TABLE])
-        .get_item(
-            Key={"transaction_id": transaction_id},
-            ConsistentRead=True,
-            ProjectionExpression=", ".join(names),  # the role may read only these attributes
-            ExpressionAttributeNames=names,
-        )
-        .get("Item")
-    )
+    item = store().recorded(transaction_id)
     if item is None:
         return None
     if item.get("fingerprint") != fingerprint:

@@ -426,12 +426,12 @@ def test_a_transaction_settled_meanwhile_keeps_its_status(emulated: Emulated, la
     process_queue(emulated)
     (settled,) = emulated.table_items()
     assert settled["status"] == "approved"
-    table = emulated.dynamodb.Table(PAYMENT_SETTINGS[contract.TRANSACTIONS_TABLE])
+    store = transaction_processing.store()
     stale = {**settled, "status": "pending"}
     if late_step == "give_up":
-        outcome = transaction_processing.give_up(table, stale)
+        outcome = store.settle(stale, "failed", transaction_processing.GAVE_UP)
     else:
-        outcome = transaction_processing.settle(table, stale, "decline")
+        outcome = store.settle(stale, "declined")
     assert outcome == "approved" and emulated.table_items() == [settled]
 
 
