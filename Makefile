@@ -41,6 +41,8 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m bench.synth_bench
 	$(PY) -m bench.payments_bench
+	bash scripts/ensure-test-servers.sh
+	$(PY) -m bench.ledger_bench
 
 # Re-pin the addresses of stateful resources after a deliberate rename (add a moved block first).
 pin: $(STAMP)

@@ -21,6 +21,7 @@ CODE = ("payments_common", "payment_validation", "fraud_detection")
 payment_validation = import_handler("payment_validation", CODE, PAYMENT_SETTINGS)
 fraud_detection = import_handler("fraud_detection", CODE, PAYMENT_SETTINGS)
 payments_common = import_handler("payments_common", CODE, PAYMENT_SETTINGS)
+payment_requests = import_handler("payment_requests", CODE, PAYMENT_SETTINGS)
 
 SECONDS = 3.0
 EVENT = APIGatewayProxyEventV2(
@@ -35,9 +36,9 @@ RULES = fraud_detection.Rules(review_amount=500_000, decline_amount=2_000_000)
 
 def one_payment(now: int) -> str:
     """What the handler does for a valid request before its AWS calls, and the fraud rules."""
-    if payment_validation.carries_card_data(EVENT):
+    if payment_requests.carries_card_data(EVENT):
         raise AssertionError("the sample request must pass the card-number scan")
-    payment = payment_validation.payment_for(*payment_validation.validate_request(EVENT), now)
+    payment = payment_requests.payment_for(*payment_requests.validate_request(EVENT, payment_validation.LIMITS), now)
     return str(fraud_detection.score(payment, RULES).decision)
 
 
@@ -63,9 +64,9 @@ def main() -> int:
         f"card-number detector, worst body ({len(WORST_BODY)} bytes of one-digit groups): "
         f"{(time.perf_counter() - started) * 1000:.0f} ms"
     )
-    escapes = "[" * (payment_validation.MAX_JSON_DEPTH + 1) + '"\\' * (payment_validation.MAX_BODY_BYTES // 2 - 8)
+    escapes = "[" * (payment_requests.MAX_JSON_DEPTH + 1) + '"\\' * (payment_requests.MAX_BODY_BYTES // 2 - 8)
     started = time.perf_counter()
-    payment_validation.json_depth(escapes)
+    payment_requests.json_depth(escapes)
     print(
         f"depth count, worst body ({len(escapes)} bytes of unterminated escapes): "
         f"{(time.perf_counter() - started) * 1000:.0f} ms"
@@ -81,7 +82,7 @@ DETECTOR_SAMPLES = {
     "digit-dense text": ("at 1732380000123 order 2026-11-23-000042-7782 ref 4000 1234 5678 9 " * 64)[:4096],
 }
 # The most candidates a body within the size limit can hold.
-WORST_BODY = "1 " * (payment_validation.MAX_BODY_BYTES // 2)
+WORST_BODY = "1 " * (payment_requests.MAX_BODY_BYTES // 2)
 
 
 def detector_throughput(sample: str) -> float:

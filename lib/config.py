@@ -166,32 +166,52 @@ class ParametersConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
-class PaymentsConfig:
-    """The payment application (documents 002, 004): functions, queues, events, alerts, API."""
+class PaymentRules:
+    """What every entry point for payments shares: accepted requests, fraud thresholds, its HTTP API."""
 
-    # Where payments are recorded: the DynamoDB table (document 004) or the Aurora PostgreSQL ledger
-    # through RDS Proxy with IAM authentication (document 002).
-    transaction_store: Literal["dynamodb", "ledger"] = "dynamodb"
     currencies: tuple[str, ...] = ("USD", "EUR", "GBP")
     # Minor units (cents): requests at or above the ceiling are refused.
     amount_ceiling: int = 10_000_000
     fraud_review_amount: int = 500_000
     fraud_decline_amount: int = 2_000_000
-    velocity_window_seconds: int = 3600
-    velocity_limit: int = 10
     # What the geography rule does when the merchant's or the card's country is missing:
     # "review" (the default: missing data is never a pass) or "ignore".
     missing_country: Literal["review", "ignore"] = "review"
     reserved_concurrency: int = 10
-    max_receive_count: int = 3
-    batch_size: int = 10
-    alert_emails: tuple[str, ...] = ()
     # Browser origins allowed by CORS; empty means no CORS. Never "*" in a protected environment.
     cors_origins: tuple[str, ...] = ()
     throttle_rate_per_second: int = 100
     throttle_burst: int = 200
+
+
+@dataclass(frozen=True, kw_only=True)
+class PaymentsConfig(PaymentRules):
+    """The payment application (documents 002, 004): functions, queues, events, alerts, API."""
+
+    # Where payments are recorded: the DynamoDB table (document 004) or the Aurora PostgreSQL ledger
+    # through RDS Proxy with IAM authentication (document 002).
+    transaction_store: Literal["dynamodb", "ledger"] = "dynamodb"
+    velocity_window_seconds: int = 3600
+    velocity_limit: int = 10
+    max_receive_count: int = 3
+    batch_size: int = 10
+    alert_emails: tuple[str, ...] = ()
     event_retry_attempts: int = 8
     event_max_age_seconds: int = 3600
+
+
+@dataclass(frozen=True, kw_only=True)
+class TransactionsApiConfig(PaymentRules):
+    """Document 001's transactions API over the ledger, with balances cached in Redis."""
+
+    # A name the document fixes (`<name>-<suffix>`); None gives `<prefix>-transactions-api-<suffix>`.
+    document_name: str | None = None
+    # Document 001's stage throttling: 10,000 requests per second, bursts of 5,000.
+    throttle_rate_per_second: int = 10_000
+    throttle_burst: int = 5_000
+    # How long a cached balance may live; writes invalidate it sooner (this bounds staleness only
+    # when Redis could not be told of a write).
+    balance_cache_seconds: int = 60
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -241,6 +261,8 @@ class TagsConfig:
     cost_center: str = "Finance"
     repository: str | None = None
     author: str | None = None
+    # A `Compliance` tag on every data resource (document 001: "PCI-DSS"); None adds none.
+    compliance: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -267,6 +289,7 @@ class DeploymentConfig:
     transactions_table: TransactionsTableConfig | None = None
     parameters: ParametersConfig | None = None
     payments: PaymentsConfig | None = None
+    transactions_api: TransactionsApiConfig | None = None
     lambdas: LambdaConfig = LambdaConfig()
     edge: EdgeConfig = EdgeConfig()
     baseline: BaselineConfig = BaselineConfig()

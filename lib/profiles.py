@@ -26,6 +26,7 @@ from lib.config import (
     RedisConfig,
     StorageConfig,
     TagsConfig,
+    TransactionsApiConfig,
     TransactionsTableConfig,
 )
 from lib.config_file import apply_file
@@ -76,10 +77,11 @@ PROFILES: dict[str, DeploymentConfig] = {
     ),
     "transactions-pg": DeploymentConfig(
         profile="transactions-pg",
-        description="001: Aurora PostgreSQL, Redis and EFS in private subnets without NAT",
+        description="001: transactions API over an Aurora PostgreSQL ledger, Redis and EFS, without NAT",
         region="ap-southeast-1",
         name_prefix="txn",
-        tags=TagsConfig(application="transaction-processing"),
+        # Document 001 tags its data resources Compliance=PCI-DSS.
+        tags=TagsConfig(application="transaction-processing", compliance="PCI-DSS"),
         network=NetworkConfig(nat_mode="none", public_offset=0, private_offset=10, flow_log_destinations=("s3",)),
         key_purposes=("database", "efs", "cache", "s3", "logs", "secrets"),
         storage=StorageConfig(buckets={"flow_logs": FLOW_LOGS}),
@@ -99,6 +101,9 @@ PROFILES: dict[str, DeploymentConfig] = {
             node_type="cache.t3.micro", snapshot_window="03:00-05:00", maintenance_window="mon:05:00-mon:06:00"
         ),
         file_system=FileSystemConfig(),
+        # Document 001: `transactions-api-<suffix>`, stage prod, 10,000 rps with bursts of 5,000 (the
+        # defaults). Its CORS `*` is not kept: origins come from the environment's config file.
+        transactions_api=TransactionsApiConfig(document_name="transactions-api"),
     ),
     "secure-platform": DeploymentConfig(
         profile="secure-platform",
@@ -191,6 +196,7 @@ PROFILES: dict[str, DeploymentConfig] = {
         description="Every tier TAP builds today, PostgreSQL flavour",
         region="us-east-1",
         name_prefix="tap",
+        tags=TagsConfig(compliance="PCI-DSS"),
         network=NetworkConfig(
             nat_mode="per_az", isolated_database_tier=True, flow_log_destinations=("cloudwatch", "s3")
         ),
@@ -217,6 +223,7 @@ PROFILES: dict[str, DeploymentConfig] = {
         parameters=ParametersConfig(),
         # Payments settle into the ledger; the DynamoDB store is document 004's (serverless-payments).
         payments=PaymentsConfig(transaction_store="ledger"),
+        transactions_api=TransactionsApiConfig(),
     ),
 }
 

@@ -16,10 +16,12 @@ once deployed. This check reads the JSON:
   `kms:ViaService` condition confines to another service.
 - **Data stores.** Every rule between two security groups has its other half: an ingress rule
   from A into B on a port needs A's egress to B on that port, and the other way round.
+- **Data stores a function names.** A function whose environment names a store's endpoint (an
+  RDS Proxy, an Aurora cluster, a Redis replication group) needs egress to that store's security
+  group on its port, and the store's group must admit it there.
 - **RDS Proxy with IAM authentication.** `rds-db:connect` is checked by the proxy, not an API
-  call: a function allowed it must name a proxy endpoint in its environment and have egress to
-  the proxy's security group on the engine's port, admitted there; and the proxy admits no group
-  but those of such functions.
+  call: a function allowed it must name a proxy endpoint in its environment (and reach it, as
+  above); and the proxy admits no group but those of such functions.
 
     python -m lib.reachability cdktf.out/stacks/<stack>/cdk.tf.json      # also run by every synthesis
 """
@@ -44,7 +46,16 @@ GATEWAY_SERVICES = frozenset({"s3", "dynamodb"})
 # Authorization a database proxy checks on connect: a path to the proxy, not to an endpoint.
 PROXY_AUTH = "rds-db"
 PROXY_PORTS = {"POSTGRESQL": 5432, "MYSQL": 3306, "SQLSERVER": 1433}
-PROXY_ENDPOINT = re.compile(r"^\$\{aws_db_proxy\.([A-Za-z0-9_-]+)\.endpoint\}$")
+# Endpoint attributes of the stores a function can name, and where each keeps its security groups.
+STORE_ENDPOINTS = {
+    "aws_db_proxy": (("endpoint",), "vpc_security_group_ids"),
+    "aws_rds_cluster": (("endpoint", "reader_endpoint"), "vpc_security_group_ids"),
+    "aws_elasticache_replication_group": (
+        ("primary_endpoint_address", "reader_endpoint_address"),
+        "security_group_ids",
+    ),
+}
+ENGINE_PORTS = {"aurora-postgresql": 5432, "aurora-mysql": 3306}
 TOKEN = re.compile(r"^\$\{([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z_]+)\}$")
 
 Document = dict[str, Any]
@@ -188,35 +199,49 @@ def function_gaps(document: Document) -> Iterator[Gap]:
         caller = f"aws_lambda_function.{name}"
         groups, subnets = list(vpc["security_group_ids"]), list(vpc["subnet_ids"])
         services = called_services(document, function["role"])
-        if PROXY_AUTH in services:
-            yield from proxy_gaps(net, caller, function, groups)
+        stores = named_stores(function)
+        if PROXY_AUTH in services and not any(kind == "aws_db_proxy" for kind, _ in stores):
+            yield Gap(caller, PROXY_AUTH, "allowed rds-db:connect but names no RDS Proxy endpoint in its environment")
+        for kind, store in stores:
+            yield from store_gaps(net, caller, kind, store, groups)
         for prefix in sorted(services - {PROXY_AUTH}):
             service = ENDPOINT_SERVICE.get(prefix, prefix)
             check = gateway_gaps if service in GATEWAY_SERVICES else interface_gaps
             yield from check(net, caller, service, groups, subnets)
 
 
-def proxy_gaps(net: Network, caller: str, function: dict[str, Any], groups: list[str]) -> Iterator[Gap]:
-    """A function that connects through RDS Proxy with IAM auth reaches the proxy it names."""
+def named_stores(function: dict[str, Any]) -> list[tuple[str, str]]:
+    """(type, name) of every data store whose endpoint the function's environment names."""
     variables = function.get("environment", {}).get("variables", {})
-    named = sorted({m.group(1) for v in variables.values() if (m := PROXY_ENDPOINT.match(str(v)))})
-    if not named:
-        yield Gap(caller, PROXY_AUTH, "allowed rds-db:connect but names no RDS Proxy endpoint in its environment")
-        return
-    for name in named:
-        proxy = _resources(net.document, "aws_db_proxy")[name]
-        port, target = PROXY_PORTS[proxy["engine_family"]], f"aws_db_proxy.{name}"
-        proxy_groups = set(proxy.get("vpc_security_group_ids", []))
-        if not any(
-            r.get("referenced_security_group_id") in proxy_groups and _covers(r, port) for r in net.egress(groups)
-        ):
-            yield Gap(caller, target, f"no egress on {port} to the proxy's security group")
-        if not any(
-            r.get("referenced_security_group_id") in groups and _covers(r, port)
-            for group in proxy_groups
-            for r in net.ingress(group)
-        ):
-            yield Gap(caller, target, f"the proxy's security group does not admit the caller on {port}")
+    found = set()
+    for value in variables.values():
+        match = TOKEN.match(str(value))
+        if match and match.group(3) in STORE_ENDPOINTS.get(match.group(1), ((), ""))[0]:
+            found.add((match.group(1), match.group(2)))
+    return sorted(found)
+
+
+def store_port(kind: str, store: dict[str, Any]) -> int:
+    if kind == "aws_db_proxy":
+        return PROXY_PORTS[store["engine_family"]]
+    if kind == "aws_rds_cluster":
+        return int(store.get("port") or ENGINE_PORTS[store["engine"]])
+    return int(store.get("port") or 6379)
+
+
+def store_gaps(net: Network, caller: str, kind: str, name: str, groups: list[str]) -> Iterator[Gap]:
+    """The function reaches the store it names: egress to the store's group on its port, admitted there."""
+    store = _resources(net.document, kind)[name]
+    port, target = store_port(kind, store), f"{kind}.{name}"
+    store_groups = set(store.get(STORE_ENDPOINTS[kind][1], []))
+    if not any(r.get("referenced_security_group_id") in store_groups and _covers(r, port) for r in net.egress(groups)):
+        yield Gap(caller, target, f"no egress on {port} to the store's security group")
+    if not any(
+        r.get("referenced_security_group_id") in groups and _covers(r, port)
+        for group in store_groups
+        for r in net.ingress(group)
+    ):
+        yield Gap(caller, target, f"the store's security group does not admit the caller on {port}")
 
 
 def proxy_intruders(document: Document) -> Iterator[Gap]:

@@ -127,14 +127,21 @@ def built_tiers(config: DeploymentConfig) -> list[str]:
     data.append("SSM parameters" if config.parameters else "")
     if any(data):
         lines.append(f"data: {', '.join(item for item in data if item)}")
+    payments = []
     if config.payments is not None:
         store = {
             "ledger": "settling into the Aurora ledger through RDS Proxy (IAM auth)",
             "dynamodb": "recording in the DynamoDB table",
         }[config.payments.transaction_store]
-        lines.append(
-            f"payments: validation, fraud and processing functions {store}; queues; event bus; alert topics; HTTP API"
+        payments.append(
+            f"validation, fraud and processing functions {store}; queues; event bus; alert topics; HTTP API"
         )
+    if config.transactions_api is not None:
+        proxied = config.database is not None and config.database.rds_proxy
+        login = "through RDS Proxy (IAM auth)" if proxied else "with the rotated application secret"
+        payments.append(f"transactions API (stage prod) over the ledger {login}, balances cached in Redis")
+    if payments:
+        lines.append(f"payments: {'; '.join(payments)}")
     return lines
 
 

@@ -41,18 +41,18 @@ class TapStack(TerraformStack):
         self.data = DataTier(self, "data", context, DataProps(placement=placement, keys=keys))
         self.tiers.append(self.data)
         self.payments: PaymentsTier | None = None
-        if config.payments is not None:
-            ledger = self.data.database if config.payments.transaction_store == "ledger" else None
+        if config.payments is not None or config.transactions_api is not None:
+            ledger = self.data.database if config.database is not None and config.database.ledger else None
             self.payments = PaymentsTier(
                 self,
                 "payments",
                 context,
                 PaymentsProps(
-                    config=config.payments,
                     placement=placement,
                     keys=keys,
-                    transactions_table=None if ledger else self.data.transactions,
+                    transactions_table=self.data.transactions,
                     ledger=ledger,
+                    cache=self.data.cache,
                 ),
             )
             self.tiers.append(self.payments)

@@ -16,6 +16,7 @@ from lib.config import (
     KEY_PURPOSES,
     PCI_LOG_RETENTION_DAYS,
     DeploymentConfig,
+    PaymentRules,
 )
 from lib.core.naming import MAX_SUFFIX_LENGTH, s3_bucket_rule
 from lib.errors import Violation
@@ -456,41 +457,10 @@ def check_payments(config: DeploymentConfig) -> Iterable[Violation]:
             list(config.endpoints.gateway_services),
             "payment functions reach DynamoDB through its gateway endpoint: include 'dynamodb'",
         )
-    bad_currencies = [c for c in pay.currencies if not re.fullmatch(r"[A-Z]{3}", c)]
-    if not pay.currencies or bad_currencies:
-        yield violation(
-            "payments.currencies",
-            "payments.currencies",
-            list(pay.currencies),
-            "must be ISO 4217 codes such as USD, at least one",
-        )
-    if not 0 < pay.fraud_review_amount < pay.fraud_decline_amount <= pay.amount_ceiling:
-        yield violation(
-            "payments.fraud_thresholds",
-            "payments.fraud_review_amount",
-            (pay.fraud_review_amount, pay.fraud_decline_amount, pay.amount_ceiling),
-            "must satisfy 0 < review < decline <= amount_ceiling (minor units)",
-        )
-    yield from check_payment_limits(config)
-
-
-def check_payment_limits(config: DeploymentConfig) -> Iterable[Violation]:
-    pay = config.payments
-    if pay is None:
-        return
-    for attr in (
-        "velocity_window_seconds",
-        "velocity_limit",
-        "reserved_concurrency",
-        "throttle_rate_per_second",
-        "throttle_burst",
-    ):
+    yield from check_payment_rules("payments", pay, config.destroyable)
+    for attr in ("velocity_window_seconds", "velocity_limit"):
         if getattr(pay, attr) < 1:
             yield violation("payments.minimums", f"payments.{attr}", getattr(pay, attr), "must be at least 1")
-    if pay.missing_country not in ("review", "ignore"):
-        yield violation(
-            "payments.missing_country", "payments.missing_country", pay.missing_country, "must be 'review' or 'ignore'"
-        )
     if not 1 <= pay.max_receive_count <= 1000:
         yield violation(
             "payments.max_receive_count", "payments.max_receive_count", pay.max_receive_count, "must be 1 to 1000"
@@ -500,22 +470,81 @@ def check_payment_limits(config: DeploymentConfig) -> Iterable[Violation]:
     for email in pay.alert_emails:
         if not EMAIL.fullmatch(email):
             yield violation("payments.email", "payments.alert_emails", email, "must be an email address")
-    for origin in pay.cors_origins:
+
+
+def check_payment_rules(section: str, rules: PaymentRules, destroyable: bool) -> Iterable[Violation]:
+    """The rules every payment entry point shares (`payments`, `transactions_api`)."""
+    bad_currencies = [c for c in rules.currencies if not re.fullmatch(r"[A-Z]{3}", c)]
+    if not rules.currencies or bad_currencies:
+        yield violation(
+            "payments.currencies",
+            f"{section}.currencies",
+            list(rules.currencies),
+            "must be ISO 4217 codes such as USD, at least one",
+        )
+    if not 0 < rules.fraud_review_amount < rules.fraud_decline_amount <= rules.amount_ceiling:
+        yield violation(
+            "payments.fraud_thresholds",
+            f"{section}.fraud_review_amount",
+            (rules.fraud_review_amount, rules.fraud_decline_amount, rules.amount_ceiling),
+            "must satisfy 0 < review < decline <= amount_ceiling (minor units)",
+        )
+    for attr in ("reserved_concurrency", "throttle_rate_per_second", "throttle_burst"):
+        if getattr(rules, attr) < 1:
+            yield violation("payments.minimums", f"{section}.{attr}", getattr(rules, attr), "must be at least 1")
+    if rules.missing_country not in ("review", "ignore"):
+        yield violation(
+            "payments.missing_country",
+            f"{section}.missing_country",
+            rules.missing_country,
+            "must be 'review' or 'ignore'",
+        )
+    for origin in rules.cors_origins:
         if origin == "*":
-            if not config.destroyable:
+            if not destroyable:
                 yield violation(
                     "payments.cors_wildcard",
-                    "payments.cors_origins",
+                    f"{section}.cors_origins",
                     origin,
                     "'*' is never allowed in a protected environment; list the origins",
                 )
         elif not ORIGIN.fullmatch(origin):
             yield violation(
                 "payments.cors_origin",
-                "payments.cors_origins",
+                f"{section}.cors_origins",
                 origin,
                 "must be an https origin such as https://pay.example.com",
             )
+
+
+MAX_BALANCE_CACHE_SECONDS = 3600
+
+
+def check_transactions_api(config: DeploymentConfig) -> Iterable[Violation]:
+    api = config.transactions_api
+    if api is None:
+        return
+    if config.database is None or not config.database.ledger:
+        yield violation(
+            "transactions_api.ledger", "database.ledger", None, "the transactions API serves the ledger: turn it on"
+        )
+    if config.cache is None:
+        yield violation("transactions_api.cache", "cache", None, "the transactions API caches balances in Redis")
+    if "secretsmanager" not in config.endpoints.interface_services:
+        yield violation(
+            "transactions_api.endpoints",
+            "endpoints.interface_services",
+            list(config.endpoints.interface_services),
+            "the transactions API reads its secrets through the secretsmanager VPC endpoint",
+        )
+    if not 1 <= api.balance_cache_seconds <= MAX_BALANCE_CACHE_SECONDS:
+        yield violation(
+            "transactions_api.cache_seconds",
+            "transactions_api.balance_cache_seconds",
+            api.balance_cache_seconds,
+            f"must be 1 to {MAX_BALANCE_CACHE_SECONDS}",
+        )
+    yield from check_payment_rules("transactions_api", api, config.destroyable)
 
 
 HOSTED_ZONE_ID = re.compile(r"Z[A-Z0-9]{1,31}")
@@ -528,7 +557,7 @@ def check_region_services(config: DeploymentConfig) -> Iterable[Violation]:
     known = REGIONS.get(config.region)
     if known is None or known.powertools_account is not None:
         return
-    if config.database is not None or config.payments is not None:
+    if config.database is not None or config.payments is not None or config.transactions_api is not None:
         yield violation(
             "region.powertools",
             "AWS_REGION",
@@ -583,6 +612,7 @@ CHECKS: tuple[Check, ...] = (
     check_database_operations,
     check_data_stores,
     check_payments,
+    check_transactions_api,
     check_region_services,
     check_edge,
     check_parameters,
@@ -652,6 +682,10 @@ RULES = frozenset(
         "payments.email",
         "payments.cors_wildcard",
         "payments.cors_origin",
+        "transactions_api.ledger",
+        "transactions_api.cache",
+        "transactions_api.endpoints",
+        "transactions_api.cache_seconds",
         "region.powertools",
         "edge.domain",
         "edge.hosted_zone",

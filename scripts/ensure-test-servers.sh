@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what the rotation tests start on loopback: PostgreSQL and MariaDB servers, openssl.
+# Installs what the Lambda tests start on loopback: PostgreSQL, MariaDB and Redis servers, openssl.
 # A no-op when present. The tests start and stop the servers themselves (ephemeral ports and
 # data directories), so nothing is left running.
 set -euo pipefail
@@ -7,6 +7,7 @@ need=()
 compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || need+=(postgresql)
 command -v psql >/dev/null || need+=(postgresql-client)
 command -v mariadbd >/dev/null || need+=(mariadb-server)
+command -v redis-server >/dev/null || need+=(redis-server)
 command -v openssl >/dev/null || need+=(openssl)
 command -v runuser >/dev/null || need+=(util-linux)
 ((${#need[@]})) || exit 0
@@ -20,3 +21,4 @@ DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$
 # Package scripts may start the system services; the tests use their own instances.
 service mariadb stop >/dev/null 2>&1 || true
 service postgresql stop >/dev/null 2>&1 || true
+service redis-server stop >/dev/null 2>&1 || true

@@ -38,6 +38,24 @@ PAYMENT_SETTINGS: Mapping[str, str] = {
     payments.SERVICE_NAME: "payments-test",
     payments.METRICS_NAMESPACE_SETTING: payments.METRICS_NAMESPACE,
 }
+TRANSACTIONS_API_SETTINGS: Mapping[str, str] = {
+    payments.LEDGER_HOST: "localhost",
+    payments.LEDGER_PORT: "5432",
+    payments.LEDGER_DATABASE: "transactions",
+    payments.LEDGER_LOGIN: "secret",
+    payments.LEDGER_SECRET_ARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:tap/test/database/tap_app",
+    payments.ALLOWED_CURRENCIES: "USD,EUR,GBP",
+    payments.AMOUNT_CEILING: "10000000",
+    payments.FRAUD_REVIEW_AMOUNT: "500000",
+    payments.FRAUD_DECLINE_AMOUNT: "2000000",
+    payments.FRAUD_MISSING_COUNTRY: "review",
+    payments.CACHE_HOST: "localhost",
+    payments.CACHE_PORT: "6379",
+    payments.CACHE_AUTH_SECRET_ARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:tap/test/redis/auth-token",
+    payments.BALANCE_CACHE_SECONDS: "60",
+    payments.SERVICE_NAME: "transactions-api",
+    payments.METRICS_NAMESPACE_SETTING: payments.METRICS_NAMESPACE,
+}
 ROTATION_SETTINGS: Mapping[str, str] = {
     rotation.ROTATION_STRATEGY: "alternating",
     rotation.SECRETS_MANAGER_ENDPOINT: f"https://secretsmanager.{REGION}.amazonaws.com",

@@ -35,6 +35,15 @@ STORE_SETTINGS: Mapping[str, tuple[str, ...]] = {
     "dynamodb": (TRANSACTIONS_TABLE,),
     "ledger": (LEDGER_HOST, LEDGER_PORT, LEDGER_DATABASE, LEDGER_USER),
 }
+# The transactions API (document 001): how it logs in to the ledger (through RDS Proxy with IAM,
+# or to the cluster with the rotated application secret), and its Redis balance cache.
+LEDGER_LOGIN = "LEDGER_LOGIN"
+LEDGER_SECRET_ARN = "LEDGER_SECRET_ARN"  # noqa: S105 - a variable name, not a secret
+LOGIN_SETTINGS: Mapping[str, tuple[str, ...]] = {"iam": (LEDGER_USER,), "secret": (LEDGER_SECRET_ARN,)}
+CACHE_HOST = "CACHE_HOST"
+CACHE_PORT = "CACHE_PORT"
+CACHE_AUTH_SECRET_ARN = "CACHE_AUTH_SECRET_ARN"  # noqa: S105 - a variable name, not a secret
+BALANCE_CACHE_SECONDS = "BALANCE_CACHE_SECONDS"
 # Powertools' own settings, set by the stack per function.
 SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
 METRICS_NAMESPACE_SETTING = "POWERTOOLS_METRICS_NAMESPACE"
@@ -62,7 +71,26 @@ REQUIRED_SETTINGS: Mapping[str, tuple[str, ...]] = {
         METRICS_NAMESPACE_SETTING,
     ),
     "transaction_processing": (TRANSACTION_STORE, EVENT_BUS_NAME, SERVICE_NAME, METRICS_NAMESPACE_SETTING),
+    "transactions_api": (
+        LEDGER_HOST,
+        LEDGER_PORT,
+        LEDGER_DATABASE,
+        LEDGER_LOGIN,
+        ALLOWED_CURRENCIES,
+        AMOUNT_CEILING,
+        FRAUD_REVIEW_AMOUNT,
+        FRAUD_DECLINE_AMOUNT,
+        FRAUD_MISSING_COUNTRY,
+        CACHE_HOST,
+        CACHE_PORT,
+        CACHE_AUTH_SECRET_ARN,
+        BALANCE_CACHE_SECONDS,
+        SERVICE_NAME,
+        METRICS_NAMESPACE_SETTING,
+    ),
 }
+# Settings a function reads when set: the transactions API publishes outcomes where a bus exists (full).
+OPTIONAL_SETTINGS: Mapping[str, tuple[str, ...]] = {"transactions_api": (EVENT_BUS_NAME,)}
 
 # What validation may read of a recorded transaction (its role is limited to these attributes).
 RECORDED_ATTRIBUTES = ("transaction_id", "fingerprint", "status", "fraud_decision")
@@ -94,6 +122,17 @@ DECISION_DIMENSION = "decision"
 
 # The HTTP route the validation function serves.
 PAYMENTS_PATH = "/payments"
+# The transactions API's routes (API Gateway's `{name}` path parameters), by stable name.
+TRANSACTIONS_ROUTES: Mapping[str, str] = {
+    "record": "POST /transactions",
+    "transaction": "GET /transactions/{transaction_id}",
+    "balance": "GET /accounts/{account_id}/balance",
+}
+# Transactions API metrics: recorded transactions, and how the balance cache answered.
+TRANSACTIONS_RECORDED = "TransactionsRecorded"
+BALANCE_CACHE_HITS = "BalanceCacheHits"
+BALANCE_CACHE_MISSES = "BalanceCacheMisses"
+BALANCE_CACHE_UNAVAILABLE = "BalanceCacheUnavailable"
 
 
 def required_settings(function: str, environ: Mapping[str, str]) -> tuple[str, ...]:
@@ -101,12 +140,17 @@ def required_settings(function: str, environ: Mapping[str, str]) -> tuple[str, .
     names = REQUIRED_SETTINGS[function]
     if TRANSACTION_STORE in names:
         names += STORE_SETTINGS.get(environ.get(TRANSACTION_STORE, ""), ())
+    if LEDGER_LOGIN in names:
+        names += LOGIN_SETTINGS.get(environ.get(LEDGER_LOGIN, ""), ())
     return names
 
 
 def read_settings(function: str, environ: Mapping[str, str]) -> dict[str, str]:
     """The function's required settings from `environ`; every missing one is named at once."""
     settings = required(function, required_settings(function, environ), environ)
+    settings.update({name: environ[name] for name in OPTIONAL_SETTINGS.get(function, ()) if environ.get(name)})
     if TRANSACTION_STORE in settings and settings[TRANSACTION_STORE] not in STORES:
         raise MissingSettingError(f"{TRANSACTION_STORE} must be one of {STORES}")
+    if LEDGER_LOGIN in settings and settings[LEDGER_LOGIN] not in LOGIN_SETTINGS:
+        raise MissingSettingError(f"{LEDGER_LOGIN} must be one of {tuple(LOGIN_SETTINGS)}")
     return settings

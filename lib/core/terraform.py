@@ -6,8 +6,11 @@ the profile, so two profiles deployed with one suffix never share state.
 
 from __future__ import annotations
 
-from cdktn import LocalBackend, S3Backend, TerraformStack
+from collections.abc import Mapping
+
+from cdktn import LocalBackend, S3Backend, TerraformResource, TerraformStack
 from cdktn_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
+from constructs import Construct
 
 from lib.config import BackendConfig
 
@@ -47,3 +50,11 @@ def declare(stack: TerraformStack, *, region: str, tags: dict[str, str], backend
             use_lockfile=True,
         )
     stack.add_override("terraform.required_version", REQUIRED_VERSION)
+
+
+def tag_resources(scope: Construct, tags: Mapping[str, str]) -> None:
+    """`tags` on every taggable resource under `scope`, next to the provider's default tags."""
+    for node in scope.node.find_all():
+        if isinstance(node, TerraformResource) and hasattr(type(node), "tags_input"):
+            for key, value in tags.items():
+                node.add_override(f"tags.{key}", value)

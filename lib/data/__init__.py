@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from cdktn_provider_aws.dynamodb_table import DynamodbTable
 from constructs import Construct
 
+from lib.core import terraform
 from lib.core.context import StackContext
 from lib.core.tier import Tier
 from lib.data.cache import CacheProps, RedisCache
@@ -123,6 +124,8 @@ class DataTier(Tier):
         self.transactions: DynamodbTable | None = None
         if config.transactions_table is not None:
             self.transactions = transactions_table(self, context, config.transactions_table, keys("dynamodb"))
+        if config.tags.compliance is not None:
+            terraform.tag_resources(self, {"Compliance": config.tags.compliance})
         self._contribute()
 
     def _contribute(self) -> None:

@@ -41,7 +41,7 @@ from lib.config import AuroraConfig
 from lib.core.context import StackContext
 from lib.core.iam import service_role
 from lib.core.log_group import encrypted_log_group
-from lib.core.policies import key_use
+from lib.core.policies import Statement, key_use
 from lib.core.secrets import generated_password, write_only_secret
 from lib.core.security_groups import GuardedStore, allow, workload_security_group
 
@@ -227,6 +227,17 @@ class AuroraDatabase(GuardedStore):
     @property
     def client_endpoint(self) -> str:
         return self.proxy.endpoint if self.proxy is not None else self.cluster.endpoint
+
+    def proxy_connect(self, context: StackContext) -> Statement:
+        """IAM database authentication through the proxy, as the application user only."""
+        if self.proxy is None:
+            raise ValueError("rds-db:connect through a proxy needs database.rds_proxy")
+        return {
+            "Sid": "ConnectToTheLedgerThroughTheProxy",
+            "Effect": "Allow",
+            "Action": ["rds-db:connect"],
+            "Resource": context.arn("rds-db", f"dbuser:{self.proxy_resource_id}/{self.config.app_username}"),
+        }
 
     def admit_to_writer(
         self, construct_id: str, client: SecurityGroup, description: str

@@ -292,13 +292,7 @@ def _store(context: StackContext, props: PaymentFunctionsProps) -> StoreAccess:
     )
     if database is not None and database.proxy is not None:
         config = database.config
-        # IAM database authentication through the proxy, as the application user only.
-        connect: Statement = {
-            "Sid": "ConnectToTheLedgerThroughTheProxy",
-            "Effect": "Allow",
-            "Action": ["rds-db:connect"],
-            "Resource": context.arn("rds-db", f"dbuser:{database.proxy_resource_id}/{config.app_username}"),
-        }
+        connect = database.proxy_connect(context)
         return StoreAccess(
             environment={
                 contract.TRANSACTION_STORE: "ledger",

@@ -1,4 +1,4 @@
-"""Fixtures for Lambda handler tests: real database servers (session) and emulated AWS (per test)."""
+"""Fixtures for Lambda handler tests: real database and Redis servers (session) and emulated AWS (per test)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.lambdas.db_servers import LocalCA, Server, make_ca, start_mariadb, start_postgres
+from tests.lambdas.db_servers import LocalCA, Server, make_ca, start_mariadb, start_postgres, start_redis
 
 
 @pytest.fixture(scope="session")
@@ -35,8 +35,12 @@ class Servers:
     def get(self, engine: str, tls: bool = True) -> Server:
         key = (engine, tls)
         if key not in self._started:
-            start = start_postgres if engine == "postgres" else start_mariadb
-            self._started[key] = start(self._root / f"{engine}-{'tls' if tls else 'plain'}", self._ca if tls else None)
+            root = self._root / f"{engine}-{'tls' if tls else 'plain'}"
+            if engine == "redis":  # always TLS with AUTH
+                self._started[key] = start_redis(root, self._ca)
+            else:
+                start = start_postgres if engine == "postgres" else start_mariadb
+                self._started[key] = start(root, self._ca if tls else None)
         return self._started[key]
 
     def stop_all(self) -> None:

@@ -1,4 +1,4 @@
-"""Real PostgreSQL and MariaDB servers on loopback for the rotation tests.
+"""Real PostgreSQL, MariaDB and Redis servers on loopback for the Lambda tests.
 
 Each server gets an ephemeral port and data directory under the test session's temp dir, and
 (unless told otherwise) TLS with a certificate from a CA made here, so the rotation code's
@@ -269,3 +269,41 @@ def start_mariadb(root: Path, ca: LocalCA | None) -> Server:
         ["mariadb", "--no-defaults", f"--socket={sock}", "-u", "root", "-e", admin_sql], check=True, capture_output=True
     )
     return Server("mysql", port, password, process)
+
+
+def start_redis(root: Path, ca: LocalCA) -> Server:
+    """Redis with TLS only (the test CA's certificate) and AUTH, as ElastiCache runs it for TAP."""
+    root.mkdir(parents=True)
+    port, password = free_port(), secrets.token_hex(16)
+    log = root / "server.log"
+    args = [
+        "redis-server",
+        "--bind",
+        "127.0.0.1",
+        "--port",
+        "0",  # no plaintext port
+        "--tls-port",
+        str(port),
+        "--tls-cert-file",
+        str(ca.server_cert),
+        "--tls-key-file",
+        str(ca.server_key),
+        "--tls-ca-cert-file",
+        str(ca.ca_cert),
+        "--tls-auth-clients",
+        "no",
+        "--tls-protocols",
+        "TLSv1.2 TLSv1.3",
+        "--requirepass",
+        password,
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        str(root),
+    ]
+    with log.open("wb") as out:
+        process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
+    wait_for_port(port, process, log)
+    return Server("redis", port, password, process)

@@ -124,6 +124,7 @@ def test_database_subnets_are_the_isolated_tier_when_present(doc: Document) -> N
 
 
 WITH_LEDGER = {"transactions-pg", "secure-platform", "full"}
+WITH_TRANSACTIONS_API = {"transactions-pg", "full"}
 
 
 def test_database_admits_only_app_proxy_rotation_and_migration_groups(doc: Document, profile: str) -> None:
@@ -134,16 +135,26 @@ def test_database_admits_only_app_proxy_rotation_and_migration_groups(doc: Docum
     direct = {rotation: port}
     if profile in WITH_LEDGER:
         direct[sg_token(doc, "data_ledger_function_security_group")] = port
+    api = (
+        {sg_token(doc, "payments_transactions_api_function_security_group"): port}
+        if profile in WITH_TRANSACTIONS_API
+        else {}
+    )
     if AURORA[profile][4]:
         proxy = sg_token(doc, "data_database_proxy_security_group")
         assert admitted == {proxy: port, **direct}
-        # Only the payment functions that use the ledger, each by its own group.
+        # Only the functions that use the ledger, each by its own group.
         assert ingress_sources(doc, "data_database_proxy_security_group") == {
-            sg_token(doc, f"payments_functions_{code}_security_group"): port
-            for code in ("payment_validation", "transaction_processing", "dead_letters")
+            **{
+                sg_token(doc, f"payments_functions_{code}_security_group"): port
+                for code in ("payment_validation", "transaction_processing", "dead_letters")
+            },
+            **api,
         }
     else:
-        assert admitted == {sg_token(doc, "foundation_app_security_group"): port, **direct}
+        # Without a proxy, the transactions API logs in at the cluster with the rotated secret.
+        app = {sg_token(doc, "foundation_app_security_group"): port}
+        assert admitted == {**app, **direct, **api}
 
 
 def test_master_secret_rotates_on_an_explicit_schedule_without_a_lambda(doc: Document) -> None:
@@ -222,7 +233,11 @@ def test_redis_replication_group(doc: Document, profile: str) -> None:
     assert group["auth_token_wo"].startswith("${ephemeral.aws_secretsmanager_random_password.data_cache_auth_token")
     assert group["snapshot_retention_limit"] == 5 and group["snapshot_window"]
     assert {c["log_type"] for c in group["log_delivery_configuration"]} == {"slow-log", "engine-log"}
-    assert ingress_sources(doc, "data_cache_security_group") == {sg_token(doc, "foundation_app_security_group"): 6379}
+    # The application tier, and the transactions API's balance cache (every profile with Redis serves it).
+    assert ingress_sources(doc, "data_cache_security_group") == {
+        sg_token(doc, "foundation_app_security_group"): 6379,
+        sg_token(doc, "payments_transactions_api_function_security_group"): 6379,
+    }
     (auth_value,) = [
         v for v in resources(doc, "aws_secretsmanager_secret_version").values() if "cache_auth_secret" in v["secret_id"]
     ]

@@ -47,7 +47,9 @@ def profile_of(doc: Document) -> str:
 
 def test_only_the_payment_profiles_have_the_application(doc: Document, profile: str) -> None:
     assert bool(functions(doc)) == (profile in CONCURRENCY)
-    assert bool(resources(doc, "aws_apigatewayv2_api")) == (profile in CONCURRENCY)
+    # Document 001's transactions API is the one other HTTP API (tests/unit/test_transactions_api.py).
+    apis = {api["description"] for api in resources(doc, "aws_apigatewayv2_api").values()}
+    assert ("Payments API" in apis) == (profile in CONCURRENCY)
     assert bool(resources(doc, "aws_cloudwatch_event_bus")) == (profile in CONCURRENCY)
 
 
@@ -225,16 +227,16 @@ def test_topics_are_encrypted_and_admit_only_cloudwatch_and_their_rules(payments
 
 
 def test_http_api_route_auth_stage_and_permission(payments_doc: Document) -> None:
-    (api,) = resources(payments_doc, "aws_apigatewayv2_api").values()
+    _, api = named(payments_doc, "aws_apigatewayv2_api", "payments_api")
     assert api["protocol_type"] == "HTTP" and "cors_configuration" not in api
-    (route,) = resources(payments_doc, "aws_apigatewayv2_route").values()
+    _, route = named(payments_doc, "aws_apigatewayv2_route", "payments_api_route_create_payment")
     assert route["route_key"] == "POST /payments" and route["authorization_type"] == "AWS_IAM"
-    (integration,) = resources(payments_doc, "aws_apigatewayv2_integration").values()
+    _, integration = named(payments_doc, "aws_apigatewayv2_integration", "payments_api_integration")
     assert integration["payload_format_version"] == "2.0" and integration["integration_type"] == "AWS_PROXY"
     assert integration["integration_uri"].startswith(
         "${aws_lambda_function.payments_functions_payment_validation_function"
     )
-    (stage,) = resources(payments_doc, "aws_apigatewayv2_stage").values()
+    _, stage = named(payments_doc, "aws_apigatewayv2_stage", "payments_api_stage")
     assert (
         stage["default_route_settings"]["throttling_rate_limit"] == 100
         and stage["default_route_settings"]["throttling_burst_limit"] == 200
@@ -243,12 +245,9 @@ def test_http_api_route_auth_stage_and_permission(payments_doc: Document) -> Non
     assert "$context.requestId" in log_format.values() and not any("body" in v.lower() for v in log_format.values())
     _, access_logs = named(payments_doc, "aws_cloudwatch_log_group", "payments_api_access_logs")
     assert access_logs["kms_key_id"] == key_token(payments_doc, "logs")
-    (permission,) = [
-        p
-        for p in resources(payments_doc, "aws_lambda_permission").values()
-        if p["principal"] == "apigateway.amazonaws.com"
-    ]
-    assert permission["source_arn"].endswith("/*/*/payments")
+    _, permission = named(payments_doc, "aws_lambda_permission", "payments_api_invoke_create_payment")
+    assert permission["principal"] == "apigateway.amazonaws.com"
+    assert permission["source_arn"].endswith("/*/POST/payments")
 
 
 def test_xray_samples_all_payment_requests(payments_doc: Document) -> None:

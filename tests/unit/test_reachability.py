@@ -157,9 +157,35 @@ def test_a_ledger_user_without_a_path_to_the_proxy_is_found(synthesized: Synthes
     proxy = f"aws_db_proxy.{address_name(doc, 'aws_db_proxy', 'data_database_proxy')}"
     caller = f"aws_lambda_function.{address_name(doc, 'aws_lambda_function', PROCESSING)}"
     assert gaps(doc) == [
-        Gap(caller, proxy, "no egress on 5432 to the proxy's security group"),
-        Gap(caller, proxy, "the proxy's security group does not admit the caller on 5432"),
+        Gap(caller, proxy, "no egress on 5432 to the store's security group"),
+        Gap(caller, proxy, "the store's security group does not admit the caller on 5432"),
     ]
+
+
+TRANSACTIONS_API = "payments_transactions_api_function"
+
+
+def test_the_transactions_api_without_a_path_to_the_cluster_is_found(synthesized: Synthesized) -> None:
+    """transactions-pg has no proxy: the API logs in at the writer with the rotated secret, by its own group."""
+    doc = copy.deepcopy(synthesized("transactions-pg"))
+    drop(doc, "aws_vpc_security_group_ingress_rule", "data_database_transactions_api_to_ledger_ingress")
+    cluster = f"aws_rds_cluster.{address_name(doc, 'aws_rds_cluster', 'data_database_cluster')}"
+    caller = f"aws_lambda_function.{address_name(doc, 'aws_lambda_function', TRANSACTIONS_API)}"
+    assert Gap(caller, cluster, "the store's security group does not admit the caller on 5432") in gaps(doc)
+
+
+def test_the_transactions_api_without_a_path_to_redis_is_found(synthesized: Synthesized) -> None:
+    doc = copy.deepcopy(synthesized("transactions-pg"))
+    drop(doc, "aws_vpc_security_group_egress_rule", "data_cache_transactions_api_to_cache_egress")
+    group = address_name(doc, "aws_elasticache_replication_group", "data_cache_replication_group")
+    caller = f"aws_lambda_function.{address_name(doc, 'aws_lambda_function', TRANSACTIONS_API)}"
+    found = gaps(doc)
+    # The function's own path, and the one-sided rule the missing egress leaves behind.
+    assert (
+        Gap(caller, f"aws_elasticache_replication_group.{group}", "no egress on 6379 to the store's security group")
+        in found
+    )
+    assert len(found) == 2 and "without the caller's egress" in found[0].reason
 
 
 def test_a_ledger_user_naming_no_proxy_is_found(synthesized: Synthesized) -> None:

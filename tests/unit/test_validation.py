@@ -28,6 +28,7 @@ from lib.config import (
     PaymentsConfig,
     RedisConfig,
     StorageConfig,
+    TransactionsApiConfig,
 )
 from lib.config_file import FILE_RULES
 from lib.core.naming import MAX_SUFFIX_LENGTH
@@ -294,6 +295,26 @@ CASES: dict[str, tuple[str, dict[str, object], str]] = {
         {"payments": payments(cors_origins=("*",)), "destroyable": False},
         "'*' is never allowed in a protected environment",
     ),
+    "transactions_api.ledger": (
+        "transactions-pg",
+        {"database": database(ledger=False)},
+        "database.ledger = None: the transactions API serves the ledger",
+    ),
+    "transactions_api.cache": (
+        "transactions-pg",
+        {"cache": None},
+        "cache = None: the transactions API caches balances in Redis",
+    ),
+    "transactions_api.endpoints": (
+        "transactions-pg",
+        {"endpoints": interfaces("kms", "logs", "monitoring", "sts")},
+        "reads its secrets through the secretsmanager VPC endpoint",
+    ),
+    "transactions_api.cache_seconds": (
+        "transactions-pg",
+        {"transactions_api": TransactionsApiConfig(balance_cache_seconds=0)},
+        "transactions_api.balance_cache_seconds = 0: must be 1 to 3600",
+    ),
     "payments.cors_origin": (
         "full",
         {"payments": payments(cors_origins=("ftp://x",))},
@@ -387,6 +408,21 @@ def test_an_unregistered_rule_id_is_a_programming_error() -> None:
 def test_wildcard_cors_is_tolerated_only_when_destroyable() -> None:
     config = dataclasses.replace(FULL, payments=payments(cors_origins=("*",)))
     assert [v for v in validate(config) if "cors" in v.rule_id] == []
+
+
+def test_the_transactions_api_is_held_to_the_payment_rules() -> None:
+    """The rules `payments` and `transactions_api` share name the section that broke them."""
+    config = dataclasses.replace(
+        PROFILES["transactions-pg"],
+        destroyable=False,
+        transactions_api=TransactionsApiConfig(cors_origins=("*",), currencies=("usd",), throttle_burst=0),
+    )
+    found = {(v.field, v.rule_id) for v in validate(config)}
+    assert found == {
+        ("transactions_api.cors_origins", "payments.cors_wildcard"),
+        ("transactions_api.currencies", "payments.currencies"),
+        ("transactions_api.throttle_burst", "payments.minimums"),
+    }
 
 
 def test_all_violations_are_reported_at_once_and_nothing_is_written(tmp_path: Path) -> None:

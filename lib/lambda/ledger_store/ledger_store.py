@@ -5,6 +5,8 @@
 - Settling is one database transaction: the guarded status change, for an approved payment two
   balanced entries (the customer's account debited, the merchant's credited; the database
   refuses to commit entries that do not sum to zero), and the outcome event as an outbox row.
+- Without an event bus (document 001 has none), settling writes no outbox row and nothing is
+  published.
 - Publishing happens in the same invocation, after commit, in outbox order, one publisher at a
   time (a session advisory lock). A row is claimed and committed before it is sent, so it is sent
   at most once; a row the bus refused is released to be sent by the next run, and a row claimed
@@ -17,6 +19,7 @@ across invocations (`rds_client.ReusedConnection`).
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from payments_common import QueuedPayment
@@ -45,6 +48,24 @@ NAMES = (
     "timestamp",
     "needs_review",
 )
+
+
+# What GET /transactions/{id} shows: the request's facts and its outcome (the ledger holds no card data).
+VIEW_NAMES = (
+    "transaction_id",
+    "status",
+    "amount",
+    "currency",
+    "customer_id",
+    "merchant_id",
+    "fraud_decision",
+    "needs_review",
+    "failure_reason",
+    "requested_at",
+    "settled_at",
+)
+VIEW_COLUMNS = ", ".join(f"{name}::text" if name == "transaction_id" else name for name in VIEW_NAMES)
+BALANCE_NAMES = ("account_id", "holder_kind", "holder_id", "currency", "balance")
 
 
 class LedgerStore:
@@ -113,19 +134,72 @@ class LedgerStore:
                 return str(_item(cursor, transaction_id)["status"])
             if final == "approved":
                 _post_entries(cursor, item)
-            entry = outcome_entry(item, final, self.bus_name)
-            cursor.execute(
-                "INSERT INTO ledger.outbox (transaction_id, event_type, payload) VALUES (%s, %s, %s::jsonb)",
-                (transaction_id, entry["DetailType"], entry["Detail"]),
-            )
+            if self.bus_name:  # the outcome event, committed with the settlement
+                entry = outcome_entry(item, final, self.bus_name)
+                cursor.execute(
+                    "INSERT INTO ledger.outbox (transaction_id, event_type, payload) VALUES (%s, %s, %s::jsonb)",
+                    (transaction_id, entry["DetailType"], entry["Detail"]),
+                )
             return final
 
         return self.connection.run(settle)
 
     def announce(self, item: dict[str, Any], status: str) -> bool:
         """Publishes every unpublished outbox row in order; True when `item`'s was among them."""
+        if not self.bus_name:
+            return False
         published = self.publish()
         return str(item["transaction_id"]) in published
+
+    def transaction(self, transaction_id: str) -> dict[str, Any] | None:
+        """A transaction as the API shows it, with its status history; None when unknown."""
+
+        def read(connection: Any) -> dict[str, Any] | None:
+            cursor = connection.cursor()
+            query = f"SELECT {VIEW_COLUMNS} FROM ledger.transactions WHERE transaction_id = %s"  # noqa: S608 - constant columns
+            cursor.execute(query, (transaction_id,))
+            row = cursor.fetchone()
+            if row is None:
+                return None
+            view = dict(zip(VIEW_NAMES, row, strict=True))
+            cursor.execute(
+                "SELECT status, changed_at FROM ledger.transaction_status_history WHERE transaction_id = %s "
+                "ORDER BY history_id",
+                (transaction_id,),
+            )
+            view["history"] = [{"status": status, "at": _iso(at)} for status, at in cursor.fetchall()]
+            return {name: _iso(value) for name, value in view.items()}
+
+        return self.connection.run(read)
+
+    def balance(self, account_id: int) -> dict[str, Any] | None:
+        """An account's holder, currency and balance (the sum of its entries, minor units); None when unknown."""
+
+        def read(connection: Any) -> dict[str, Any] | None:
+            cursor = connection.cursor()
+            cursor.execute(
+                "SELECT a.account_id, a.holder_kind, a.holder_id, a.currency, coalesce(sum(e.amount), 0)::bigint "
+                "FROM ledger.accounts a LEFT JOIN ledger.entries e ON e.account_id = a.account_id "
+                "WHERE a.account_id = %s GROUP BY a.account_id",
+                (account_id,),
+            )
+            row = cursor.fetchone()
+            return None if row is None else dict(zip(BALANCE_NAMES, row, strict=True))
+
+        return self.connection.run(read)
+
+    def accounts_of(self, item: dict[str, Any]) -> list[int]:
+        """The ids of the accounts a transaction's entries move (none until it is approved)."""
+
+        def read(connection: Any) -> list[int]:
+            cursor = connection.cursor()
+            cursor.execute(
+                "SELECT account_id FROM ledger.entries WHERE transaction_id = %s ORDER BY account_id",
+                (str(item["transaction_id"]),),
+            )
+            return [int(row[0]) for row in cursor.fetchall()]
+
+        return self.connection.run(read)
 
     def publish(self) -> list[str]:
         """The transaction ids whose events this call delivered, in outbox order."""
@@ -192,6 +266,10 @@ class LedgerStore:
         cursor = connection.cursor()
         cursor.execute("UPDATE ledger.outbox SET claimed_at = NULL WHERE event_id = ANY(%s)", (event_ids,))
         connection.commit()
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
 
 
 def _item(cursor: Any, transaction_id: str) -> dict[str, Any]:

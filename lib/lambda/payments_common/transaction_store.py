@@ -24,6 +24,8 @@ from lib.contracts import payments as contract
 
 RETENTION_SECONDS = 400 * 24 * 3600  # TTL beyond the PCI year; PITR and streams keep history
 PENDING = "pending"
+# The status a fraud decision settles a payment in: `review` stays pending, flagged for review.
+FINAL_STATUS = {"approve": "approved", "decline": "declined", "error": "failed", "review": PENDING}
 
 
 class TransactionStore(Protocol):
@@ -151,15 +153,13 @@ def open_ledger(settings: Mapping[str, str], rds: Any, events: Any = None, bus_n
     Imported here, not at the top: the ledger's code and driver are packaged only where it is the store.
     """
     from ledger_store import LedgerStore  # noqa: PLC0415
-    from rds_client import ReusedConnection, iam_token_provider  # noqa: PLC0415
+    from rds_client import ReusedConnection, iam_login  # noqa: PLC0415
 
     host, port, user = (
         settings[contract.LEDGER_HOST],
         int(settings[contract.LEDGER_PORT]),
         settings[contract.LEDGER_USER],
     )
-    token = iam_token_provider(rds, host=host, port=port, user=user, region=rds.meta.region_name)
-    connection = ReusedConnection(
-        host=host, port=port, user=user, database=settings[contract.LEDGER_DATABASE], password=token
-    )
+    login = iam_login(rds, host=host, port=port, user=user, region=rds.meta.region_name)
+    connection = ReusedConnection(host=host, port=port, database=settings[contract.LEDGER_DATABASE], login=login)
     return LedgerStore(connection, events, bus_name)

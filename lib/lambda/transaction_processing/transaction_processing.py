@@ -30,7 +30,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from payments_common import PanMaskingFormatter, QueuedPayment
 from pydantic import ValidationError
-from transaction_store import DynamoStore, TransactionStore, open_ledger
+from transaction_store import FINAL_STATUS, DynamoStore, TransactionStore, open_ledger
 
 from lib.contracts import payments as contract
 
@@ -43,7 +43,6 @@ metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.SQS)
 dead_letter_processor = BatchProcessor(event_type=EventType.SQS)
 GAVE_UP = "processing failed after every retry"
-FINAL_STATUS = {"approve": "approved", "decline": "declined", "error": "failed", "review": "pending"}
 
 # Created once per execution environment; tests replace them.
 dynamodb: Any = boto3.resource("dynamodb")

@@ -24,6 +24,7 @@ payment_validation = import_handler("payment_validation", CODE, PAYMENT_SETTINGS
 fraud_detection = import_handler("fraud_detection", CODE, PAYMENT_SETTINGS)
 transaction_processing = import_handler("transaction_processing", CODE, PAYMENT_SETTINGS)
 payments_common = import_handler("payments_common", CODE, PAYMENT_SETTINGS)
+payment_requests = import_handler("payment_requests", CODE, PAYMENT_SETTINGS)
 TRANSACTIONS_TABLE = PAYMENT_SETTINGS[contract.TRANSACTIONS_TABLE]
 IDEMPOTENCY_TABLE = PAYMENT_SETTINGS[contract.IDEMPOTENCY_TABLE]
 VELOCITY_TABLE = PAYMENT_SETTINGS[contract.VELOCITY_TABLE]

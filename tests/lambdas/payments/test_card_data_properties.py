@@ -39,12 +39,13 @@ from tests.lambdas.payments.conftest import (
     Emulated,
     FakeContext,
     api_event,
+    payment_requests,
     payment_validation,
     valid_request,
 )
 
 EXAMPLES = 300
-MAX_DEPTH = payment_validation.MAX_JSON_DEPTH
+MAX_DEPTH = payment_requests.MAX_JSON_DEPTH
 
 # The zero of each digit form; NFKC or the Unicode decimal value maps every one to ASCII.
 DIGIT_FORMS = [
@@ -137,15 +138,15 @@ def hostile_requests(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
     elif place == "header-name":
         headers[f"x-{text}"] = "1"
     elif place == "transport-header":
-        name = draw(st.sampled_from(sorted(payment_validation.TRANSPORT_HEADERS)))
+        name = draw(st.sampled_from(sorted(payment_requests.TRANSPORT_HEADERS)))
         # A value in its header's own format is exempt by design (never stored or logged).
-        assume(not payment_validation.TRANSPORT_HEADERS[name].fullmatch(text))
+        assume(not payment_requests.TRANSPORT_HEADERS[name].fullmatch(text))
         headers[name] = text
     elif place == "query-value":
         query = {"ref": text}
     elif place == "query-name":
         query = {text: "1"}
-    assume(not payment_validation.UUID.fullmatch(text))  # an exact UUID is exempt by design
+    assume(not payment_requests.UUID.fullmatch(text))  # an exact UUID is exempt by design
     event = api_event(json.dumps(request, ensure_ascii=draw(st.booleans())), key=key)
     event["headers"].update(headers)
     event["queryStringParameters"] = query
@@ -250,4 +251,4 @@ def test_no_uuid_is_taken_for_a_card_number(value: uuid.UUID, upper: bool) -> No
     event["queryStringParameters"] = {"ref": text}
     event["rawQueryString"] = f"ref={text}"
     event["cookies"] = [f"session={text}"]
-    assert not payment_validation.carries_card_data(APIGatewayProxyEventV2(event))
+    assert not payment_requests.carries_card_data(APIGatewayProxyEventV2(event))

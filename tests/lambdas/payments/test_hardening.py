@@ -25,6 +25,7 @@ from tests.lambdas.payments.conftest import (
     InProcessLambda,
     api_event,
     fraud_detection,
+    payment_requests,
     payment_validation,
     scored_payment,
     sqs_event,
@@ -95,7 +96,7 @@ def test_a_card_number_in_any_disguise_and_place_is_refused(emulated: Emulated, 
         event["queryStringParameters"] = {"ref": card}
     response = payment_validation.handler(event, FakeContext())
     assert response["statusCode"] == 400
-    assert json.loads(response["body"]) == {"error": payment_validation.REJECTED_CARD_DATA, "fields": []}
+    assert json.loads(response["body"]) == {"error": payment_requests.REJECTED_CARD_DATA, "fields": []}
     never_shows_the_card(emulated, card, response["body"])
 
 
@@ -131,7 +132,7 @@ def test_identifiers_cannot_hold_thirteen_digits(emulated: Emulated) -> None:
 
 def test_submitted_keys_are_never_echoed(emulated: Emulated) -> None:
     status, body = submit(emulated, api_event({**valid_request(), "secret-field-name": 1}))
-    assert (status, body["fields"]) == (422, [payment_validation.UNKNOWN_FIELD])
+    assert (status, body["fields"]) == (422, [payment_requests.UNKNOWN_FIELD])
     assert "secret-field-name" not in emulated.logs.getvalue()
 
 
@@ -158,10 +159,10 @@ def test_nesting_up_to_the_limit_is_read_and_beyond_it_refused(emulated: Emulate
     status, body = submit(emulated, api_event(nested(depth), key=f"depth-key-{depth:04d}"))
     if depth == 1:
         assert status == 202
-    elif depth <= payment_validation.MAX_JSON_DEPTH:
-        assert (status, body["fields"]) == (422, [payment_validation.UNKNOWN_FIELD])  # parsed, then refused
+    elif depth <= payment_requests.MAX_JSON_DEPTH:
+        assert (status, body["fields"]) == (422, [payment_requests.UNKNOWN_FIELD])  # parsed, then refused
     else:
-        assert (status, body["fields"]) == (400, ["body"]) and str(payment_validation.MAX_JSON_DEPTH) in body["error"]
+        assert (status, body["fields"]) == (400, ["body"]) and str(payment_requests.MAX_JSON_DEPTH) in body["error"]
     assert emulated.peek(emulated.transaction_queue) == [] or depth == 1
 
 
@@ -175,7 +176,7 @@ def test_nesting_up_to_the_limit_is_read_and_beyond_it_refused(emulated: Emulate
     ],
 )
 def test_json_depth_skips_strings_in_one_pass(text: str, depth: int) -> None:
-    assert payment_validation.json_depth(text) == depth
+    assert payment_requests.json_depth(text) == depth
 
 
 def test_a_body_of_unterminated_escapes_is_refused_for_its_depth(emulated: Emulated) -> None:
@@ -186,12 +187,12 @@ def test_a_body_of_unterminated_escapes_is_refused_for_its_depth(emulated: Emula
 @pytest.mark.parametrize("extra", [-1, 0, 1, 1000])
 def test_bodies_up_to_the_size_limit_are_read_and_beyond_it_refused(emulated: Emulated, extra: int) -> None:
     base = json.dumps({**valid_request(), "padding": ""})
-    body = json.dumps({**valid_request(), "padding": "x" * (payment_validation.MAX_BODY_BYTES - len(base) + extra)})
+    body = json.dumps({**valid_request(), "padding": "x" * (payment_requests.MAX_BODY_BYTES - len(base) + extra)})
     status, response = submit(emulated, api_event(body))
-    expected = 400 if len(body) > payment_validation.MAX_BODY_BYTES else 422
+    expected = 400 if len(body) > payment_requests.MAX_BODY_BYTES else 422
     assert (status, response["fields"]) == (
         expected,
-        ["body"] if expected == 400 else [payment_validation.UNKNOWN_FIELD],
+        ["body"] if expected == 400 else [payment_requests.UNKNOWN_FIELD],
     )
     assert emulated.peek(emulated.transaction_queue) == []
 
@@ -474,7 +475,7 @@ def test_card_numbers_where_formats_or_encodings_would_hide_them_are_refused(
     else:
         event["headers"][name] = value
     status, body = submit(emulated, event)
-    assert (status, body["error"]) == (400, payment_validation.REJECTED_CARD_DATA)
+    assert (status, body["error"]) == (400, payment_requests.REJECTED_CARD_DATA)
 
 
 def test_uuids_are_not_card_numbers_in_keys_headers_queries_and_cookies(emulated: Emulated) -> None:

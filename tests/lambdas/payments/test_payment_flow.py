@@ -16,6 +16,7 @@ from tests.lambdas.payments.conftest import (
     FakeContext,
     api_event,
     fraud_detection,
+    payment_requests,
     payment_validation,
     scored_payment,
     sqs_event,
@@ -107,7 +108,7 @@ def test_same_key_with_a_different_request_is_refused(emulated: Emulated) -> Non
 def test_card_number_anywhere_is_rejected_and_never_written(emulated: Emulated, body: dict[str, Any]) -> None:
     status, response = submit(emulated, api_event(body))
     assert status == 400
-    assert response == {"error": payment_validation.REJECTED_CARD_DATA, "fields": []}
+    assert response == {"error": payment_requests.REJECTED_CARD_DATA, "fields": []}
     process_queue(emulated)
     written = emulated.everything_written()
     assert "4111111111111111" not in written.replace(" ", "").replace("-", "")
