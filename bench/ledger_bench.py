@@ -2,15 +2,18 @@
 
 - Ledger write throughput: settled payments per second on one connection (record, then settle with
   balanced entries and the outcome's outbox row, two committed transactions each), as the
-  processing function writes them.
+  processing function writes them in `full`, invalidating the cached balances after each.
+- The transactions API's writes: record, velocity count and settlement in one transaction.
 - API read latency with a warm cache: `GET /accounts/{id}/balance` through the whole handler
-  (resolver, card-data scan, Redis hit), p50 and p99.
+  (resolver, card-data scan, Redis hit), p50 and p99; every read after the first must be a hit.
 
 Starts its own servers on loopback (as the tests do) and stops them; needs `scripts/ensure-test-servers.sh`.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import shutil
 import statistics
@@ -30,6 +33,7 @@ rds_client: Any = import_handler("rds_client", CODE, {})
 ledger_store = import_handler("ledger_store", CODE, {})
 balance_cache = import_handler("balance_cache", CODE, {})
 payments_common = import_handler("payments_common", CODE, {})
+fraud_rules = import_handler("fraud_rules", CODE, {})
 ROOT = Path(__file__).resolve().parent.parent
 PAYMENTS = 400
 READS = 2_000
@@ -46,16 +50,16 @@ def prepare(port: int, admin_password: str) -> None:
     admin.close()
 
 
-def queued(index: int) -> Any:
+def queued(index: int, merchant: str = "bench-shop") -> Any:
     key = f"bench-{index:08d}"
     payment = payments_common.Payment(
-        transaction_id=payments_common.transaction_id("bench-shop", key),
-        idempotency_key_hash=payments_common.key_hash("bench-shop", key),
+        transaction_id=payments_common.transaction_id(merchant, key),
+        idempotency_key_hash=payments_common.key_hash(merchant, key),
         fingerprint=f"{index:064x}",
         amount=1_500,
         currency="USD",
         customer_id=f"bench-customer-{index % 50}",
-        merchant_id="bench-shop",
+        merchant_id=merchant,
         card_token="tok_bench0000",  # noqa: S106 - a token, not a secret
         requested_at=int(time.time()),
     )
@@ -72,6 +76,15 @@ def ledger_throughput(store: Any) -> float:
     started = time.perf_counter()
     for message in messages:
         store.settle(store.record_pending(message), "approved")
+    return PAYMENTS / (time.perf_counter() - started)
+
+
+def api_write_throughput(store: Any) -> float:
+    messages = [queued(index, "bench-api-shop") for index in range(PAYMENTS)]
+    velocity = fraud_rules.Velocity(window_seconds=3600, limit=2 * PAYMENTS)  # counted, never reached
+    started = time.perf_counter()
+    for message in messages:
+        assert store.record_settled(message, velocity).status == "approved"
     return PAYMENTS / (time.perf_counter() - started)
 
 
@@ -111,23 +124,35 @@ def main() -> int:
         prepare(postgres.port, postgres.admin_password)
         login = lambda refresh: rds_client.Login("tap_app", PASSWORD)  # noqa: E731
         connection = rds_client.ReusedConnection(host="localhost", port=postgres.port, database=DATABASE, login=login)
-        store = ledger_store.LedgerStore(connection, Bus(), "bench-bus")
-        rate = ledger_throughput(store)
-        print(f"ledger writes, local PostgreSQL over TLS, one connection: {rate:,.0f} settled payments/s ({PAYMENTS})")
-        transactions_api.ledger = store
-        transactions_api.cache = balance_cache.BalanceCache(
+        cache = balance_cache.BalanceCache(
             host="localhost",
             port=redis.port,
             token=lambda refresh: redis.admin_password,
             ca_bundle=lambda: ca.ca_cert,
             ttl_seconds=60,
         )
+        store = ledger_store.LedgerStore(connection, Bus(), "bench-bus", cache)
+        rate = ledger_throughput(store)
+        print(f"ledger writes, local PostgreSQL over TLS, one connection: {rate:,.0f} settled payments/s ({PAYMENTS})")
+        rate = api_write_throughput(ledger_store.LedgerStore(connection, None, "", cache))
+        print(f"transactions API writes (one transaction each, velocity counted): {rate:,.0f} payments/s ({PAYMENTS})")
+        loads: list[int] = []
+        load_balance = store.balance
+
+        def counted_balance(account_id: int) -> Any:
+            loads.append(account_id)
+            return load_balance(account_id)
+
+        store.balance = counted_balance
+        transactions_api.ledger, transactions_api.cache = store, cache
         transactions_api.logger.setLevel("WARNING")
         cursor = connection.get().cursor()
         cursor.execute("SELECT min(account_id) FROM ledger.accounts WHERE holder_kind = 'customer'")
         account = int(cursor.fetchone()[0])
         connection.get().commit()
-        timings = read_latencies(account)
+        with contextlib.redirect_stdout(io.StringIO()):  # the handler's EMF metric lines
+            timings = read_latencies(account)
+        assert loads == [account], f"the ledger was read {len(loads)} times: the cache missed"
         p50, p99 = statistics.median(timings), statistics.quantiles(timings, n=100)[98]
         print(
             f"transactions API balance reads, warm Redis cache, in process: p50 {p50:.2f} ms, p99 {p99:.2f} ms ({READS})"

@@ -177,6 +177,9 @@ class PaymentRules:
     # What the geography rule does when the merchant's or the card's country is missing:
     # "review" (the default: missing data is never a pass) or "ignore".
     missing_country: Literal["review", "ignore"] = "review"
+    # At most this many payments per customer, and per card token, within the window.
+    velocity_window_seconds: int = 3600
+    velocity_limit: int = 10
     reserved_concurrency: int = 10
     # Browser origins allowed by CORS; empty means no CORS. Never "*" in a protected environment.
     cors_origins: tuple[str, ...] = ()
@@ -191,8 +194,6 @@ class PaymentsConfig(PaymentRules):
     # Where payments are recorded: the DynamoDB table (document 004) or the Aurora PostgreSQL ledger
     # through RDS Proxy with IAM authentication (document 002).
     transaction_store: Literal["dynamodb", "ledger"] = "dynamodb"
-    velocity_window_seconds: int = 3600
-    velocity_limit: int = 10
     max_receive_count: int = 3
     batch_size: int = 10
     alert_emails: tuple[str, ...] = ()
@@ -209,6 +210,11 @@ class TransactionsApiConfig(PaymentRules):
     # Document 001's stage throttling: 10,000 requests per second, bursts of 5,000.
     throttle_rate_per_second: int = 10_000
     throttle_burst: int = 5_000
+    # Sized for that rate: a warm request takes about 10 ms, so 10,000 rps needs about 100
+    # concurrent executions. Each holds at most one ledger connection (`ReusedConnection`), so this
+    # is also the API's connection budget at the cluster or the proxy; beyond it Lambda throttles
+    # (a retryable error) rather than the database refusing connections.
+    reserved_concurrency: int = 100
     # How long a cached balance may live; writes invalidate it sooner (this bounds staleness only
     # when Redis could not be told of a write).
     balance_cache_seconds: int = 60

@@ -458,9 +458,6 @@ def check_payments(config: DeploymentConfig) -> Iterable[Violation]:
             "payment functions reach DynamoDB through its gateway endpoint: include 'dynamodb'",
         )
     yield from check_payment_rules("payments", pay, config.destroyable)
-    for attr in ("velocity_window_seconds", "velocity_limit"):
-        if getattr(pay, attr) < 1:
-            yield violation("payments.minimums", f"payments.{attr}", getattr(pay, attr), "must be at least 1")
     if not 1 <= pay.max_receive_count <= 1000:
         yield violation(
             "payments.max_receive_count", "payments.max_receive_count", pay.max_receive_count, "must be 1 to 1000"
@@ -489,7 +486,8 @@ def check_payment_rules(section: str, rules: PaymentRules, destroyable: bool) ->
             (rules.fraud_review_amount, rules.fraud_decline_amount, rules.amount_ceiling),
             "must satisfy 0 < review < decline <= amount_ceiling (minor units)",
         )
-    for attr in ("reserved_concurrency", "throttle_rate_per_second", "throttle_burst"):
+    minimums = ("reserved_concurrency", "throttle_rate_per_second", "throttle_burst")
+    for attr in (*minimums, "velocity_window_seconds", "velocity_limit"):
         if getattr(rules, attr) < 1:
             yield violation("payments.minimums", f"{section}.{attr}", getattr(rules, attr), "must be at least 1")
     if rules.missing_country not in ("review", "ignore"):

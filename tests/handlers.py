@@ -49,6 +49,8 @@ TRANSACTIONS_API_SETTINGS: Mapping[str, str] = {
     payments.FRAUD_REVIEW_AMOUNT: "500000",
     payments.FRAUD_DECLINE_AMOUNT: "2000000",
     payments.FRAUD_MISSING_COUNTRY: "review",
+    payments.FRAUD_VELOCITY_WINDOW_SECONDS: "3600",
+    payments.FRAUD_VELOCITY_LIMIT: "5",
     payments.CACHE_HOST: "localhost",
     payments.CACHE_PORT: "6379",
     payments.CACHE_AUTH_SECRET_ARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:tap/test/redis/auth-token",

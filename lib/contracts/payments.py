@@ -44,6 +44,8 @@ CACHE_HOST = "CACHE_HOST"
 CACHE_PORT = "CACHE_PORT"
 CACHE_AUTH_SECRET_ARN = "CACHE_AUTH_SECRET_ARN"  # noqa: S105 - a variable name, not a secret
 BALANCE_CACHE_SECONDS = "BALANCE_CACHE_SECONDS"
+# A function that writes the ledger where the transactions API caches balances has all three or none.
+CACHE_SETTINGS = (CACHE_HOST, CACHE_PORT, CACHE_AUTH_SECRET_ARN)
 # Powertools' own settings, set by the stack per function.
 SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
 METRICS_NAMESPACE_SETTING = "POWERTOOLS_METRICS_NAMESPACE"
@@ -81,16 +83,20 @@ REQUIRED_SETTINGS: Mapping[str, tuple[str, ...]] = {
         FRAUD_REVIEW_AMOUNT,
         FRAUD_DECLINE_AMOUNT,
         FRAUD_MISSING_COUNTRY,
-        CACHE_HOST,
-        CACHE_PORT,
-        CACHE_AUTH_SECRET_ARN,
+        FRAUD_VELOCITY_WINDOW_SECONDS,
+        FRAUD_VELOCITY_LIMIT,
+        *CACHE_SETTINGS,
         BALANCE_CACHE_SECONDS,
         SERVICE_NAME,
         METRICS_NAMESPACE_SETTING,
     ),
 }
-# Settings a function reads when set: the transactions API publishes outcomes where a bus exists (full).
-OPTIONAL_SETTINGS: Mapping[str, tuple[str, ...]] = {"transactions_api": (EVENT_BUS_NAME,)}
+# Settings a function reads when set: the transactions API publishes outcomes where a bus exists
+# (full), and processing invalidates cached balances where the transactions API caches them.
+OPTIONAL_SETTINGS: Mapping[str, tuple[str, ...]] = {
+    "transactions_api": (EVENT_BUS_NAME,),
+    "transaction_processing": CACHE_SETTINGS,
+}
 
 # What validation may read of a recorded transaction (its role is limited to these attributes).
 RECORDED_ATTRIBUTES = ("transaction_id", "fingerprint", "status", "fraud_decision")
@@ -133,6 +139,8 @@ TRANSACTIONS_RECORDED = "TransactionsRecorded"
 BALANCE_CACHE_HITS = "BalanceCacheHits"
 BALANCE_CACHE_MISSES = "BalanceCacheMisses"
 BALANCE_CACHE_UNAVAILABLE = "BalanceCacheUnavailable"
+# Accounts whose cached balance a write could not invalidate (stale for up to the cache TTL).
+BALANCE_INVALIDATIONS_FAILED = "BalanceInvalidationsFailed"
 
 
 def required_settings(function: str, environ: Mapping[str, str]) -> tuple[str, ...]:
@@ -151,6 +159,9 @@ def read_settings(function: str, environ: Mapping[str, str]) -> dict[str, str]:
     settings.update({name: environ[name] for name in OPTIONAL_SETTINGS.get(function, ()) if environ.get(name)})
     if TRANSACTION_STORE in settings and settings[TRANSACTION_STORE] not in STORES:
         raise MissingSettingError(f"{TRANSACTION_STORE} must be one of {STORES}")
+    cache = [name for name in CACHE_SETTINGS if name in settings]
+    if cache and len(cache) < len(CACHE_SETTINGS):
+        raise MissingSettingError(f"{function} needs all of {CACHE_SETTINGS} or none; it has only {tuple(cache)}")
     if LEDGER_LOGIN in settings and settings[LEDGER_LOGIN] not in LOGIN_SETTINGS:
         raise MissingSettingError(f"{LEDGER_LOGIN} must be one of {tuple(LOGIN_SETTINGS)}")
     return settings

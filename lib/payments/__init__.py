@@ -20,6 +20,7 @@ from lib.core.tier import Tier
 from lib.data.cache import RedisCache
 from lib.data.database import AuroraDatabase
 from lib.foundation import Keys, Placement
+from lib.payments.balances import balance_cache_access
 from lib.payments.functions import PaymentFunctions, PaymentFunctionsProps
 from lib.payments.messaging import Messaging
 from lib.payments.transactions_api import TransactionsApi, TransactionsApiProps
@@ -69,6 +70,10 @@ class PaymentsTier(Tier):
         keys, placement = props.keys, props.placement
         messaging = self.messaging = Messaging(self, "messaging", context, config, keys("events"))
         ledger = props.ledger if config.transaction_store == "ledger" else None
+        # Settling into the ledger the transactions API serves invalidates the balances it caches.
+        balances = None
+        if ledger is not None and props.cache is not None and context.config.transactions_api is not None:
+            balances = balance_cache_access(context, props.cache, keys("secrets"))
         functions = self.functions = PaymentFunctions(
             self,
             "functions",
@@ -82,6 +87,7 @@ class PaymentsTier(Tier):
                 dynamodb_key=keys("dynamodb"),
                 events_key=keys("events"),
                 logs_key=keys("logs"),
+                balance_cache=balances,
             ),
         )
         self.api = IamHttpApi(

@@ -26,6 +26,7 @@ from lib.core.queue import SecureQueue
 from lib.core.table import secure_table
 from lib.data.database import AuroraDatabase
 from lib.data.rotation import POSTGRES_DRIVER
+from lib.payments.balances import REDIS_DISTRIBUTION, BalanceCacheAccess
 from lib.payments.messaging import Messaging
 
 COMMON_CODE = "payments_common"
@@ -44,6 +45,8 @@ class PaymentFunctionsProps:
     dynamodb_key: KmsKey
     events_key: KmsKey
     logs_key: KmsKey
+    # Where the transactions API caches balances from the same ledger, settling invalidates them.
+    balance_cache: BalanceCacheAccess | None = None
 
 
 class PaymentFunctions(Construct):
@@ -158,16 +161,25 @@ class PaymentFunctions(Construct):
             *self.store.writes,
         ]
         consumer_environment = {**self.store.environment, contract.EVENT_BUS_NAME: messaging.bus.name}
+        # Only settling an approved payment moves balances: dead letters (marked failed) never do.
+        balances = props.balance_cache
         self.processing = self._queue_consumer(
             "transaction-processing",
             "Records payments from the transaction queue and announces outcomes",
             queue_arn=transaction_queue.arn,
-            statements=[queue_reads("ConsumeTransactionQueue", transaction_queue.arn), *consumer_statements],
-            environment=consumer_environment,
+            statements=[
+                queue_reads("ConsumeTransactionQueue", transaction_queue.arn),
+                *consumer_statements,
+                *(balances.statements if balances else []),
+            ],
+            environment={**consumer_environment, **(balances.environment if balances else {})},
             entry="handler",
             construct_id="transaction_processing",
             mapping_id="transaction_queue_source",
+            distributions=(REDIS_DISTRIBUTION,) if balances else (),
         )
+        if balances is not None:
+            balances.admit("processing_to_cache", self.processing, "Payment processing invalidates cached balances")
         # A message processing could not handle reaches the DLQ; this function marks its payment
         # failed and announces it, so nothing stays pending unseen.
         self.dead_letters = self._queue_consumer(
@@ -212,6 +224,7 @@ class PaymentFunctions(Construct):
         entry: str,
         construct_id: str,
         mapping_id: str,
+        distributions: tuple[str, ...] = (),
     ) -> PythonFunction:
         """A transaction_processing entry point fed by `queue_arn` in batches, reporting partial failures."""
         consumer = self._function(
@@ -222,6 +235,7 @@ class PaymentFunctions(Construct):
             environment,
             entry=entry,
             construct_id=construct_id,
+            distributions=distributions,
         )
         LambdaEventSourceMapping(
             self,
@@ -244,8 +258,9 @@ class PaymentFunctions(Construct):
         *,
         entry: str = "handler",
         construct_id: str | None = None,
+        distributions: tuple[str, ...] = (),
     ) -> PythonFunction:
-        """A payment function from lib/lambda/<code>/ (entry point `<code>.<entry>`)."""
+        """A payment function from lib/lambda/<code>/ (entry point `<code>.<entry>`), with its store's driver."""
         props = self._props
         # Scoring touches no store; the others carry the ledger's code and driver when it is the store.
         store_code = [] if code == "fraud_detection" else self.store.code
@@ -259,7 +274,7 @@ class PaymentFunctions(Construct):
                 handler=f"{code}.{entry}",
                 source_dirs=[code, COMMON_CODE, *store_code],
                 contracts=["payments"],
-                distributions=() if code == "fraud_detection" else self.store.distributions,
+                distributions=(*(() if code == "fraud_detection" else self.store.distributions), *distributions),
                 statements=[*statements, *self._common],
                 environment={**environment, contract.METRICS_NAMESPACE_SETTING: contract.METRICS_NAMESPACE},
                 reserved_concurrency=props.config.reserved_concurrency,

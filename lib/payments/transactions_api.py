@@ -24,13 +24,14 @@ from lib.contracts import payments as contract
 from lib.core.context import StackContext
 from lib.core.function import FunctionPlacement, FunctionProps, PythonFunction
 from lib.core.http_api import HttpApiProps, IamHttpApi
-from lib.core.policies import Statement, key_use
+from lib.core.policies import Statement
 from lib.data.cache import RedisCache
 from lib.data.database import AuroraDatabase
 from lib.data.rotation import POSTGRES_DRIVER
+from lib.payments.balances import REDIS_DISTRIBUTION, balance_cache_access
 
 CODE = ["transactions_api", "payments_common", "ledger_store", "rds_client"]
-DISTRIBUTIONS = (*POSTGRES_DRIVER, "redis")
+DISTRIBUTIONS = (*POSTGRES_DRIVER, REDIS_DISTRIBUTION)
 # Document 001's stage name.
 STAGE = "prod"
 TIMEOUT_SECONDS = 10
@@ -63,18 +64,7 @@ class TransactionsApi(Construct):
         super().__init__(scope, construct_id)
         config, database, cache = props.config, props.database, props.cache
         login_environment, login_statements = self._ledger_login(context, props)
-        read_cache_token: Statement = {
-            "Sid": "ReadTheCacheToken",
-            "Effect": "Allow",
-            "Action": ["secretsmanager:GetSecretValue"],
-            "Resource": cache.auth_secret.arn,
-        }
-        secret_key = key_use(
-            "SecretKeyThroughSecretsManager",
-            ["kms:Decrypt"],
-            props.secrets_key.arn,
-            [context.region.service_host("secretsmanager")],
-        )
+        balances = balance_cache_access(context, cache, props.secrets_key)
         announce: list[Statement] = []
         bus_environment: dict[str, str] = {}
         if props.bus is not None:
@@ -93,7 +83,7 @@ class TransactionsApi(Construct):
                 source_dirs=CODE,
                 contracts=["payments"],
                 distributions=DISTRIBUTIONS,
-                statements=[*login_statements, read_cache_token, secret_key, *announce],
+                statements=[*login_statements, *balances.statements, *announce],
                 environment={
                     **login_environment,
                     contract.LEDGER_PORT: str(database.config.port),
@@ -103,9 +93,9 @@ class TransactionsApi(Construct):
                     contract.FRAUD_REVIEW_AMOUNT: str(config.fraud_review_amount),
                     contract.FRAUD_DECLINE_AMOUNT: str(config.fraud_decline_amount),
                     contract.FRAUD_MISSING_COUNTRY: config.missing_country,
-                    contract.CACHE_HOST: cache.replication_group.primary_endpoint_address,
-                    contract.CACHE_PORT: str(cache.port),
-                    contract.CACHE_AUTH_SECRET_ARN: cache.auth_secret.arn,
+                    contract.FRAUD_VELOCITY_WINDOW_SECONDS: str(config.velocity_window_seconds),
+                    contract.FRAUD_VELOCITY_LIMIT: str(config.velocity_limit),
+                    **balances.environment,
                     contract.BALANCE_CACHE_SECONDS: str(config.balance_cache_seconds),
                     contract.METRICS_NAMESPACE_SETTING: contract.METRICS_NAMESPACE,
                     **bus_environment,
@@ -120,7 +110,7 @@ class TransactionsApi(Construct):
         self.function = function
         # The database (or its proxy) and Redis admit this function's group, and only on their ports.
         database.admit("transactions_api_to_ledger", function.security_group, "Transactions API to the ledger")
-        cache.admit("transactions_api_to_cache", function.security_group, "Transactions API to Redis")
+        balances.admit("transactions_api_to_cache", function, "Transactions API to Redis")
         self.http_api = IamHttpApi(
             self,
             "http_api",
@@ -156,7 +146,7 @@ class TransactionsApi(Construct):
                 contract.LEDGER_HOST: database.cluster.endpoint,
                 contract.LEDGER_SECRET_ARN: database.app_secret.arn,
             },
-            [
+            [  # decrypted with the secrets key, which the cache's access already admits
                 {
                     "Sid": "ReadTheApplicationSecret",
                     "Effect": "Allow",

@@ -49,12 +49,13 @@ def test_every_setting_a_handler_reads_is_set_on_its_function(doc: Document) -> 
 
 
 def test_a_setting_missing_from_a_function_is_found(synthesized: Synthesized) -> None:
-    """The check can fail: the validation function without its velocity limit."""
+    """The check can fail: the functions that count velocity without its limit."""
     document = copy.deepcopy(synthesized("full"))
     for function in document["resource"]["aws_lambda_function"].values():
         function["environment"]["variables"].pop(payments.FRAUD_VELOCITY_LIMIT, None)
     assert list(unset_settings(document)) == [
-        ("payments_functions_payment_validation_function", payments.FRAUD_VELOCITY_LIMIT)
+        ("payments_functions_payment_validation_function", payments.FRAUD_VELOCITY_LIMIT),
+        ("payments_transactions_api_function", payments.FRAUD_VELOCITY_LIMIT),
     ]
 
 

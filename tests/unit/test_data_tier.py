@@ -233,11 +233,15 @@ def test_redis_replication_group(doc: Document, profile: str) -> None:
     assert group["auth_token_wo"].startswith("${ephemeral.aws_secretsmanager_random_password.data_cache_auth_token")
     assert group["snapshot_retention_limit"] == 5 and group["snapshot_window"]
     assert {c["log_type"] for c in group["log_delivery_configuration"]} == {"slow-log", "engine-log"}
-    # The application tier, and the transactions API's balance cache (every profile with Redis serves it).
-    assert ingress_sources(doc, "data_cache_security_group") == {
+    # The application tier, and the transactions API's balance cache (every profile with Redis serves
+    # it); in full, payment processing too, which invalidates the balances it settles.
+    expected = {
         sg_token(doc, "foundation_app_security_group"): 6379,
         sg_token(doc, "payments_transactions_api_function_security_group"): 6379,
     }
+    if profile == "full":
+        expected[sg_token(doc, "payments_functions_transaction_processing_security_group")] = 6379
+    assert ingress_sources(doc, "data_cache_security_group") == expected
     (auth_value,) = [
         v for v in resources(doc, "aws_secretsmanager_secret_version").values() if "cache_auth_secret" in v["secret_id"]
     ]

@@ -78,8 +78,12 @@ def test_functions_are_private_traced_limited_logged_with_a_dlq(payments_doc: Do
         )
         assert ":layer:AWSLambdaPowertoolsPythonV3-python313-x86_64:" in fn["layers"][0]
         assert fn["kms_key_arn"] == key_token(payments_doc, "events")
+        # Secrets are named by ARN (read at run time), never passed as values.
         assert not any(
-            word in k.lower() for k in fn["environment"]["variables"] for word in ("password", "secret", "token")
+            word in k.lower()
+            for k in fn["environment"]["variables"]
+            if not k.endswith("_SECRET_ARN")
+            for word in ("password", "secret", "token")
         )
         log_group_name = path_of(fn["logging_config"]["log_group"].split(".")[1])
         group = resources(payments_doc, "aws_cloudwatch_log_group")[log_group_name]

@@ -6,6 +6,7 @@ which has RDS Proxy, through the proxy with IAM authentication and announces on 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import zipfile
 from pathlib import Path
@@ -17,6 +18,8 @@ from lib.contracts import payments as contract
 from lib.core import packaging
 from lib.core.function import LAMBDA_ROOT, contract_files
 from lib.payments import transactions_api
+from lib.profiles import load_config
+from lib.synth import synthesize
 from tests.conftest import SUFFIX, Document, Synthesized, policy, ref, resources
 
 API = "payments_transactions_api_http_api"
@@ -159,3 +162,62 @@ def test_documents_data_resources_carry_the_compliance_tag(synthesized: Synthesi
     assert "Compliance" not in resources(doc, "aws_vpc")["foundation_network_vpc"].get("tags", {})
     web = synthesized("web-mysql")
     assert "Compliance" not in resources(web, "aws_rds_cluster")["data_database_cluster"].get("tags", {})
+
+
+def test_the_api_is_sized_for_documents_rate_and_counts_velocity(api_doc: Document) -> None:
+    """About 100 concurrent executions serve 10,000 rps; each holds one ledger connection at most."""
+    function = resources(api_doc, "aws_lambda_function")[FUNCTION]
+    assert function["reserved_concurrent_executions"] == 100
+    env = variables(api_doc)
+    assert (env[contract.FRAUD_VELOCITY_LIMIT], env[contract.FRAUD_VELOCITY_WINDOW_SECONDS]) == ("10", "3600")
+
+
+def processing(doc: Document, name: str = "transaction_processing") -> tuple[dict[str, str], dict[str, Any]]:
+    function = f"payments_functions_{name}"
+    env = resources(doc, "aws_lambda_function")[f"{function}_function"]["environment"]["variables"]
+    role_policy = resources(doc, "aws_iam_role_policy")[f"{function}_role_policy"]
+    return env, {s["Sid"]: s for s in policy(role_policy)["Statement"]}
+
+
+def test_in_full_settling_invalidates_the_balances_the_api_caches(synthesized: Synthesized) -> None:
+    """Both write the ledger: processing reaches Redis (admitted, its token readable) and invalidates."""
+    doc = synthesized("full")
+    env, found = processing(doc)
+    cache_secret = ref(doc, "aws_secretsmanager_secret", "data_cache_auth_secret", "arn")
+    assert env[contract.CACHE_AUTH_SECRET_ARN] == cache_secret == found["ReadTheCacheToken"]["Resource"]
+    assert env[contract.CACHE_HOST] == variables(doc)[contract.CACHE_HOST]
+    assert contract.BALANCE_CACHE_SECONDS not in env  # it invalidates, it never caches
+    admitted = {
+        rule["referenced_security_group_id"]
+        for rule in resources(doc, "aws_vpc_security_group_ingress_rule").values()
+        if rule["security_group_id"] == ref(doc, "aws_security_group", "data_cache_security_group", "id")
+    }
+    processing_group = ref(doc, "aws_security_group", "payments_functions_transaction_processing_security_group", "id")
+    assert processing_group in admitted
+    # Dead letters settle as failed and move no balance: no cache for them.
+    dead_env, dead_found = processing(doc, "dead_letters")
+    assert contract.CACHE_HOST not in dead_env and "ReadTheCacheToken" not in dead_found
+
+
+def test_without_the_api_processing_has_no_cache_access(tmp_path: Path) -> None:
+    """`full` with Redis and the ledger but no transactions API: nothing caches balances, nothing to tell."""
+    config = dataclasses.replace(
+        load_config({"TAP_PROFILE": "full", "ENVIRONMENT_SUFFIX": SUFFIX}), transactions_api=None
+    )
+    doc = json.loads(synthesize(config, tmp_path / "out").output_file.read_text())
+    assert resources(doc, "aws_elasticache_replication_group")
+    env, found = processing(doc)
+    assert not set(contract.CACHE_SETTINGS) & set(env) and "ReadTheCacheToken" not in found
+
+
+def test_processing_in_full_carries_the_redis_client_it_imports(synthesized: Synthesized) -> None:
+    """Its cold start imports `redis` (it has CACHE_HOST): the zip the stack built must hold it."""
+    result, doc = synthesized.result("full")
+    functions = resources(doc, "aws_lambda_function")
+
+    def names(path: str) -> set[str]:
+        return set(zipfile.ZipFile(result.output_file.parent / functions[path]["filename"]).namelist())
+
+    assert "redis/__init__.py" in names("payments_functions_transaction_processing_function")
+    assert "balance_cache.py" in names("payments_functions_transaction_processing_function")
+    assert "redis/__init__.py" not in names("payments_functions_dead_letters_function")

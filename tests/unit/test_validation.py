@@ -415,13 +415,16 @@ def test_the_transactions_api_is_held_to_the_payment_rules() -> None:
     config = dataclasses.replace(
         PROFILES["transactions-pg"],
         destroyable=False,
-        transactions_api=TransactionsApiConfig(cors_origins=("*",), currencies=("usd",), throttle_burst=0),
+        transactions_api=TransactionsApiConfig(
+            cors_origins=("*",), currencies=("usd",), throttle_burst=0, velocity_limit=0
+        ),
     )
     found = {(v.field, v.rule_id) for v in validate(config)}
     assert found == {
         ("transactions_api.cors_origins", "payments.cors_wildcard"),
         ("transactions_api.currencies", "payments.currencies"),
         ("transactions_api.throttle_burst", "payments.minimums"),
+        ("transactions_api.velocity_limit", "payments.minimums"),
     }
 
 

@@ -15,7 +15,6 @@ Nothing is written for a rejected request.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import time
@@ -33,7 +32,17 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
-from payment_requests import Limits, Rejected, json_response, payment_for, reject_card_data, validate_request
+from fraud_rules import Velocity, velocity_subjects
+from payment_requests import (
+    Limits,
+    Rejected,
+    json_response,
+    key_reused,
+    payment_for,
+    reject_card_data,
+    rejection_response,
+    validate_request,
+)
 from payments_common import FraudDecision, FraudRequest, PanMaskingFormatter, Payment, QueuedPayment
 from transaction_store import DynamoStore, TransactionStore, open_ledger
 
@@ -42,8 +51,7 @@ from lib.contracts import payments as contract
 # Read once per execution environment; a missing setting stops the cold start.
 SETTINGS = contract.read_settings("payment_validation", os.environ)
 LIMITS = Limits.from_settings(SETTINGS[contract.ALLOWED_CURRENCIES], SETTINGS[contract.AMOUNT_CEILING])
-VELOCITY_WINDOW_SECONDS = int(SETTINGS[contract.FRAUD_VELOCITY_WINDOW_SECONDS])
-VELOCITY_LIMIT = int(SETTINGS[contract.FRAUD_VELOCITY_LIMIT])
+VELOCITY = Velocity.from_settings(SETTINGS)
 
 logger = Logger(logger_formatter=PanMaskingFormatter())
 tracer = Tracer()
@@ -66,15 +74,9 @@ IDEMPOTENCY = IdempotencyConfig(
 )
 
 
-def rejection_response(rejection: Rejected) -> Response[str]:
-    metrics.add_metric(name=contract.PAYMENTS_REJECTED, unit=MetricUnit.Count, value=1)
-    logger.info("rejected", extra={"status": rejection.status, "fields": rejection.fields})
-    return json_response(rejection.status, {"error": rejection.error, "fields": rejection.fields})
-
-
 @app.exception_handler(Rejected)
 def rejected(rejection: Rejected) -> Response[str]:
-    return rejection_response(rejection)
+    return rejection_response(rejection, logger, metrics)
 
 
 @app.exception_handler(IdempotencyAlreadyInProgressError)
@@ -89,12 +91,9 @@ def still_in_progress(_: IdempotencyAlreadyInProgressError) -> Response[str]:
     )
 
 
-KEY_REUSED = Rejected(422, "this Idempotency-Key was already used for a different request", ["Idempotency-Key"])
-
-
 @app.exception_handler(IdempotencyValidationError)
-def key_reused(_: IdempotencyValidationError) -> Response[str]:
-    return rejection_response(KEY_REUSED)
+def payload_changed(_: IdempotencyValidationError) -> Response[str]:
+    return rejection_response(key_reused(), logger, metrics)
 
 
 def store() -> TransactionStore:
@@ -115,7 +114,7 @@ def recorded(transaction_id: str, fingerprint: str) -> dict[str, Any] | None:
     if item is None:
         return None
     if item.get("fingerprint") != fingerprint:
-        raise KEY_REUSED
+        raise key_reused()
     return {"transaction_id": transaction_id, "status": item["status"], "fraud_decision": item["fraud_decision"]}
 
 
@@ -144,11 +143,10 @@ def over_velocity(payment: Payment, now: int) -> list[str]:
     the limit while processing has not yet recorded them. Windows are fixed (`window` items
     expire a window after they end); the token is counted by its hash, never stored.
     """
-    window = now // VELOCITY_WINDOW_SECONDS * VELOCITY_WINDOW_SECONDS
+    window = now // VELOCITY.window_seconds * VELOCITY.window_seconds
     table = dynamodb.Table(SETTINGS[contract.VELOCITY_TABLE])
-    subjects = {"customer": payment.customer_id, "card": hashlib.sha256(payment.card_token.encode()).hexdigest()}
     over = []
-    for kind, subject in subjects.items():
+    for kind, subject in velocity_subjects(payment).items():
         try:
             table.update_item(
                 Key={"subject": f"{kind}#{subject}#{window}"},
@@ -157,14 +155,14 @@ def over_velocity(payment: Payment, now: int) -> list[str]:
                 ExpressionAttributeNames={"#n": "payments"},
                 ExpressionAttributeValues={
                     ":one": 1,
-                    ":limit": VELOCITY_LIMIT,
-                    ":expires": window + 2 * VELOCITY_WINDOW_SECONDS,
+                    ":limit": VELOCITY.limit,
+                    ":expires": window + 2 * VELOCITY.window_seconds,
                 },
             )
         except ClientError as error:
             if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
-            over.append(f"more than {VELOCITY_LIMIT} payments per {kind} within {VELOCITY_WINDOW_SECONDS}s")
+            over.append(VELOCITY.reason(kind))
     return over
 
 

@@ -6,10 +6,15 @@ Shared by the fraud function (document 002, 004's payment path) and the transact
 - geography: merchant country differs from the card's issuing country -> review; either country
   missing -> review (`missing_country="review"`, the default) or the rule is skipped ("ignore").
 Any decline reason declines; otherwise any review reason reviews; otherwise approve.
+
+Velocity (`Velocity`) is counted by each entry point where its payments are kept, atomically
+before scoring: the payment path in DynamoDB counters, the transactions API in the ledger. Both
+count per customer and per card token (by its hash, never the token) and decline what is over.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -32,6 +37,33 @@ class Rules:
             decline_amount=int(settings[contract.FRAUD_DECLINE_AMOUNT]),
             missing_country=settings[contract.FRAUD_MISSING_COUNTRY],
         )
+
+
+@dataclass(frozen=True)
+class Velocity:
+    """At most `limit` payments per customer, and per card token, within `window_seconds`."""
+
+    window_seconds: int
+    limit: int
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, str]) -> Velocity:
+        return cls(
+            window_seconds=int(settings[contract.FRAUD_VELOCITY_WINDOW_SECONDS]),
+            limit=int(settings[contract.FRAUD_VELOCITY_LIMIT]),
+        )
+
+    def reason(self, kind: str) -> str:
+        return f"more than {self.limit} payments per {kind} within {self.window_seconds}s"
+
+
+def velocity_subjects(payment: Payment) -> dict[str, str]:
+    """What velocity counts a payment against: its customer, and its card token by SHA-256."""
+    return {"customer": payment.customer_id, "card": card_token_hash(payment)}
+
+
+def card_token_hash(payment: Payment) -> str:
+    return hashlib.sha256(payment.card_token.encode()).hexdigest()
 
 
 def score(payment: Payment, rules: Rules) -> FraudDecision:

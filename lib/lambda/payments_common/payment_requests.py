@@ -21,10 +21,13 @@ from urllib.parse import parse_qsl, unquote_plus
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from payments_common import Payment, contains_pan, key_hash
 from payments_common import transaction_id as derive_transaction_id
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
+
+from lib.contracts import payments as contract
 
 # No identifier may hold 13 digits, the shortest card number, however they are spread: at most
 # 64 letters, digits, "_" or "-", of which at most 12 digits (checked in pydantic's Rust core).
@@ -109,8 +112,22 @@ class Rejected(Exception):
         self.status, self.error, self.fields = status, error, fields
 
 
+def key_reused() -> Rejected:
+    """A new rejection each time: a shared exception instance would keep every traceback raised through it."""
+    return Rejected(422, "this Idempotency-Key was already used for a different request", ["Idempotency-Key"])
+
+
 def json_response(status: int, body: dict[str, Any]) -> Response[str]:
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=json.dumps(body))
+
+
+def rejection_response(rejection: Rejected, logger: Any, metrics: Any | None) -> Response[str]:
+    """The rejection as JSON `{error, fields}`, logged by status and field names only, and counted
+    as a rejected payment when `metrics` is given (a refused read is not a payment)."""
+    if metrics is not None:
+        metrics.add_metric(name=contract.PAYMENTS_REJECTED, unit=MetricUnit.Count, value=1)
+    logger.info("rejected", extra={"status": rejection.status, "fields": rejection.fields})
+    return json_response(rejection.status, {"error": rejection.error, "fields": rejection.fields})
 
 
 def body_text(event: APIGatewayProxyEventV2) -> str:

@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
-from typing import Any, Protocol
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
 from botocore.exceptions import ClientError
 from payments_common import QueuedPayment
 
 from lib.contracts import payments as contract
+
+if TYPE_CHECKING:
+    from ledger_store import LedgerStore
 
 RETENTION_SECONDS = 400 * 24 * 3600  # TTL beyond the PCI year; PITR and streams keep history
 PENDING = "pending"
@@ -147,19 +150,35 @@ class DynamoStore:
         return True
 
 
-def open_ledger(settings: Mapping[str, str], rds: Any, events: Any = None, bus_name: str = "") -> TransactionStore:
-    """The ledger through RDS Proxy: a token for the proxy endpoint, user and region at every connect.
+def open_ledger(
+    settings: Mapping[str, str],
+    rds: Any,
+    events: Any = None,
+    bus_name: str = "",
+    *,
+    secrets: Any = None,
+    on_stale: Callable[[list[int]], None] = lambda account_ids: None,
+) -> LedgerStore:
+    """The ledger as the settings say to reach it, with the balance cache to invalidate where there is one.
 
-    Imported here, not at the top: the ledger's code and driver are packaged only where it is the store.
+    The login (`LEDGER_LOGIN`): "iam" (the default) asks `rds` for a token for the proxy endpoint,
+    user and region at every connect; "secret" reads the rotated application secret through
+    `secrets`, again whenever the database refuses it. Imported here, not at the top: the ledger's
+    code and driver are packaged only where it is the store, and Redis's only where it caches.
     """
     from ledger_store import LedgerStore  # noqa: PLC0415
-    from rds_client import ReusedConnection, iam_login  # noqa: PLC0415
+    from rds_client import ReusedConnection, iam_login, secret_login  # noqa: PLC0415
 
-    host, port, user = (
-        settings[contract.LEDGER_HOST],
-        int(settings[contract.LEDGER_PORT]),
-        settings[contract.LEDGER_USER],
-    )
-    login = iam_login(rds, host=host, port=port, user=user, region=rds.meta.region_name)
+    host, port = settings[contract.LEDGER_HOST], int(settings[contract.LEDGER_PORT])
+    if settings.get(contract.LEDGER_LOGIN, "iam") == "secret":
+        login = secret_login(secrets, settings[contract.LEDGER_SECRET_ARN])
+    else:
+        user = settings[contract.LEDGER_USER]
+        login = iam_login(rds, host=host, port=port, user=user, region=rds.meta.region_name)
     connection = ReusedConnection(host=host, port=port, database=settings[contract.LEDGER_DATABASE], login=login)
-    return LedgerStore(connection, events, bus_name)
+    balances = None
+    if contract.CACHE_HOST in settings:
+        from balance_cache import from_settings  # noqa: PLC0415
+
+        balances = from_settings(settings, secrets, on_stale=on_stale)
+    return LedgerStore(connection, events, bus_name, balances)

@@ -33,6 +33,8 @@ LOGIN_REFUSED = frozenset({"28P01", "28000"})
 # SQLSTATE classes of a connection the server ended: connection exceptions (08), and operator
 # intervention (57P01-57P03: a terminated backend, a shutdown, a failover in progress).
 SERVER_ENDED = ("08", "57P")
+# Secrets are cached this long between reads (and read at once when refused).
+SECRET_MAX_AGE_SECONDS = 300
 T = TypeVar("T")
 
 
@@ -74,6 +76,23 @@ def iam_login(rds: Any, *, host: str, port: int, user: str, region: str) -> Logi
     def login(refresh: bool) -> Login:
         token: str = rds.generate_db_auth_token(DBHostname=host, Port=port, DBUsername=user, Region=region)
         return Login(user, token)
+
+    return login
+
+
+def current_secret(secrets: Any, arn: str, *, refresh: bool, transform: str | None = None) -> Any:
+    """The secret's finished version (AWSCURRENT), cached by the Powertools provider; `refresh` reads it again."""
+    return secrets.get(
+        arn, max_age=SECRET_MAX_AGE_SECONDS, transform=transform, force_fetch=refresh, VersionStage="AWSCURRENT"
+    )
+
+
+def secret_login(secrets: Any, arn: str) -> LoginProvider:
+    """The login in a rotated secret (alternating users: the user name changes too)."""
+
+    def login(refresh: bool) -> Login:
+        secret = current_secret(secrets, arn, refresh=refresh, transform="json")
+        return Login(str(secret["username"]), str(secret["password"]))
 
     return login
 

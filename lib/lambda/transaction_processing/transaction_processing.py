@@ -24,6 +24,7 @@ from typing import Any
 import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -44,11 +45,25 @@ processor = BatchProcessor(event_type=EventType.SQS)
 dead_letter_processor = BatchProcessor(event_type=EventType.SQS)
 GAVE_UP = "processing failed after every retry"
 
-# Created once per execution environment; tests replace them.
+
+def count_stale(account_ids: list[int]) -> None:
+    """A settlement Redis could not be told of: those balances may be stale for up to the cache TTL."""
+    metrics.add_metric(name=contract.BALANCE_INVALIDATIONS_FAILED, unit=MetricUnit.Count, value=len(account_ids))
+
+
+# Created once per execution environment; tests replace them. Where the transactions API caches
+# balances (CACHE_* set), settling into the ledger invalidates them.
 dynamodb: Any = boto3.resource("dynamodb")
 events: Any = boto3.client("events")
 ledger: TransactionStore | None = (
-    open_ledger(SETTINGS, boto3.client("rds"), events, SETTINGS[contract.EVENT_BUS_NAME])
+    open_ledger(
+        SETTINGS,
+        boto3.client("rds"),
+        events,
+        SETTINGS[contract.EVENT_BUS_NAME],
+        secrets=parameters.SecretsProvider(),
+        on_stale=count_stale,
+    )
     if SETTINGS[contract.TRANSACTION_STORE] == "ledger"
     else None
 )

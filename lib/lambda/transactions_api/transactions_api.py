@@ -3,10 +3,10 @@
 Routes (`contract.TRANSACTIONS_ROUTES`):
 - `POST /transactions`: the payment path's request rules (`payment_requests.py`: card data refused
   before any route, the same model, currencies, ceiling and Idempotency-Key) and its fraud rules
-  (`fraud_rules.py`), then recorded and settled in the ledger, an approved payment as balanced
-  entries. 201 with the id, status and decision; the same key with the same request gets the same
-  answer, with a different request 422. Each step is safe to re-run: a retry after a failure
-  finishes what the first attempt started and never writes twice.
+  (`fraud_rules.py`, velocity counted in the ledger), then recorded and settled in one database
+  transaction, an approved payment as balanced entries. 201 with the id, status and decision; the
+  same key with the same request gets the same answer, with a different request 422. A failure
+  leaves nothing behind, and the retry never writes twice.
 - `GET /transactions/{transaction_id}`: the transaction and its status history; 400 for an id that
   is not a UUID, 404 when unknown.
 - `GET /accounts/{account_id}/balance`: from the Redis cache when it holds the current balance,
@@ -23,25 +23,30 @@ from __future__ import annotations
 import os
 import re
 import time
-from pathlib import Path
 from typing import Any
 
 import boto3
 import pg8000.dbapi
 import rds_client
+import transaction_store
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from balance_cache import BalanceCache
-from fraud_rules import Rules, score
-from ledger_store import LedgerStore
-from payment_requests import Limits, Rejected, json_response, payment_for, reject_card_data, validate_request
+from fraud_rules import Rules, Velocity, score
+from payment_requests import (
+    Limits,
+    Rejected,
+    json_response,
+    key_reused,
+    payment_for,
+    reject_card_data,
+    rejection_response,
+    validate_request,
+)
 from payments_common import PanMaskingFormatter, QueuedPayment
-from rds_client import Login, LoginProvider, ReusedConnection, iam_login
-from transaction_store import FINAL_STATUS
 
 from lib.contracts import payments as contract
 
@@ -49,9 +54,8 @@ from lib.contracts import payments as contract
 SETTINGS = contract.read_settings("transactions_api", os.environ)
 LIMITS = Limits.from_settings(SETTINGS[contract.ALLOWED_CURRENCIES], SETTINGS[contract.AMOUNT_CEILING])
 RULES = Rules.from_settings(SETTINGS)
+VELOCITY = Velocity.from_settings(SETTINGS)
 BUS_NAME = SETTINGS.get(contract.EVENT_BUS_NAME, "")
-# Secrets are cached this long between reads (and read at once when refused).
-SECRET_MAX_AGE_SECONDS = 300
 RETRY_AFTER_SECONDS = 2
 TRANSACTION_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 ACCOUNT_ID = re.compile(r"[1-9][0-9]{0,17}")  # a bigint identity
@@ -62,81 +66,34 @@ metrics = Metrics()
 app = APIGatewayHttpResolver()
 app.use(middlewares=[reject_card_data])
 
-# Created once per execution environment; tests replace them.
-secrets: Any = parameters.SecretsProvider()
-
 
 def resolver_path(route: str) -> str:
     """The route's path in the resolver's form: API Gateway's `{name}` as `<name>`."""
     return re.sub(r"\{([a-z_]+)\}", r"<\1>", route.split(" ", 1)[1])
 
 
-def secret_login(refresh: bool) -> Login:
-    """The application user's current login from its secret (alternating users: the name changes too)."""
-    secret = secrets.get(
-        SETTINGS[contract.LEDGER_SECRET_ARN],
-        max_age=SECRET_MAX_AGE_SECONDS,
-        transform="json",
-        force_fetch=refresh,
-        VersionStage="AWSCURRENT",  # explicit: the version the rotation has finished
-    )
-    return Login(str(secret["username"]), str(secret["password"]))
+def count_stale(account_ids: list[int]) -> None:
+    """A write Redis could not be told of: its balances may be stale for up to the cache TTL."""
+    metrics.add_metric(name=contract.BALANCE_INVALIDATIONS_FAILED, unit=MetricUnit.Count, value=len(account_ids))
 
 
-def cache_token(refresh: bool) -> str:
-    return str(
-        secrets.get(
-            SETTINGS[contract.CACHE_AUTH_SECRET_ARN],
-            max_age=SECRET_MAX_AGE_SECONDS,
-            force_fetch=refresh,
-            VersionStage="AWSCURRENT",
-        )
-    )
-
-
-def ledger_login() -> LoginProvider:
-    if SETTINGS[contract.LEDGER_LOGIN] == "secret":
-        return secret_login
-    rds = boto3.client("rds")
-    return iam_login(
-        rds,
-        host=SETTINGS[contract.LEDGER_HOST],
-        port=int(SETTINGS[contract.LEDGER_PORT]),
-        user=SETTINGS[contract.LEDGER_USER],
-        region=rds.meta.region_name,
-    )
-
-
-def ca_bundle() -> Path:
-    """The shipped AWS CA bundle (its Amazon Root CAs sign ElastiCache's certificates too)."""
-    return rds_client.CA_BUNDLE
-
-
-ledger = LedgerStore(
-    ReusedConnection(
-        host=SETTINGS[contract.LEDGER_HOST],
-        port=int(SETTINGS[contract.LEDGER_PORT]),
-        database=SETTINGS[contract.LEDGER_DATABASE],
-        login=ledger_login(),
-    ),
+# Created once per execution environment; tests replace them.
+secrets: Any = parameters.SecretsProvider()
+ledger = transaction_store.open_ledger(
+    SETTINGS,
+    boto3.client("rds"),
     boto3.client("events") if BUS_NAME else None,
     BUS_NAME,
+    secrets=secrets,
+    on_stale=count_stale,
 )
-cache = BalanceCache(
-    host=SETTINGS[contract.CACHE_HOST],
-    port=int(SETTINGS[contract.CACHE_PORT]),
-    token=cache_token,
-    ca_bundle=ca_bundle,
-    ttl_seconds=int(SETTINGS[contract.BALANCE_CACHE_SECONDS]),
-)
-
-KEY_REUSED = Rejected(422, "this Idempotency-Key was already used for a different request", ["Idempotency-Key"])
+cache: Any = ledger.balances  # the transactions API always has one (its settings require it)
 
 
 @app.exception_handler(Rejected)
 def rejected(rejection: Rejected) -> Response[str]:
-    logger.info("rejected", extra={"status": rejection.status, "fields": rejection.fields})
-    return json_response(rejection.status, {"error": rejection.error, "fields": rejection.fields})
+    writing = app.current_event.http_method == "POST"
+    return rejection_response(rejection, logger, metrics if writing else None)
 
 
 @app.exception_handler([*rds_client.LOST_CONNECTION, pg8000.dbapi.DatabaseError])
@@ -161,13 +118,12 @@ def announce(item: dict[str, Any], status: str) -> None:
 @app.post(resolver_path(contract.TRANSACTIONS_ROUTES["record"]))
 def record_transaction() -> Response[str]:
     payment = payment_for(*validate_request(app.current_event, LIMITS), int(time.time()))
-    item = ledger.record_pending(QueuedPayment(payment=payment, fraud=score(payment, RULES)))
+    # Recorded, counted for velocity and settled in one database transaction, which also
+    # invalidates the moved balances after commit; a repeat answers as the first one stands.
+    recorded = ledger.record_settled(QueuedPayment(payment=payment, fraud=score(payment, RULES)), VELOCITY)
+    item, status = recorded.item, recorded.status
     if item["fingerprint"] != payment.fingerprint:
-        raise KEY_REUSED
-    # Only the decision recorded first settles it; a settled transaction answers as it is.
-    status = ledger.settle(item, FINAL_STATUS[str(item["fraud_decision"])])
-    if status == "approved":
-        cache.invalidate(ledger.accounts_of(item))
+        raise key_reused()
     if status != "pending":
         announce(item, status)
     metrics.add_metric(name=contract.TRANSACTIONS_RECORDED, unit=MetricUnit.Count, value=1)

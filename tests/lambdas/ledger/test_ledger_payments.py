@@ -254,3 +254,53 @@ def test_settings_name_the_store_and_reject_an_unknown_one() -> None:
         contract.read_settings("transaction_processing", {**environ, contract.TRANSACTION_STORE: "files"})
     with pytest.raises(Exception, match="LEDGER_HOST"):
         contract.read_settings("transaction_processing", {**environ, contract.TRANSACTION_STORE: "ledger"})
+
+
+class CacheSecret:
+    """Powertools' SecretsProvider as processing uses it for the cache's AUTH token."""
+
+    def __init__(self, token: str) -> None:
+        self.token, self.asked = token, []
+
+    def get(self, arn: str, **options: Any) -> str:
+        self.asked.append((arn, options.get("VersionStage")))
+        return self.token
+
+
+def test_settling_an_approved_payment_invalidates_the_balances_the_transactions_api_caches(
+    ledger: Ledger, servers: Any, test_ca: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In `full` the API caches balances this pipeline moves: processing bumps their counts after commit."""
+    redis = servers.get("redis")
+    secret = CacheSecret(redis.admin_password)
+    arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:redis-auth"
+    settings = {
+        contract.LEDGER_HOST: PROXY,
+        contract.LEDGER_PORT: str(ledger.database.port),
+        contract.LEDGER_DATABASE: ledger.database.name,
+        contract.LEDGER_USER: USER,
+        contract.CACHE_HOST: "localhost",
+        contract.CACHE_PORT: str(redis.port),
+        contract.CACHE_AUTH_SECRET_ARN: arn,
+    }
+    stale: list[list[int]] = []
+    store = transaction_store.open_ledger(
+        settings, ledger.issuer, ledger.bus, "payments-test", secrets=secret, on_stale=stale.append
+    )
+    monkeypatch.setattr(transaction_processing, "ledger", store)
+    client = import_handler("balance_cache", CODE, {}).connect(
+        host="localhost", port=redis.port, token=redis.admin_password, ca_bundle=test_ca.ca_cert
+    )
+    client.flushall()
+    body = queued(customer_id="customer-cached")
+    assert ledger.process(body) == []
+    accounts = [row[0] for row in ledger.rows("SELECT account_id FROM ledger.entries ORDER BY account_id")]
+    assert [client.get(f"balance-version:{account}") for account in accounts] == [b"1", b"1"]
+    assert ledger.process(queued(decision="decline")) == []  # moves nothing, tells nothing
+    assert sorted(client.keys("balance-version:*")) == sorted(f"balance-version:{a}".encode() for a in accounts)
+    assert secret.asked[0] == (arn, "AWSCURRENT") and stale == []
+    # A redelivery of a settled payment (its first attempt may have stopped before invalidating) tells Redis again.
+    client.flushall()
+    assert ledger.process(body) == []
+    assert [client.get(f"balance-version:{account}") for account in accounts] == [b"1", b"1"]
+    client.close()

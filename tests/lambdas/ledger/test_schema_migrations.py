@@ -37,7 +37,7 @@ def ledger_tables(database: Database) -> dict[str, str]:
 
 
 def test_empty_database_reaches_the_latest_version_with_checksums(database: Database) -> None:
-    assert database.migrate() == [1, 2]
+    assert database.migrate() == [1, 2, 3]
     assert [(v, n, c) for v, n, c, _ in history(database)] == [(m.version, m.name, m.checksum) for m in SHIPPED]
     assert ledger_tables(database) == dict.fromkeys(LEDGER_TABLES, contract.OWNER_ROLE)
     assert database.query("SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = 'ledger'") == [
@@ -90,8 +90,8 @@ def test_two_runners_at_once_apply_exactly_once(new_database: Callable[[], Datab
     for thread in threads:
         thread.join(timeout=60)
     assert errors == []
-    assert sorted(results) == [[], [1, 2]]
-    assert [row[0] for row in history(database)] == [1, 2]
+    assert sorted(results) == [[], [1, 2, 3]]
+    assert [row[0] for row in history(database)] == [1, 2, 3]
 
 
 def test_a_file_changed_after_it_was_applied_is_refused_and_nothing_else_applies(database: Database) -> None:
@@ -99,11 +99,11 @@ def test_a_file_changed_after_it_was_applied_is_refused_and_nothing_else_applies
     tampered = [
         SHIPPED[0],
         migration(2, SHIPPED[1].name, SHIPPED[1].sql.replace("CHECK (amount > 0)", "CHECK (amount >= 0)")),
-        migration(3, "later", "CREATE TABLE public.later (id integer)"),
+        migration(4, "later", "CREATE TABLE public.later (id integer)"),
     ]
     with pytest.raises(MigrationError, match=r"0002_double_entry_ledger\.sql was changed after it was applied"):
         database.migrate(tampered)
-    assert [row[0] for row in history(database)] == [1, 2]
+    assert [row[0] for row in history(database)] == [1, 2, 3]
     assert database.query("SELECT to_regclass('public.later') IS NULL") == [(True,)]
 
 
@@ -114,18 +114,18 @@ def test_an_applied_migration_that_disappeared_is_refused(database: Database) ->
 
 
 def test_a_failing_migration_rolls_back_everything_of_the_run(database: Database) -> None:
-    failing = [*SHIPPED, migration(3, "broken", "CREATE TABLE public.half (id integer); SELECT 1 / 0;")]
-    with pytest.raises(MigrationError, match=r"0003_broken.sql failed: 22012 division by zero"):
+    failing = [*SHIPPED, migration(4, "broken", "CREATE TABLE public.half (id integer); SELECT 1 / 0;")]
+    with pytest.raises(MigrationError, match=r"0004_broken.sql failed: 22012 division by zero"):
         database.migrate(failing)
     assert database.query("SELECT to_regclass('public.schema_migrations') IS NULL") == [(True,)]
     assert database.query("SELECT count(*) FROM pg_namespace WHERE nspname = 'ledger'") == [(0,)]
     assert database.query("SELECT to_regclass('public.half') IS NULL") == [(True,)]
-    assert database.migrate() == [1, 2]  # and the good set still applies afterwards
+    assert database.migrate() == [1, 2, 3]  # and the good set still applies afterwards
 
 
 def test_a_later_migration_applies_alone(database: Database) -> None:
     database.migrate()
-    assert database.migrate([*SHIPPED, migration(3, "later", "CREATE TABLE public.later (id integer)")]) == [3]
+    assert database.migrate([*SHIPPED, migration(4, "later", "CREATE TABLE public.later (id integer)")]) == [4]
 
 
 @pytest.mark.parametrize(
@@ -179,7 +179,7 @@ def master_secret(database: Database, monkeypatch: pytest.MonkeyPatch) -> Iterat
 def test_handler_applies_the_set_it_was_deployed_with(master_secret: Database) -> None:
     shipped = schema_migrations.set_hash(SHIPPED)
     event = {contract.MIGRATION_SET_INPUT: shipped}
-    assert schema_migrations.handler(event, None) == {"applied": [1, 2], "version": 2, "migration_set": shipped}
+    assert schema_migrations.handler(event, None) == {"applied": [1, 2, 3], "version": 3, "migration_set": shipped}
     assert schema_migrations.handler(event, None)["applied"] == []
 
 

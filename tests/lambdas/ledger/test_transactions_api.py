@@ -35,6 +35,9 @@ CODE = ["transactions_api", "payments_common", "ledger_store", "rds_client"]
 transactions_api = import_handler("transactions_api", CODE, TRANSACTIONS_API_SETTINGS)
 balance_cache = import_handler("balance_cache", CODE, {})
 ledger_store = import_handler("ledger_store", CODE, {})
+transaction_store = import_handler("transaction_store", CODE, {})
+payments_common = import_handler("payments_common", CODE, {})
+fraud_rules = import_handler("fraud_rules", CODE, {})
 rds_client = import_handler("rds_client", CODE, {})
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "events"
 USER, PASSWORD = "tap_app", "app-password-0123456789"
@@ -117,9 +120,15 @@ def app_user(database: Database, grantee: str = "tap_app_owner") -> None:
     database.query(f"ALTER ROLE tap_app SET role = {grantee}")
 
 
-def ledger_for(database: Database, login: Callable[[bool], Any]) -> Any:
+def ledger_for(database: Database, login: Callable[[bool], Any], balances: Any = None) -> Any:
     connection = rds_client.ReusedConnection(host="localhost", port=database.port, database=database.name, login=login)
-    return ledger_store.LedgerStore(connection, None, "")
+    return ledger_store.LedgerStore(connection, None, "", balances)
+
+
+def use_cache(monkeypatch: pytest.MonkeyPatch, cache: Any) -> None:
+    """The handler reads through `cache`, and its ledger invalidates through it."""
+    monkeypatch.setattr(transactions_api, "cache", cache)
+    monkeypatch.setattr(transactions_api.ledger, "balances", cache)
 
 
 @pytest.fixture
@@ -128,7 +137,8 @@ def api(database: Database, servers: Servers, test_ca: LocalCA, monkeypatch: pyt
     app_user(database)
     redis = servers.get("redis")
     flush(redis, test_ca)
-    store = ledger_for(database, lambda refresh: rds_client.Login(USER, PASSWORD))
+    cache = cache_for(redis, test_ca)
+    store = ledger_for(database, lambda refresh: rds_client.Login(USER, PASSWORD), cache)
     loads: list[int] = []
     original = store.balance
 
@@ -138,7 +148,7 @@ def api(database: Database, servers: Servers, test_ca: LocalCA, monkeypatch: pyt
 
     monkeypatch.setattr(store, "balance", counted)
     monkeypatch.setattr(transactions_api, "ledger", store)
-    monkeypatch.setattr(transactions_api, "cache", cache_for(redis, test_ca))
+    monkeypatch.setattr(transactions_api, "cache", cache)
     yield Api(database, redis, loads)
     store.connection.discard()
 
@@ -199,10 +209,12 @@ def test_redis_down_degrades_to_the_database(api: Api, test_ca: LocalCA, monkeyp
     api.post(payment(customer_id="cust-e", merchant_id="shop-e"))
     account = api.account("customer", "cust-e")
     down = cache_for(api.redis, test_ca, port=free_port())  # nothing listens there
-    monkeypatch.setattr(transactions_api, "cache", down)
+    use_cache(monkeypatch, down)
     assert api.balance(account) == (200, {**api.balance(account)[1], "balance": -1_500})
-    # A write with Redis down still commits and answers.
+    # A write with Redis down still commits and answers, without waiting on Redis (no client retries).
+    started = time.monotonic()
     assert api.post(payment(customer_id="cust-e", merchant_id="shop-e"))[0] == 201
+    assert time.monotonic() - started < 1.0
     assert api.balance(account)[1]["balance"] == -3_000
     assert down.read(account, lambda: None) == (None, "unavailable")
 
@@ -214,12 +226,13 @@ def test_a_refused_redis_token_is_read_again(api: Api, test_ca: LocalCA, monkeyp
         asked.append(refresh)
         return api.redis.admin_password if refresh else "a-token-rotated-away"
 
-    monkeypatch.setattr(transactions_api, "cache", cache_for(api.redis, test_ca, token=token))
+    use_cache(monkeypatch, cache_for(api.redis, test_ca, token=token))
     api.post(payment(customer_id="cust-f", merchant_id="shop-f"))
     account = api.account("customer", "cust-f")
     assert api.balance(account)[1]["balance"] == -1_500
     assert api.balance(account)[1]["balance"] == -1_500
     assert asked[:2] == [False, True] and api.loads == [account]
+    assert api.balance(account)[1]["balance"] == -1_500
 
 
 def test_the_same_key_gives_the_same_answer_and_a_different_request_is_refused(api: Api) -> None:
@@ -306,13 +319,24 @@ def test_a_rotation_mid_traffic_fails_no_request(
     connection = database.connect()
     schema_migrations.migrate(connection, schema_migrations.load(schema_migrations.MIGRATIONS), f"{base}_owner")
     connection.close()
-    monkeypatch.setattr(transactions_api, "secrets", parameters.SecretsProvider(boto3_client=client))
-    monkeypatch.setitem(transactions_api.SETTINGS, contract.LEDGER_SECRET_ARN, setup.arn)
-    store = ledger_for(database, transactions_api.secret_login)
-    monkeypatch.setattr(transactions_api, "ledger", store)
     redis = servers.get("redis")
     flush(redis, test_ca)
-    monkeypatch.setattr(transactions_api, "cache", cache_for(redis, test_ca))
+    cache = cache_for(redis, test_ca)
+    # Built as the cold start builds it: LEDGER_LOGIN=secret, the secret named by its ARN.
+    settings = {
+        **transactions_api.SETTINGS,
+        contract.LEDGER_PORT: str(database.port),
+        contract.LEDGER_DATABASE: database.name,
+        contract.LEDGER_SECRET_ARN: setup.arn,
+        contract.CACHE_PORT: str(redis.port),
+    }
+    store = transaction_store.open_ledger(
+        settings, None, secrets=parameters.SecretsProvider(boto3_client=client), on_stale=lambda ids: None
+    )
+    assert settings[contract.LEDGER_LOGIN] == "secret" and store.balances is not None
+    store.balances = cache  # the same server; the test's CA and admin token
+    monkeypatch.setattr(transactions_api, "ledger", store)
+    monkeypatch.setattr(transactions_api, "cache", cache)
 
     failures: list[tuple[int, dict[str, Any]]] = []
     answered = 0
@@ -378,9 +402,9 @@ def test_an_unreadable_token_or_a_foreign_value_never_fails_a_read(
     def unreadable(refresh: bool) -> str:
         raise RuntimeError("Secrets Manager unreachable")
 
-    monkeypatch.setattr(transactions_api, "cache", cache_for(api.redis, test_ca, token=unreadable))
+    use_cache(monkeypatch, cache_for(api.redis, test_ca, token=unreadable))
     assert api.balance(account) == (200, {**api.balance(account)[1], "balance": -1_500})
-    monkeypatch.setattr(transactions_api, "cache", cache_for(api.redis, test_ca))
+    use_cache(monkeypatch, cache_for(api.redis, test_ca))
     client = balance_cache.connect(
         host="localhost", port=api.redis.port, token=api.redis.admin_password, ca_bundle=test_ca.ca_cert
     )
@@ -402,3 +426,145 @@ def test_a_refused_publish_after_commit_still_answers_201(api: Api, monkeypatch:
     status, body = api.post(payment())
     assert (status, body["status"]) == (201, "approved")
     assert api.database.query("SELECT claimed_at IS NULL, delivered_at IS NULL FROM ledger.outbox") == [(True, True)]
+
+
+LIMIT = int(TRANSACTIONS_API_SETTINGS[contract.FRAUD_VELOCITY_LIMIT])
+
+
+def test_velocity_declines_past_the_limit_per_customer_and_per_card(api: Api) -> None:
+    """The payment path's velocity rule, counted in the ledger: per customer, and per card token."""
+    answers = [api.post(payment(customer_id="cust-v", card_token="tok_velocity01"))[1] for _ in range(LIMIT + 1)]
+    assert [a["status"] for a in answers] == ["approved"] * LIMIT + ["declined"]
+    reasons = api.database.query(
+        "SELECT fraud_reasons FROM ledger.transactions WHERE transaction_id = %s", answers[-1]["transaction_id"]
+    )
+    assert reasons == [
+        (
+            [
+                f"more than {LIMIT} payments per customer within 3600s",
+                f"more than {LIMIT} payments per card within 3600s",
+            ],
+        )
+    ]
+    # Another customer with the same card is over the card's limit; a fresh card and customer is not.
+    assert api.post(payment(customer_id="cust-w", card_token="tok_velocity01"))[1]["status"] == "declined"
+    assert api.post(payment(customer_id="cust-w", card_token="tok_velocity02"))[1]["status"] == "approved"
+    # The card token is kept only as its hash.
+    assert api.database.query("SELECT count(*) FROM ledger.transactions WHERE card_token_hash LIKE 'tok_%'") == [(0,)]
+
+
+def queued_payment(index: int, customer: str, card: str) -> Any:
+    """A scored payment as the handler hands it to the ledger (approved by the fraud rules)."""
+    key = f"velocity-key-{index:04d}"
+    return payments_common.QueuedPayment(
+        payment=payments_common.Payment(
+            transaction_id=payments_common.transaction_id("shop-v", key),
+            idempotency_key_hash=payments_common.key_hash("shop-v", key),
+            fingerprint=f"{index:064x}",
+            amount=1_500,
+            currency="USD",
+            customer_id=customer,
+            merchant_id="shop-v",
+            card_token=card,
+            requested_at=int(time.time()),
+        ),
+        fraud=payments_common.FraudDecision(decision="approve"),
+    )
+
+
+def test_concurrent_requests_cannot_slip_under_the_velocity_limit_together(api: Api) -> None:
+    """Each request on its own database session, as concurrent Lambda executions are: the locks serialize them."""
+    velocity = fraud_rules.Velocity(window_seconds=3600, limit=LIMIT)
+    stores = [ledger_for(api.database, lambda refresh: rds_client.Login(USER, PASSWORD)) for _ in range(LIMIT * 2)]
+    answers: list[str] = []
+    start = threading.Barrier(len(stores))
+
+    def record(index: int) -> None:
+        start.wait()
+        answers.append(
+            stores[index].record_settled(queued_payment(index, "cust-x", "tok_concurrent1"), velocity).status
+        )
+
+    workers = [threading.Thread(target=record, args=(index,)) for index in range(len(stores))]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    for store in stores:
+        store.connection.discard()
+    assert sorted(answers) == ["approved"] * LIMIT + ["declined"] * LIMIT
+
+
+def test_a_failure_while_settling_leaves_nothing_pending_and_the_retry_records_it(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Recording and settling are one database transaction: a request never leaves a pending row."""
+    real = ledger_store._post_entries
+
+    def lost(cursor: Any, item: dict[str, Any]) -> list[int]:
+        raise pg8000.dbapi.DatabaseError({"C": "57P01", "M": "terminating connection due to administrator command"})
+
+    monkeypatch.setattr(ledger_store, "_post_entries", lost)
+    key = fresh_key()
+    status, _ = api.post(payment(customer_id="cust-y"), key)
+    assert status == 503
+    assert api.database.query("SELECT count(*) FROM ledger.transactions") == [(0,)]
+    monkeypatch.setattr(ledger_store, "_post_entries", real)
+    status, body = api.post(payment(customer_id="cust-y"), key)
+    assert (status, body["status"]) == (201, "approved")
+
+
+def test_a_balance_cached_under_a_lost_count_is_never_served(api: Api, test_ca: LocalCA) -> None:
+    """Redis evicted (or lost in a failover) the write count: the write deletes the value it may match."""
+    api.post(payment(customer_id="cust-z", merchant_id="shop-z"))
+    account = api.account("customer", "cust-z")
+    assert api.balance(account)[1]["balance"] == -1_500  # cached under count 1
+    client = balance_cache.connect(
+        host="localhost", port=api.redis.port, token=api.redis.admin_password, ca_bundle=test_ca.ca_cert
+    )
+    client.delete(f"balance-version:{account}")  # the count restarts at 0
+    api.post(payment(customer_id="cust-z", merchant_id="shop-z"))  # and this write moves it to 1 again
+    assert api.balance(account)[1]["balance"] == -3_000
+    client.close()
+
+
+def test_an_invalidation_ignores_the_pause_and_a_failed_one_is_reported(api: Api, test_ca: LocalCA) -> None:
+    now = [1000.0]
+    stale: list[list[int]] = []
+    broken = [True]
+
+    def token(refresh: bool) -> str:
+        if broken[0]:
+            raise RuntimeError("Secrets Manager unreachable")
+        return api.redis.admin_password
+
+    cache = balance_cache.BalanceCache(
+        host="localhost",
+        port=api.redis.port,
+        token=token,
+        ca_bundle=lambda: test_ca.ca_cert,
+        ttl_seconds=60,
+        clock=lambda: now[0],
+        on_stale=stale.append,
+    )
+    assert cache.read(7, lambda: {"balance": 1}) == ({"balance": 1}, "unavailable")  # and reads now pause
+    assert cache.invalidate([7]) is False and stale == [[7]]
+    broken[0] = False
+    assert cache.read(7, lambda: {"balance": 2}) == ({"balance": 2}, "unavailable")  # paused: Redis not asked
+    assert cache.invalidate([7, 8]) is True and stale == [[7]]  # a write is told even while reads pause
+    now[0] += balance_cache.PAUSE_AFTER_FAILURE_SECONDS
+    assert cache.read(7, lambda: {"balance": 3}) == ({"balance": 3}, "miss")
+    assert cache.read(7, lambda: {"balance": 4}) == ({"balance": 3}, "hit")
+
+
+def test_a_client_without_a_ttl_only_invalidates(api: Api, test_ca: LocalCA) -> None:
+    """Payment processing invalidates balances but never caches one."""
+    cache = balance_cache.BalanceCache(
+        host="localhost",
+        port=api.redis.port,
+        token=lambda refresh: api.redis.admin_password,
+        ca_bundle=lambda: test_ca.ca_cert,
+        ttl_seconds=None,
+    )
+    assert cache.read(9, lambda: {"balance": 1}) == ({"balance": 1}, "miss")
+    assert cache.read(9, lambda: {"balance": 2}) == ({"balance": 2}, "miss")

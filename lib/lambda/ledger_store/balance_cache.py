@@ -5,12 +5,18 @@ Two keys per account: `balance-version:<id>` counts the writes that moved the ac
 (with a TTL). A read fetches both in one round trip and is a hit only when the counts match. A
 write increments the count after its commit, so a balance a slow reader fetched before that
 commit was stored under an older count and is never served: no race between readers and
-writers, and no lock.
+writers, and no lock. The write also deletes the cached balance in the same MULTI, so a count
+that restarted (evicted, or lost in a failover) can never line up with a value cached before.
 
-Redis is a cache, never the truth. When it is unreachable, times out or refuses the token, the
-balance comes from the ledger and the failure is counted; Redis is then left alone for a short
-pause, so an outage costs one timeout rather than one per request. A refused token is read
-again from its secret once before giving up.
+The ledger store invalidates after every commit that moved an account (`LedgerStore`), so every
+writer does it: the transactions API and, where the API exists, the payment pipeline.
+
+Redis is a cache, never the truth. When a read finds it unreachable, timing out or refusing the
+token, the balance comes from the ledger; reads then leave Redis alone for a short pause, so an
+outage costs one timeout rather than one per request. An invalidation ignores the pause (a
+skipped one leaves a stale balance for up to the TTL) and reports its failure through
+`on_stale`, which the functions count as a metric. A refused token is read again from its
+secret once before giving up.
 """
 
 from __future__ import annotations
@@ -18,11 +24,16 @@ from __future__ import annotations
 import json
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import rds_client
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from lib.contracts import payments as contract
 
 # Short: a cache that answers slower than the database is not worth waiting for.
 TIMEOUT_SECONDS = 0.25
@@ -33,6 +44,24 @@ VERSION_TTL_SECONDS = 24 * 3600
 Balance = dict[str, Any]
 # Called with refresh=True after Redis refused the previous token: read the secret again.
 TokenProvider = Callable[[bool], str]
+
+
+def from_settings(settings: Mapping[str, str], secrets: Any, *, on_stale: Callable[[list[int]], None]) -> BalanceCache:
+    """The cache the settings name (`contract.CACHE_SETTINGS`).
+
+    Its AUTH token is read from its secret (AWSCURRENT, cached, read again when refused). Without
+    `BALANCE_CACHE_SECONDS` the client only invalidates: it never caches a balance itself.
+    """
+    arn = settings[contract.CACHE_AUTH_SECRET_ARN]
+    seconds = settings.get(contract.BALANCE_CACHE_SECONDS)
+    return BalanceCache(
+        host=settings[contract.CACHE_HOST],
+        port=int(settings[contract.CACHE_PORT]),
+        token=lambda refresh: str(rds_client.current_secret(secrets, arn, refresh=refresh)),
+        ca_bundle=lambda: rds_client.CA_BUNDLE,  # its Amazon Root CAs sign ElastiCache's certificates too
+        ttl_seconds=None if seconds is None else int(seconds),
+        on_stale=on_stale,
+    )
 
 
 def connect(*, host: str, port: int, token: str, ca_bundle: Path) -> redis.Redis:
@@ -48,6 +77,9 @@ def connect(*, host: str, port: int, token: str, ca_bundle: Path) -> redis.Redis
         ssl_min_version=ssl.TLSVersion.TLSv1_2,
         socket_timeout=TIMEOUT_SECONDS,
         socket_connect_timeout=TIMEOUT_SECONDS,
+        # redis-py retries 3 times with backoff by default: seconds per command while Redis is down,
+        # which every write would pay (invalidations ignore the pause). One attempt, then the ledger.
+        retry=Retry(NoBackoff(), 0),
     )
 
 
@@ -61,11 +93,12 @@ class BalanceCache:
         port: int,
         token: TokenProvider,
         ca_bundle: Callable[[], Path],
-        ttl_seconds: int,
+        ttl_seconds: int | None,
         clock: Callable[[], float] = time.monotonic,
+        on_stale: Callable[[list[int]], None] = lambda account_ids: None,
     ) -> None:
         self.host, self.port, self.ttl_seconds = host, port, ttl_seconds
-        self._token, self._ca_bundle, self._clock = token, ca_bundle, clock
+        self._token, self._ca_bundle, self._clock, self._on_stale = token, ca_bundle, clock, on_stale
         self._client: redis.Redis | None = None
         self._paused_until = 0.0
 
@@ -85,27 +118,31 @@ class BalanceCache:
             except (ValueError, TypeError, KeyError):
                 pass  # not a value this code wrote: a miss, overwritten below
         value = load()
-        if value is not None:
+        if value is not None and self.ttl_seconds is not None:
             text = json.dumps({"version": version, "balance": value})
             self._call(lambda client: client.set(value_key, text, ex=self.ttl_seconds))
         return value, "miss"
 
     def invalidate(self, account_ids: list[int]) -> bool:
-        """Moves each account's count on; False when Redis could not be told (the TTL bounds staleness)."""
+        """Moves each account's count on and drops its value, atomically; False when Redis could not be told."""
 
         def bump(client: redis.Redis) -> list[Any]:
-            pipeline = client.pipeline(transaction=False)
+            pipeline = client.pipeline(transaction=True)
             for account_id in account_ids:
                 pipeline.incr(f"balance-version:{account_id}")
                 pipeline.expire(f"balance-version:{account_id}", VERSION_TTL_SECONDS)
+                pipeline.delete(f"balance:{account_id}")
             result: list[Any] = pipeline.execute()
             return result
 
-        return not account_ids or self._call(bump) is not None
+        if not account_ids or self._call(bump, paused_too=True) is not None:
+            return True
+        self._on_stale(account_ids)
+        return False
 
-    def _call(self, command: Callable[[redis.Redis], Any]) -> Any:
-        """The command's answer, or None when Redis is paused or failed (then paused)."""
-        if self._clock() < self._paused_until:
+    def _call(self, command: Callable[[redis.Redis], Any], *, paused_too: bool = False) -> Any:
+        """The command's answer, or None when Redis is paused (unless `paused_too`) or failed (then paused)."""
+        if not paused_too and self._clock() < self._paused_until:
             return None
         for refresh in (False, True):
             try:
