@@ -23,7 +23,8 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
-from payments_common import Payment, contains_pan, key_hash
+from card_data import contains_pan
+from payments_common import Payment, key_hash
 from payments_common import transaction_id as derive_transaction_id
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
 

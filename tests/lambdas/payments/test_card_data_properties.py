@@ -21,17 +21,10 @@ from typing import Any
 from urllib.parse import quote_plus
 
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+from card_data import MAX_PAN_DIGITS, MIN_PAN_DIGITS, luhn_valid, normalized, pan_spans
 from hypothesis import HealthCheck, assume, given, seed, settings
 from hypothesis import strategies as st
-from payments_common import (
-    MAX_PAN_DIGITS,
-    MIN_PAN_DIGITS,
-    TRANSACTION_NAMESPACE,
-    luhn_valid,
-    normalized,
-    pan_spans,
-    transaction_id,
-)
+from payments_common import TRANSACTION_NAMESPACE, transaction_id
 
 from tests.lambdas.payments.conftest import (
     IDEMPOTENCY_TABLE,

@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from payments_common import FraudDecision, Payment, QueuedPayment, contains_pan, mask_pans, normalized
+from card_data import contains_pan, mask_pans, normalized
+from payments_common import FraudDecision, Payment, QueuedPayment
 
 from lib.contracts import payments as contract
 from tests.handlers import PAYMENT_SETTINGS

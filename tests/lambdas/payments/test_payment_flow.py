@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
-from payments_common import FraudDecision, Payment, QueuedPayment, contains_pan, luhn_valid, mask_pans
+from card_data import contains_pan, luhn_valid, mask_pans
+from payments_common import FraudDecision, Payment, QueuedPayment
 
 from tests.lambdas.payments.conftest import (
     Emulated,

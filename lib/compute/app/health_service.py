@@ -1,0 +1,314 @@
+"""TAP's health service: the application the compute tier's instances run behind the load balancer.
+
+- `GET /health` answers 200 only when the database answers `SELECT 1` over TLS, its certificate
+  and host name verified against the shipped RDS CA bundle, with the login read from Secrets
+  Manager at start and read again after a refused login (a rotation). Otherwise 503 with a JSON
+  reason that never holds a secret. Every check finishes within CHECK_TIMEOUT_SECONDS, well inside
+  the target group's 5 s timeout, whatever the database does.
+- `GET /version` answers the blue/green colour and the build.
+- Every log line is JSON, with anything card-number-like masked (`card_data.py`, shared with the
+  payment functions).
+
+Why the standard library's `http.server`: two read-only routes need no framework, and every
+dependency would be one more package to patch on a PCI host. The pure-Python drivers (pg8000,
+PyMySQL) come with the artifact; the secret is read with the AWS CLI that Amazon Linux 2023
+ships, so the artifact carries no SDK.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import json
+import logging
+import os
+import ssl
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from card_data import mask_pans
+
+CHECK_TIMEOUT_SECONDS = 3.0
+# Each database step (connect, TLS, query) may take this long; the whole check is bounded above.
+SOCKET_TIMEOUT_SECONDS = 2.0
+CA_BUNDLE = Path(__file__).with_name("rds-ca-bundle.pem")
+AWS_CLI = "/usr/bin/aws"  # AWS CLI v2, preinstalled on Amazon Linux 2023
+# Refused logins: PostgreSQL's SQLSTATEs (invalid password, invalid authorization), MySQL's 1045.
+POSTGRES_REFUSED = frozenset({"28P01", "28000"})
+MYSQL_ACCESS_DENIED = 1045
+
+logger = logging.getLogger("tap.health")
+
+
+class LoginRefused(Exception):
+    """The database refused the login: the secret may have been rotated."""
+
+
+class UnsupportedEngine(Exception):
+    """The secret names an engine this service has no driver for."""
+
+
+def reason_for(error: Exception) -> str:
+    """Why the check failed, in words safe to answer and log (no host, user or password)."""
+    if isinstance(error, LoginRefused):
+        return "the database refused the login, even after reading the secret again"
+    if isinstance(error, UnsupportedEngine):
+        return f"unsupported engine {error.args[0]!r}"
+    causes = (error, error.__cause__ or error.__context__)
+    if any(isinstance(cause, ssl.SSLError) for cause in causes):
+        return "TLS verification failed"
+    if any(isinstance(cause, TimeoutError) for cause in causes):
+        return f"the database did not answer within {SOCKET_TIMEOUT_SECONDS:g} s"
+    return f"the database is unavailable ({type(error).__name__})"
+
+
+@dataclass(frozen=True)
+class Login:
+    engine: str
+    host: str
+    port: int
+    dbname: str
+    username: str
+    password: str = field(repr=False)
+
+    @classmethod
+    def from_secret(cls, secret: Mapping[str, Any]) -> Login:
+        engine = str(secret["engine"])
+        default_port = 5432 if engine in ("postgres", "aurora-postgresql") else 3306
+        return cls(
+            engine=engine,
+            host=str(secret["host"]),
+            port=int(secret.get("port") or default_port),
+            dbname=str(secret.get("dbname") or ""),
+            username=str(secret["username"]),
+            password=str(secret["password"]),
+        )
+
+
+def tls_context(ca_bundle: Path) -> ssl.SSLContext:
+    """Certificate and host name verified against the bundle; TLS 1.2 at least."""
+    context = ssl.create_default_context(cafile=str(ca_bundle))
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return context
+
+
+def query_postgres(login: Login, context: ssl.SSLContext) -> None:
+    import pg8000.dbapi  # noqa: PLC0415 - only the engine in use is imported
+
+    try:
+        connection = pg8000.dbapi.connect(
+            user=login.username,
+            password=login.password,
+            host=login.host,
+            port=login.port,
+            database=login.dbname or None,
+            ssl_context=context,
+            timeout=SOCKET_TIMEOUT_SECONDS,
+        )
+    except pg8000.dbapi.DatabaseError as error:
+        code = error.args[0].get("C") if error.args and isinstance(error.args[0], dict) else None
+        if code in POSTGRES_REFUSED:
+            raise LoginRefused from None
+        raise
+    try:
+        cursor = connection.cursor()
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    finally:
+        connection.close()
+
+
+def query_mysql(login: Login, context: ssl.SSLContext) -> None:
+    import pymysql  # noqa: PLC0415 - only the engine in use is imported
+
+    try:
+        connection = pymysql.connect(
+            user=login.username,
+            password=login.password,
+            host=login.host,
+            port=login.port,
+            database=login.dbname or None,
+            ssl=context,
+            connect_timeout=SOCKET_TIMEOUT_SECONDS,
+            read_timeout=SOCKET_TIMEOUT_SECONDS,
+            write_timeout=SOCKET_TIMEOUT_SECONDS,
+        )
+    except pymysql.err.OperationalError as error:
+        if error.args and error.args[0] == MYSQL_ACCESS_DENIED:
+            raise LoginRefused from None
+        raise
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    finally:
+        connection.close()
+
+
+QUERIES: dict[str, Callable[[Login, ssl.SSLContext], None]] = {
+    "postgres": query_postgres,
+    "aurora-postgresql": query_postgres,
+    "mysql": query_mysql,
+    "mariadb": query_mysql,
+    "aurora-mysql": query_mysql,
+}
+
+
+def cli_secret_reader(secret_arn: str, region: str, cli: str = AWS_CLI) -> Callable[[], Mapping[str, Any]]:
+    """Reads the secret's finished version (AWSCURRENT) with the AWS CLI, under the instance role."""
+
+    def read() -> Mapping[str, Any]:
+        completed = subprocess.run(  # noqa: S603 - fixed arguments, no shell
+            [
+                cli,
+                "secretsmanager",
+                "get-secret-value",
+                "--region",
+                region,
+                "--secret-id",
+                secret_arn,
+                "--version-stage",
+                "AWSCURRENT",
+                "--query",
+                "SecretString",
+                "--output",
+                "text",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=SOCKET_TIMEOUT_SECONDS * 2,
+            check=False,
+        )
+        if completed.returncode != 0:
+            raise RuntimeError(f"the secret could not be read (aws exit {completed.returncode})")
+        value: Mapping[str, Any] = json.loads(completed.stdout)
+        return value
+
+    return read
+
+
+class Database:
+    """`check()` is None when the database answers, else the reason it does not (never a secret)."""
+
+    def __init__(self, read_secret: Callable[[], Mapping[str, Any]], ca_bundle: Path = CA_BUNDLE) -> None:
+        self._read_secret, self._ca_bundle = read_secret, ca_bundle
+        self._login: Login | None = None
+        self._checks = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="check")
+
+    def check(self) -> str | None:
+        future = self._checks.submit(self._check)
+        try:
+            return future.result(timeout=CHECK_TIMEOUT_SECONDS)
+        except concurrent.futures.TimeoutError:
+            return f"the database did not answer within {CHECK_TIMEOUT_SECONDS:g} s"
+
+    def _check(self) -> str | None:
+        try:
+            try:
+                self._query(refresh=False)
+            except LoginRefused:
+                self._query(refresh=True)  # rotated: read the secret again, once
+        except Exception as error:  # every failure is a reason, never its arguments
+            return reason_for(error)
+        return None
+
+    def _query(self, *, refresh: bool) -> None:
+        login = self._current(refresh)
+        query = QUERIES.get(login.engine)
+        if query is None:
+            raise UnsupportedEngine(login.engine)
+        query(login, tls_context(self._ca_bundle))
+
+    def _current(self, refresh: bool) -> Login:
+        if self._login is None or refresh:
+            self._login = Login.from_secret(self._read_secret())
+        return self._login
+
+
+@dataclass(frozen=True)
+class Release:
+    colour: str
+    build: str
+
+
+def handler_for(database: Database, release: Release) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "tap-health"
+        sys_version = ""
+
+        def do_GET(self) -> None:
+            started = time.monotonic()
+            if self.path == "/health":
+                reason = database.check()
+                status, body = (
+                    (200, {"status": "ok"}) if reason is None else (503, {"status": "unavailable", "reason": reason})
+                )
+            elif self.path == "/version":
+                status, body = 200, {"colour": release.colour, "build": release.build}
+            else:
+                status, body = 404, {"error": "not found"}
+            payload = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            self.wfile.write(payload)
+            logger.info(
+                "request",
+                extra={
+                    "path": self.path,
+                    "status": status,
+                    "ms": round((time.monotonic() - started) * 1000, 1),
+                    **({"reason": body["reason"]} if "reason" in body else {}),
+                },
+            )
+
+        def log_message(self, format: str, *args: Any) -> None:
+            """http.server's own lines go through the JSON logger too (masked)."""
+            logger.info(format % args)
+
+    return Handler
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line; every value masked for card numbers."""
+
+    FIELDS = ("path", "status", "ms", "reason")
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname,
+            "message": record.getMessage(),
+        }
+        entry.update({name: getattr(record, name) for name in self.FIELDS if hasattr(record, name)})
+        return mask_pans(json.dumps(entry, default=str))
+
+
+def serve(port: int, database: Database, release: Release, host: str = "") -> ThreadingHTTPServer:
+    """The server, bound and ready; the caller runs `serve_forever`."""
+    return ThreadingHTTPServer((host, port), handler_for(database, release))
+
+
+def server_from(environ: Mapping[str, str], cli: str = AWS_CLI, ca_bundle: Path = CA_BUNDLE) -> ThreadingHTTPServer:
+    """The service as systemd starts it, from /etc/tap-health.env (see `tap-health.service`)."""
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stdout)  # to the journal
+        handler.setFormatter(JsonFormatter())
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+    database = Database(cli_secret_reader(environ["TAP_DB_SECRET_ARN"], environ["AWS_REGION"], cli), ca_bundle)
+    release = Release(colour=environ.get("TAP_COLOUR", "blue"), build=environ.get("TAP_BUILD", "unknown"))
+    server = serve(int(environ.get("TAP_PORT", "8080")), database, release)
+    logger.info("listening", extra={"path": f":{server.server_address[1]}"})
+    return server
+
+
+if __name__ == "__main__":
+    server_from(os.environ).serve_forever()

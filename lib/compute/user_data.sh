@@ -1,0 +1,37 @@
+# The health service's install, after the settings above (rendered by lib/compute/artifact.py).
+# The artifact is fetched and its SHA-256 checked before anything on the host changes; a mismatch
+# stops here. Then Python 3.11, an unprivileged user, the release unpacked read-only, and systemd.
+set -euo pipefail
+umask 022
+root="${INSTALL_ROOT:-}"  # empty on an instance; a scratch directory in the tests
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+aws s3 cp --only-show-errors --region "$AWS_REGION" "s3://$ARTIFACT_BUCKET/$ARTIFACT_KEY" "$work/artifact.zip"
+if ! echo "$ARTIFACT_SHA256  $work/artifact.zip" | sha256sum --check --status; then
+  echo "tap-health: artifact $ARTIFACT_KEY does not match its SHA-256; refusing to install it" >&2
+  exit 1
+fi
+
+dnf install -y --quiet python3.11
+id tap-health >/dev/null 2>&1 || useradd --system --no-create-home --shell /sbin/nologin tap-health
+
+release="$root/opt/tap-health/releases/$ARTIFACT_SHA256"
+install -d -m 0755 "$release"
+python3.11 -m zipfile -e "$work/artifact.zip" "$release"
+chmod -R a+rX,go-w "$release"
+ln -sfn "$release" "$root/opt/tap-health/current"
+
+install -d -m 0755 "$root/etc" "$root/etc/systemd/system"
+install -m 0640 /dev/null "$root/etc/tap-health.env"
+chgrp tap-health "$root/etc/tap-health.env"
+cat > "$root/etc/tap-health.env" <<ENV
+AWS_REGION=$AWS_REGION
+TAP_DB_SECRET_ARN=$DB_SECRET_ARN
+TAP_COLOUR=$COLOUR
+TAP_BUILD=$ARTIFACT_SHA256
+TAP_PORT=$APP_PORT
+ENV
+install -m 0644 "$release/tap-health.service" "$root/etc/systemd/system/tap-health.service"
+systemctl daemon-reload
+systemctl enable --now tap-health.service

@@ -1,0 +1,119 @@
+"""The health service's artifact and the user data that installs it (`lib/compute/artifact.py`).
+
+The user data runs for real here, with `aws`, `dnf`, `useradd`, `chgrp` and `systemctl` replaced
+by recorders on PATH and the file system rooted in a scratch directory (INSTALL_ROOT).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from lib.compute import artifact
+
+ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:tap/dev/database/app-AbCdEf"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> artifact.Artifact:
+    return artifact.build(tmp_path_factory.mktemp("artifact"))
+
+
+def script_for(built: artifact.Artifact) -> str:
+    return artifact.user_data(
+        artifact.InstallSettings(
+            region="us-east-1", bucket="tap-artifacts-dev", artifact=built, db_secret_arn=ARN, colour="green"
+        )
+    )
+
+
+def test_the_artifact_holds_the_service_its_unit_the_ca_bundle_and_the_drivers(
+    built: artifact.Artifact, tmp_path: Path
+) -> None:
+    names = set(zipfile.ZipFile(built.path).namelist())
+    expected = {"health_service.py", "tap-health.service", "card_data.py", "rds-ca-bundle.pem"}
+    assert expected <= names
+    assert "pg8000/__init__.py" in names and "pymysql/__init__.py" in names
+    assert not any(name.startswith(("boto3/", "botocore/", "aws_lambda_powertools/")) for name in names)
+    # Reproducible: the same sources give the same bytes, so the hash names the release.
+    assert artifact.build(tmp_path).sha256 == built.sha256
+    assert built.key == f"tap-health/tap-health-{built.sha256}.zip"
+
+
+def test_the_user_data_parses_and_passes_shellcheck(built: artifact.Artifact, tmp_path: Path) -> None:
+    script = tmp_path / "user_data.sh"
+    script.write_text(script_for(built))
+    subprocess.run(["bash", "-n", str(script)], check=True)
+    shellcheck = shutil.which("shellcheck")
+    assert shellcheck, "shellcheck is missing: scripts/ensure-test-servers.sh installs it"
+    result = subprocess.run([shellcheck, "--severity=style", str(script)], check=False, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout
+
+
+def test_shellcheck_would_catch_a_broken_script(tmp_path: Path) -> None:
+    """The check above can fail: an unquoted expansion is reported."""
+    script = tmp_path / "broken.sh"
+    script.write_text("#!/bin/bash\nrm -rf $1/tmp\n")
+    assert subprocess.run(["shellcheck", str(script)], check=False, capture_output=True).returncode != 0
+
+
+class Host:
+    """A scratch root and recorders for the commands that would change a real host."""
+
+    def __init__(self, tmp_path: Path, served: Path) -> None:
+        self.root, self.bin, self.calls = tmp_path / "root", tmp_path / "bin", tmp_path / "calls"
+        self.root.mkdir()
+        self.bin.mkdir()
+        recorder = f'#!/bin/sh\necho "$(basename "$0") $*" >> {self.calls}\n'
+        for name in ("dnf", "useradd", "chgrp", "systemctl"):
+            self._tool(name, recorder)
+        self._tool("id", recorder + "exit 1\n")  # no such user yet
+        self._tool("aws", recorder + f'cp {served} "$7"\n')  # aws s3 cp --only-show-errors --region R SRC DEST
+        self._tool("python3.11", f'#!/bin/sh\nexec {shutil.which("python3")} "$@"\n')
+
+    def _tool(self, name: str, body: str) -> None:
+        path = self.bin / name
+        path.write_text(body)
+        path.chmod(0o755)
+
+    def run(self, script: str) -> subprocess.CompletedProcess[str]:
+        env = {"PATH": f"{self.bin}:/usr/bin:/bin", "INSTALL_ROOT": str(self.root)}
+        return subprocess.run(["bash", "-c", script], env=env, check=False, capture_output=True, text=True)
+
+    def recorded(self) -> list[str]:
+        return self.calls.read_text().splitlines() if self.calls.exists() else []
+
+
+def test_the_user_data_installs_the_verified_release_under_systemd(built: artifact.Artifact, tmp_path: Path) -> None:
+    host = Host(tmp_path, built.path)
+    result = host.run(script_for(built))
+    assert result.returncode == 0, result.stderr
+    current = host.root / "opt/tap-health/current"
+    assert current.resolve().name == built.sha256 and (current / "health_service.py").is_file()
+    env = (host.root / "etc/tap-health.env").read_text()
+    assert f"TAP_DB_SECRET_ARN={ARN}" in env and "TAP_COLOUR=green" in env and "TAP_PORT=8080" in env
+    assert oct((host.root / "etc/tap-health.env").stat().st_mode & 0o777) == "0o640"
+    unit = (host.root / "etc/systemd/system/tap-health.service").read_text()
+    assert "User=tap-health" in unit and "NoNewPrivileges=yes" in unit
+    calls = host.recorded()
+    assert (
+        calls[0]
+        == f"aws s3 cp --only-show-errors --region us-east-1 s3://tap-artifacts-dev/{built.key} " + calls[0].split()[-1]
+    )
+    assert "dnf install -y --quiet python3.11" in calls
+    assert any(call.startswith("useradd --system") and call.endswith("tap-health") for call in calls)
+    assert calls[-1] == "systemctl enable --now tap-health.service"
+
+
+def test_the_user_data_refuses_an_artifact_whose_hash_does_not_match(built: artifact.Artifact, tmp_path: Path) -> None:
+    tampered = tmp_path / "tampered.zip"
+    tampered.write_bytes(built.path.read_bytes() + b"\0")
+    host = Host(tmp_path, tampered)
+    result = host.run(script_for(built))
+    assert result.returncode == 1 and "does not match its SHA-256; refusing" in result.stderr
+    assert [call.split()[0] for call in host.recorded()] == ["aws"]  # nothing on the host changed
+    assert not (host.root / "opt").exists()
