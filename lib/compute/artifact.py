@@ -43,14 +43,29 @@ def build(out_dir: Path) -> Artifact:
     return Artifact(package.path, hashlib.sha256(package.path.read_bytes()).hexdigest())
 
 
+COLOURS = ("blue", "green")
+
+
 @dataclass(frozen=True, kw_only=True)
 class InstallSettings:
+    """What the user data writes into the service's environment file, checked so no value can
+    add a line or a quote to it (Terraform references are resolved before the script runs)."""
+
     region: str
     bucket: str
     artifact: Artifact
     db_secret_arn: str
     colour: str = "blue"
     app_port: int = APP_PORT
+
+    def __post_init__(self) -> None:
+        if self.colour not in COLOURS:
+            raise ValueError(f"colour must be one of {COLOURS}, not {self.colour!r}")
+        if not 1024 <= self.app_port <= 65535:
+            raise ValueError(f"app_port must be 1024-65535 (no privilege to bind below), not {self.app_port}")
+        for name in ("region", "bucket", "db_secret_arn"):
+            if any(char in getattr(self, name) for char in "\n\r\"'\\ "):
+                raise ValueError(f"{name} must be one word without quotes, not {getattr(self, name)!r}")
 
 
 def user_data(settings: InstallSettings) -> str:

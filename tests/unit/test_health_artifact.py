@@ -117,3 +117,15 @@ def test_the_user_data_refuses_an_artifact_whose_hash_does_not_match(built: arti
     assert result.returncode == 1 and "does not match its SHA-256; refusing" in result.stderr
     assert [call.split()[0] for call in host.recorded()] == ["aws"]  # nothing on the host changed
     assert not (host.root / "opt").exists()
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"colour": "red"}, {"app_port": 80}, {"db_secret_arn": "arn\nTAP_PORT=1"}, {"region": "us-east-1'"}],
+)
+def test_settings_that_could_break_the_environment_file_are_refused(
+    built: artifact.Artifact, changes: dict[str, object]
+) -> None:
+    values: dict[str, object] = {"region": "us-east-1", "bucket": "b", "artifact": built, "db_secret_arn": ARN}
+    with pytest.raises(ValueError, match="must be"):
+        artifact.InstallSettings(**{**values, **changes})  # type: ignore[arg-type]

@@ -24,7 +24,9 @@ import os
 import ssl
 import subprocess
 import sys
+import threading
 import time
+import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -34,6 +36,10 @@ from typing import Any
 from card_data import mask_pans
 
 CHECK_TIMEOUT_SECONDS = 3.0
+# A check's answer serves every request for this long (the load balancer's nodes ask every 30 s).
+RESULT_SECONDS = 2.0
+# After a refused login the secret is read again, at most this often.
+SECRET_REREAD_SECONDS = 30.0
 # Each database step (connect, TLS, query) may take this long; the whole check is bounded above.
 SOCKET_TIMEOUT_SECONDS = 2.0
 CA_BUNDLE = Path(__file__).with_name("rds-ca-bundle.pem")
@@ -53,12 +59,18 @@ class UnsupportedEngine(Exception):
     """The secret names an engine this service has no driver for."""
 
 
+class SecretUnreadable(Exception):
+    """The secret could not be read or holds no usable login."""
+
+
 def reason_for(error: Exception) -> str:
     """Why the check failed, in words safe to answer and log (no host, user or password)."""
     if isinstance(error, LoginRefused):
         return "the database refused the login, even after reading the secret again"
     if isinstance(error, UnsupportedEngine):
         return f"unsupported engine {error.args[0]!r}"
+    if isinstance(error, SecretUnreadable):
+        return "the database secret could not be read"
     causes = (error, error.__cause__ or error.__context__)
     if any(isinstance(cause, ssl.SSLError) for cause in causes):
         return "TLS verification failed"
@@ -183,6 +195,8 @@ def cli_secret_reader(secret_arn: str, region: str, cli: str = AWS_CLI) -> Calla
             text=True,
             timeout=SOCKET_TIMEOUT_SECONDS * 2,
             check=False,
+            # The CLI is a Python program of its own: none of this service's Python settings.
+            env={name: value for name, value in os.environ.items() if not name.startswith("PYTHON")},
         )
         if completed.returncode != 0:
             raise RuntimeError(f"the secret could not be read (aws exit {completed.returncode})")
@@ -193,19 +207,51 @@ def cli_secret_reader(secret_arn: str, region: str, cli: str = AWS_CLI) -> Calla
 
 
 class Database:
-    """`check()` is None when the database answers, else the reason it does not (never a secret)."""
+    """`check()` is None when the database answers, else the reason it does not (never a secret).
 
-    def __init__(self, read_secret: Callable[[], Mapping[str, Any]], ca_bundle: Path = CA_BUNDLE) -> None:
-        self._read_secret, self._ca_bundle = read_secret, ca_bundle
+    One check runs at a time and its answer is shared for RESULT_SECONDS: however many requests
+    ask, the database sees at most one login per interval, and a hung check holds one thread. The
+    secret is read again after a refused login at most once per SECRET_REREAD_SECONDS.
+    """
+
+    def __init__(
+        self,
+        read_secret: Callable[[], Mapping[str, Any]],
+        ca_bundle: Path = CA_BUNDLE,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._read_secret, self._ca_bundle, self._clock = read_secret, ca_bundle, clock
         self._login: Login | None = None
-        self._checks = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="check")
+        self._reread_at = -SECRET_REREAD_SECONDS
+        self._lock = threading.Lock()
+        self._running: concurrent.futures.Future[str | None] | None = None
+        self._answer: tuple[float, str | None] | None = None
+        self._checks = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="check")
+
+    def prime(self) -> None:
+        """Reads the secret at start; a failure is only logged (the first check tries again)."""
+        try:
+            self._current(refresh=False)
+        except Exception as error:
+            logger.warning("secret not read at start", extra={"reason": reason_for(error)})
 
     def check(self) -> str | None:
-        future = self._checks.submit(self._check)
+        with self._lock:
+            if self._answer is not None and self._clock() - self._answer[0] < RESULT_SECONDS:
+                return self._answer[1]
+            if self._running is None or self._running.done():
+                self._running = self._checks.submit(self._check)
+            running = self._running
         try:
-            return future.result(timeout=CHECK_TIMEOUT_SECONDS)
+            reason = running.result(timeout=CHECK_TIMEOUT_SECONDS)
         except concurrent.futures.TimeoutError:
             return f"the database did not answer within {CHECK_TIMEOUT_SECONDS:g} s"
+        with self._lock:
+            self._answer = (self._clock(), reason)
+        return reason
+
+    def close(self) -> None:
+        self._checks.shutdown(wait=False, cancel_futures=True)
 
     def _check(self) -> str | None:
         try:
@@ -225,8 +271,16 @@ class Database:
         query(login, tls_context(self._ca_bundle))
 
     def _current(self, refresh: bool) -> Login:
+        if refresh and self._clock() - self._reread_at < SECRET_REREAD_SECONDS:
+            raise LoginRefused  # read again only moments ago, and the database still refuses it
         if self._login is None or refresh:
-            self._login = Login.from_secret(self._read_secret())
+            try:
+                login = Login.from_secret(self._read_secret())
+            except Exception as error:
+                raise SecretUnreadable from error
+            self._login = login
+            if refresh:
+                self._reread_at = self._clock()
         return self._login
 
 
@@ -236,19 +290,24 @@ class Release:
     build: str
 
 
+ROUTES = {"/health": "health", "/version": "version"}
+
+
 def handler_for(database: Database, release: Release) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "tap-health"
         sys_version = ""
+        timeout = 10  # a client that sends nothing does not hold a thread
 
         def do_GET(self) -> None:
             started = time.monotonic()
-            if self.path == "/health":
+            route = ROUTES.get(self.path, "other")
+            if route == "health":
                 reason = database.check()
                 status, body = (
                     (200, {"status": "ok"}) if reason is None else (503, {"status": "unavailable", "reason": reason})
                 )
-            elif self.path == "/version":
+            elif route == "version":
                 status, body = 200, {"colour": release.colour, "build": release.build}
             else:
                 status, body = 404, {"error": "not found"}
@@ -259,27 +318,30 @@ def handler_for(database: Database, release: Release) -> type[BaseHTTPRequestHan
             self.send_header("Cache-Control", "no-store")
             self.end_headers()
             self.wfile.write(payload)
-            logger.info(
-                "request",
-                extra={
-                    "path": self.path,
-                    "status": status,
-                    "ms": round((time.monotonic() - started) * 1000, 1),
-                    **({"reason": body["reason"]} if "reason" in body else {}),
-                },
-            )
+            # The route by name, never the path or anything else the client wrote.
+            extra: dict[str, Any] = {
+                "route": route,
+                "status": status,
+                "ms": round((time.monotonic() - started) * 1000, 1),
+            }
+            if "reason" in body:
+                extra["reason"] = body["reason"]
+            logger.info("request", extra=extra)
 
-        def log_message(self, format: str, *args: Any) -> None:
-            """http.server's own lines go through the JSON logger too (masked)."""
-            logger.info(format % args)
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            """Logged by do_GET, without the request line."""
+
+        def log_error(self, format: str, *args: Any) -> None:
+            """A malformed request: its status only (http.server would log the client's text)."""
+            logger.warning("malformed request", extra={"status": args[0] if args else None})
 
     return Handler
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line; every value masked for card numbers."""
+    """One JSON object per line; every string masked for card numbers before it is serialized."""
 
-    FIELDS = ("path", "status", "ms", "reason")
+    FIELDS = ("route", "status", "ms", "reason")
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -288,15 +350,32 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         entry.update({name: getattr(record, name) for name in self.FIELDS if hasattr(record, name)})
-        return mask_pans(json.dumps(entry, default=str))
+        return json.dumps({key: masked(value) for key, value in entry.items()}, default=str)
 
 
-def serve(port: int, database: Database, release: Release, host: str = "") -> ThreadingHTTPServer:
+def masked(value: Any) -> Any:
+    """A string with card numbers masked, also where percent-encoding hides their separators."""
+    if not isinstance(value, str):
+        return value
+    if mask_pans(urllib.parse.unquote_plus(value)) != urllib.parse.unquote_plus(value):
+        return mask_pans(urllib.parse.unquote_plus(value))
+    return mask_pans(value)
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """The error's type only: the default prints a traceback, unmasked, to stderr."""
+        logger.error("request failed", extra={"reason": type(sys.exc_info()[1]).__name__})
+
+
+def serve(port: int, database: Database, release: Release, host: str = "") -> Server:
     """The server, bound and ready; the caller runs `serve_forever`."""
-    return ThreadingHTTPServer((host, port), handler_for(database, release))
+    return Server((host, port), handler_for(database, release))
 
 
-def server_from(environ: Mapping[str, str], cli: str = AWS_CLI, ca_bundle: Path = CA_BUNDLE) -> ThreadingHTTPServer:
+def server_from(environ: Mapping[str, str], cli: str = AWS_CLI, ca_bundle: Path = CA_BUNDLE) -> Server:
     """The service as systemd starts it, from /etc/tap-health.env (see `tap-health.service`)."""
     if not logger.handlers:
         handler = logging.StreamHandler(sys.stdout)  # to the journal
@@ -304,9 +383,10 @@ def server_from(environ: Mapping[str, str], cli: str = AWS_CLI, ca_bundle: Path 
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
     database = Database(cli_secret_reader(environ["TAP_DB_SECRET_ARN"], environ["AWS_REGION"], cli), ca_bundle)
+    database.prime()
     release = Release(colour=environ.get("TAP_COLOUR", "blue"), build=environ.get("TAP_BUILD", "unknown"))
     server = serve(int(environ.get("TAP_PORT", "8080")), database, release)
-    logger.info("listening", extra={"path": f":{server.server_address[1]}"})
+    logger.info("listening", extra={"status": server.server_address[1]})
     return server
 
 
