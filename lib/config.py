@@ -15,7 +15,7 @@ from lib.regions import REGIONS
 
 NatMode = Literal["none", "single", "per_az"]
 FlowLogDestination = Literal["s3", "cloudwatch"]
-KeyPurpose = Literal["database", "s3", "logs", "secrets", "parameters", "events", "efs", "cache", "dynamodb"]
+KeyPurpose = Literal["database", "s3", "logs", "secrets", "parameters", "events", "efs", "cache", "dynamodb", "compute"]
 GatewayService = Literal["s3", "dynamodb"]
 InterfaceService = Literal[
     "secretsmanager", "ssm", "kms", "logs", "monitoring", "sqs", "events", "sts", "xray", "lambda"
@@ -232,6 +232,59 @@ class LambdaConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class BlueGreenConfig:
+    """Two target groups, blue and green, sharing the HTTPS listener by weight (document 004).
+
+    The switch: shift weight to green, watch its alarms, then flip to 0/100 (README, "Blue/green").
+    """
+
+    blue_weight: int = 90
+    green_weight: int = 10
+
+
+@dataclass(frozen=True, kw_only=True)
+class WafConfig:
+    """The regional WAF on an internet-facing load balancer (document 002's rules, for every profile).
+
+    PCI-DSS 6.4.2 asks for an automated solution in front of public-facing web applications.
+    """
+
+    # Requests per client IP per 5 minutes before it is blocked (document 002: 1000).
+    rate_limit: int = 1000
+    # Behind a CDN every request comes from the CDN: count the client's X-Forwarded-For address.
+    rate_limit_on_forwarded_ip: bool = False
+    # The anonymous-IP group's hosting-provider rule blocks too (merchants calling from cloud hosts would be refused).
+    block_hosting_providers: bool = False
+    # ISO 3166 alpha-2 country codes to block; empty turns the rule off.
+    blocked_countries: tuple[str, ...] = ()
+    # The payment paths' own constraints: these methods only, JSON bodies, at most this size.
+    payments_path: str = "/payments"
+    payments_methods: tuple[str, ...] = ("GET", "POST")
+    payments_max_body_bytes: int = 8192
+
+
+@dataclass(frozen=True, kw_only=True)
+class LoadBalancerConfig:
+    """The Application Load Balancer in front of the instances; the health service answers its checks."""
+
+    # Internet-facing in the public subnets, or internal for the HTTP API's VPC link only (004).
+    internal: bool = False
+    blue_green: BlueGreenConfig | None = None
+    # Document 000's target group health check: /health, 200, 2/2, every 30 s, 5 s timeout.
+    health_check_path: str = "/health"
+    healthy_threshold: int = 2
+    unhealthy_threshold: int = 2
+    health_check_interval_seconds: int = 30
+    health_check_timeout_seconds: int = 5
+    idle_timeout_seconds: int = 60
+    deregistration_delay_seconds: int = 30
+    # ELBSecurityPolicy-TLS13-1-2-2021-06: TLS 1.3 and 1.2 only, forward-secret ciphers.
+    ssl_policy: str = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    # On internet-facing load balancers (an internal one is reached through the HTTP API only).
+    waf: WafConfig = WafConfig()
+
+
+@dataclass(frozen=True, kw_only=True)
 class EdgeConfig:
     """Inputs of the edge tier (load balancer, DNS, certificate), set per environment in its config file."""
 
@@ -240,6 +293,43 @@ class EdgeConfig:
     hosted_zone_id: str | None = None
     # An existing ACM certificate; None means one is requested and validated through DNS.
     certificate_arn: str | None = None
+    # None: the profile has no load balancer (and no edge tier).
+    load_balancer: LoadBalancerConfig | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class BusinessHours:
+    """A higher floor during business hours (document 003). Outside them the fleet's own sizes apply."""
+
+    time_zone: str = "America/New_York"
+    start: str = "0 8 * * MON-FRI"
+    end: str = "0 18 * * MON-FRI"
+    min_size: int = 3
+
+
+@dataclass(frozen=True, kw_only=True)
+class FleetConfig:
+    """One Auto Scaling group of Amazon Linux 2023 instances running the health service."""
+
+    # The AMI's architecture follows the type (Graviton families such as t4g take arm64).
+    instance_type: str = "t3.small"
+    min_size: int = 2
+    max_size: int = 6
+    desired_capacity: int = 2
+    root_volume_gb: int = 20
+    # CPU step scaling (document 003): out above 70 %, in below 30 %.
+    scale_out_cpu_percent: int = 70
+    scale_in_cpu_percent: int = 30
+    business_hours: BusinessHours | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ComputeConfig:
+    """Instances behind the load balancer (one fleet, or one per colour with blue/green)."""
+
+    web: FleetConfig = FleetConfig()
+    # Document 002's batch payment jobs: a fleet outside the load balancer, checked by EC2.
+    batch: FleetConfig | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -298,6 +388,7 @@ class DeploymentConfig:
     transactions_api: TransactionsApiConfig | None = None
     lambdas: LambdaConfig = LambdaConfig()
     edge: EdgeConfig = EdgeConfig()
+    compute: ComputeConfig | None = None
     baseline: BaselineConfig = BaselineConfig()
     # Where each non-profile value came from: (key path, "file.toml: key" or "ENV_VAR").
     sources: tuple[tuple[str, str], ...] = field(default=(), compare=False)

@@ -16,10 +16,16 @@ from lib.config import (
     KEY_PURPOSES,
     AuroraConfig,
     BackendConfig,
+    BlueGreenConfig,
     BucketLifecycle,
+    BusinessHours,
+    ComputeConfig,
     DeploymentConfig,
+    EdgeConfig,
     EndpointsConfig,
     FileSystemConfig,
+    FleetConfig,
+    LoadBalancerConfig,
     NetworkConfig,
     ParametersConfig,
     PaymentsConfig,
@@ -60,7 +66,7 @@ PROFILES: dict[str, DeploymentConfig] = {
         name_prefix="webpay",
         tags=TagsConfig(application="payment-web"),
         network=NetworkConfig(nat_mode="single", public_offset=1, private_offset=11, flow_log_destinations=("s3",)),
-        key_purposes=("database", "s3", "logs", "secrets"),
+        key_purposes=("database", "s3", "logs", "secrets", "compute"),
         storage=StorageConfig(buckets={"assets": STATIC_ASSETS, "flow_logs": FLOW_LOGS}),
         # Document 000: 2 Serverless v2 instances, 0.5-2 ACU, 35-day backups, database `paymentdb`.
         # Its master user `admin` is reserved-looking and guessable: TAP's `tap_admin` instead.
@@ -74,6 +80,11 @@ PROFILES: dict[str, DeploymentConfig] = {
             backup_window="03:00-04:00",
             maintenance_window="mon:04:00-mon:05:00",
         ),
+        # Document 000: an internet-facing ALB, HTTPS with a DNS-validated certificate, HTTP
+        # redirected, and a /health target group. Its `ip` targets had nothing behind them:
+        # instances running the health service serve them here.
+        edge=EdgeConfig(load_balancer=LoadBalancerConfig()),
+        compute=ComputeConfig(),
     ),
     "transactions-pg": DeploymentConfig(
         profile="transactions-pg",
@@ -115,7 +126,7 @@ PROFILES: dict[str, DeploymentConfig] = {
         network=NetworkConfig(
             nat_mode="per_az", flow_log_destinations=("cloudwatch", "s3"), flow_log_cloudwatch_retention_days=30
         ),
-        key_purposes=("database", "s3", "parameters", "events", "logs", "secrets", "dynamodb"),
+        key_purposes=("database", "s3", "parameters", "events", "logs", "secrets", "dynamodb", "compute"),
         storage=StorageConfig(buckets={"flow_logs": FLOW_LOGS}),
         endpoints=EndpointsConfig(interface_services=INTERFACE_SERVICES),
         # Document 002: 1 writer + 2 readers Serverless v2 behind RDS Proxy; parameters.
@@ -131,6 +142,9 @@ PROFILES: dict[str, DeploymentConfig] = {
         # Document 002: payment Lambdas with reserved concurrency, queues, events, alerts, recording
         # payments in Aurora through RDS Proxy (it asks for no DynamoDB table).
         payments=PaymentsConfig(reserved_concurrency=5, transaction_store="ledger"),
+        # Document 002: an ALB, and an Auto Scaling group for batch payment jobs.
+        edge=EdgeConfig(load_balancer=LoadBalancerConfig()),
+        compute=ComputeConfig(batch=FleetConfig(min_size=1, max_size=4, desired_capacity=1)),
     ),
     "portal-cdn": DeploymentConfig(
         profile="portal-cdn",
@@ -139,7 +153,7 @@ PROFILES: dict[str, DeploymentConfig] = {
         name_prefix="portal",
         tags=TagsConfig(application="customer-portal"),
         network=NetworkConfig(nat_mode="per_az", flow_log_destinations=("s3",)),
-        key_purposes=("database", "s3", "logs", "secrets"),
+        key_purposes=("database", "s3", "logs", "secrets", "compute"),
         storage=StorageConfig(buckets={"assets": STATIC_ASSETS, "app_logs": APP_LOGS_90_DAYS, "flow_logs": FLOW_LOGS}),
         endpoints=EndpointsConfig(interface_services=("secretsmanager", "ssm", "kms", "logs", "monitoring", "sts")),
         # Document 003: 2 provisioned instances, 7-day backups (point-in-time recovery within them).
@@ -151,6 +165,9 @@ PROFILES: dict[str, DeploymentConfig] = {
             instance_class="db.r6g.large",
             backup_retention_days=7,
         ),
+        edge=EdgeConfig(load_balancer=LoadBalancerConfig()),
+        # Document 003: t3.large, CPU step scaling 70/30, at least 3 during New York business hours.
+        compute=ComputeConfig(web=FleetConfig(instance_type="t3.large", business_hours=BusinessHours())),
     ),
     "serverless-payments": DeploymentConfig(
         profile="serverless-payments",
@@ -159,7 +176,7 @@ PROFILES: dict[str, DeploymentConfig] = {
         name_prefix="payment",
         tags=TagsConfig(application="payment-migration"),
         network=NetworkConfig(nat_mode="per_az", isolated_database_tier=True, flow_log_destinations=("s3",)),
-        key_purposes=("database", "dynamodb", "s3", "secrets", "logs", "parameters", "events"),
+        key_purposes=("database", "dynamodb", "s3", "secrets", "logs", "parameters", "events", "compute"),
         storage=StorageConfig(buckets={"audit_logs": AUDIT_LOGS_7_YEARS, "flow_logs": FLOW_LOGS}),
         endpoints=EndpointsConfig(
             interface_services=(
@@ -190,6 +207,9 @@ PROFILES: dict[str, DeploymentConfig] = {
         parameters=ParametersConfig(root="payment-processing"),
         # Document 004: validation, fraud and processing Lambdas, reserved concurrency 10.
         payments=PaymentsConfig(reserved_concurrency=10),
+        # Document 004: an internal ALB for the HTTP API's VPC link, blue/green weighted 90/10.
+        edge=EdgeConfig(load_balancer=LoadBalancerConfig(internal=True, blue_green=BlueGreenConfig())),
+        compute=ComputeConfig(),
     ),
     "full": DeploymentConfig(
         profile="full",
@@ -224,6 +244,11 @@ PROFILES: dict[str, DeploymentConfig] = {
         # Payments settle into the ledger; the DynamoDB store is document 004's (serverless-payments).
         payments=PaymentsConfig(transaction_store="ledger"),
         transactions_api=TransactionsApiConfig(),
+        edge=EdgeConfig(load_balancer=LoadBalancerConfig(blue_green=BlueGreenConfig())),
+        compute=ComputeConfig(
+            web=FleetConfig(business_hours=BusinessHours()),
+            batch=FleetConfig(min_size=1, max_size=4, desired_capacity=1),
+        ),
     ),
 }
 

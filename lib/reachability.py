@@ -19,6 +19,16 @@ once deployed. This check reads the JSON:
 - **Data stores a function names.** A function whose environment names a store's endpoint (an
   RDS Proxy, an Aurora cluster, a Redis replication group) needs egress to that store's security
   group on its port, and the store's group must admit it there.
+- **Instances.** Every Auto Scaling group is a caller like a function: its launch template's
+  security groups, its subnets, and its instance profile role's services. A role allowed to read
+  a secret whose value names an Aurora cluster's endpoint connects to that cluster: the group
+  needs its port there too.
+- **Load balancers.** An internet-facing load balancer admits every listener's port from the
+  internet; each listener's target groups are served by Auto Scaling groups whose instances'
+  groups admit the load balancer's on the target port (and it has the egress to match).
+- **VPC links.** An HTTP API integration through a VPC link reaches the load balancer of the
+  listener it names: the link's groups have egress to the balancer's on the listener's port,
+  and the balancer's groups admit them.
 - **RDS Proxy with IAM authentication.** `rds-db:connect` is checked by the proxy, not an API
   call: a function allowed it must name a proxy endpoint in its environment (and reach it, as
   above); and the proxy admits no group but those of such functions.
@@ -57,6 +67,8 @@ STORE_ENDPOINTS = {
 }
 ENGINE_PORTS = {"aurora-postgresql": 5432, "aurora-mysql": 3306}
 TOKEN = re.compile(r"^\$\{([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z_]+)\}$")
+CLUSTER_ENDPOINT = re.compile(r"aws_rds_cluster\.([A-Za-z0-9_-]+)\.endpoint")
+ANYWHERE = "0.0.0.0/0"
 
 Document = dict[str, Any]
 
@@ -204,10 +216,133 @@ def function_gaps(document: Document) -> Iterator[Gap]:
             yield Gap(caller, PROXY_AUTH, "allowed rds-db:connect but names no RDS Proxy endpoint in its environment")
         for kind, store in stores:
             yield from store_gaps(net, caller, kind, store, groups)
-        for prefix in sorted(services - {PROXY_AUTH}):
-            service = ENDPOINT_SERVICE.get(prefix, prefix)
-            check = gateway_gaps if service in GATEWAY_SERVICES else interface_gaps
-            yield from check(net, caller, service, groups, subnets)
+        yield from _service_gaps(net, caller, services, groups, subnets)
+
+
+def _name(token: str) -> str:
+    """The resource name in a `${type.name.attribute}` reference."""
+    match = TOKEN.match(token)
+    if match is None:
+        raise ValueError(f"not a resource reference: {token!r}")
+    return match.group(2)
+
+
+def _service_gaps(
+    net: Network, caller: str, services: set[str], groups: list[str], subnets: list[str]
+) -> Iterator[Gap]:
+    for prefix in sorted(services - {PROXY_AUTH}):
+        service = ENDPOINT_SERVICE.get(prefix, prefix)
+        check = gateway_gaps if service in GATEWAY_SERVICES else interface_gaps
+        yield from check(net, caller, service, groups, subnets)
+
+
+def instance_groups(document: Document, group: dict[str, Any]) -> list[str]:
+    """The security groups of an Auto Scaling group's instances (its launch template's)."""
+    template = _resources(document, "aws_launch_template")[_name(group["launch_template"]["id"])]
+    interfaces = template.get("network_interfaces", [])
+    return (
+        list(interfaces[0].get("security_groups", []))
+        if interfaces
+        else list(template.get("vpc_security_group_ids", []))
+    )
+
+
+def secret_clusters(document: Document, role_token: str) -> set[str]:
+    """Aurora clusters whose endpoint is in a secret the role may read (the caller logs in there)."""
+    readable = set()
+    for policy in _resources(document, "aws_iam_role_policy").values():
+        if policy["role"] != role_token.replace(".arn}", ".id}"):
+            continue
+        for statement in _statements(policy["policy"]):
+            if "secretsmanager:GetSecretValue" in _actions(statement):
+                resources = statement["Resource"]
+                readable |= {resources} if isinstance(resources, str) else set(resources)
+    clusters = set()
+    for version in _resources(document, "aws_secretsmanager_secret_version").values():
+        if version["secret_id"].replace(".id}", ".arn}") in readable:
+            value = str(version.get("secret_string_wo") or version.get("secret_string") or "")
+            clusters |= set(CLUSTER_ENDPOINT.findall(value))
+    return clusters
+
+
+def instance_gaps(document: Document) -> Iterator[Gap]:
+    net = Network(document)
+    profiles = _resources(document, "aws_iam_instance_profile")
+    for name, group in sorted(_resources(document, "aws_autoscaling_group").items()):
+        caller = f"aws_autoscaling_group.{name}"
+        template = _resources(document, "aws_launch_template")[_name(group["launch_template"]["id"])]
+        profile = profiles[_name(template["iam_instance_profile"]["arn"])]
+        role = profile["role"].replace(".name}", ".arn}")
+        groups, subnets = instance_groups(document, group), list(group["vpc_zone_identifier"])
+        yield from _service_gaps(net, caller, called_services(document, role), groups, subnets)
+        for cluster in sorted(secret_clusters(document, role)):
+            yield from store_gaps(net, caller, "aws_rds_cluster", cluster, groups)
+
+
+def _path_gaps(
+    net: Network, caller: str, groups: list[str], target: str, *, target_groups: list[str], port: int
+) -> Iterator[Gap]:
+    """`groups` reach `target_groups` on `port`: egress on one side, ingress on the other."""
+    wanted = set(target_groups)
+    if not any(r.get("referenced_security_group_id") in wanted and _covers(r, port) for r in net.egress(groups)):
+        yield Gap(caller, target, f"no egress on {port} to the target's security group")
+    if not any(
+        r.get("referenced_security_group_id") in groups and _covers(r, port) for g in wanted for r in net.ingress(g)
+    ):
+        yield Gap(caller, target, f"the target's security group does not admit the caller on {port}")
+
+
+def _forwarded_target_groups(listener: dict[str, Any]) -> list[str]:
+    found = []
+    for action in listener.get("default_action", []):
+        if action.get("target_group_arn"):
+            found.append(action["target_group_arn"])
+        found += [group["arn"] for group in action.get("forward", {}).get("target_group", [])]
+    return found
+
+
+def load_balancer_gaps(document: Document) -> Iterator[Gap]:
+    net = Network(document)
+    balancers = _resources(document, "aws_lb")
+    scaling_groups = _resources(document, "aws_autoscaling_group")
+    for name, listener in sorted(_resources(document, "aws_lb_listener").items()):
+        balancer_name = _name(listener["load_balancer_arn"])
+        balancer, caller = balancers[balancer_name], f"aws_lb.{balancer_name}"
+        groups, port = list(balancer.get("security_groups", [])), int(listener["port"])
+        if not balancer.get("internal") and not any(
+            r.get("cidr_ipv4") == ANYWHERE and _covers(r, port) for g in groups for r in net.ingress(g)
+        ):
+            yield Gap("internet", f"aws_lb_listener.{name}", f"the internet-facing load balancer does not admit {port}")
+        for target_group in _forwarded_target_groups(listener):
+            tg_name = _name(target_group)
+            tg_port = int(_resources(document, "aws_lb_target_group")[tg_name]["port"])
+            served = [g for g in scaling_groups.values() if target_group in g.get("target_group_arns", [])]
+            if not served:
+                yield Gap(caller, f"aws_lb_target_group.{tg_name}", "no Auto Scaling group serves the target group")
+            for scaling_group in served:
+                target = f"aws_lb_target_group.{tg_name}"
+                yield from _path_gaps(
+                    net, caller, groups, target, target_groups=instance_groups(document, scaling_group), port=tg_port
+                )
+
+
+def vpc_link_gaps(document: Document) -> Iterator[Gap]:
+    net = Network(document)
+    for name, integration in sorted(_resources(document, "aws_apigatewayv2_integration").items()):
+        if integration.get("connection_type") != "VPC_LINK":
+            continue
+        link = _resources(document, "aws_apigatewayv2_vpc_link")[_name(integration["connection_id"])]
+        listener = _resources(document, "aws_lb_listener")[_name(integration["integration_uri"])]
+        balancer_name = _name(listener["load_balancer_arn"])
+        balancer = _resources(document, "aws_lb")[balancer_name]
+        yield from _path_gaps(
+            net,
+            f"aws_apigatewayv2_integration.{name}",
+            list(link["security_group_ids"]),
+            f"aws_lb.{balancer_name}",
+            target_groups=list(balancer.get("security_groups", [])),
+            port=int(listener["port"]),
+        )
 
 
 def named_stores(function: dict[str, Any]) -> list[tuple[str, str]]:
@@ -285,7 +420,16 @@ def one_sided_rules(document: Document) -> Iterator[Gap]:
 
 def gaps(document: Document) -> list[Gap]:
     """Every missing path in the document, sorted; empty when every caller reaches what it calls."""
-    return sorted([*function_gaps(document), *one_sided_rules(document), *proxy_intruders(document)])
+    return sorted(
+        [
+            *function_gaps(document),
+            *instance_gaps(document),
+            *load_balancer_gaps(document),
+            *vpc_link_gaps(document),
+            *one_sided_rules(document),
+            *proxy_intruders(document),
+        ]
+    )
 
 
 def main(argv: list[str]) -> int:

@@ -9,6 +9,10 @@ Sources (vendored facts, checked by hand; update here when AWS adds a region):
 - Powertools layer accounts: Powertools for AWS Lambda (Python) documentation, "Lambda Layer"
   (`docs/getting-started/install.md`, v3.24): one publishing account per partition (two in
   GovCloud), and the regions where the layer is published.
+- Load balancer log delivery: Elastic Load Balancing's "Enable access logs for your Application
+  Load Balancer" (bucket policy step): regions available before August 2022 deliver as a regional
+  ELB account (`ELB_LOG_ACCOUNTS`, the same table as the AWS provider's `aws_elb_service_account`
+  and the CDK's region facts); later regions as the `logdelivery.elasticloadbalancing` principal.
 """
 
 from __future__ import annotations
@@ -16,6 +20,34 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 COMMERCIAL_POWERTOOLS_ACCOUNT = "017000801446"
+ELB_LOG_ACCOUNTS = {
+    "us-east-1": "127311923021",
+    "us-east-2": "033677994240",
+    "us-west-1": "027434742980",
+    "us-west-2": "797873946194",
+    "af-south-1": "098369216593",
+    "ap-east-1": "754344448648",
+    "ap-southeast-3": "589379963580",
+    "ap-south-1": "718504428378",
+    "ap-northeast-3": "383597477331",
+    "ap-northeast-2": "600734575887",
+    "ap-southeast-1": "114774131450",
+    "ap-southeast-2": "783225319266",
+    "ap-northeast-1": "582318560864",
+    "ca-central-1": "985666609251",
+    "eu-central-1": "054676820928",
+    "eu-west-1": "156460612806",
+    "eu-west-2": "652711504416",
+    "eu-south-1": "635631232127",
+    "eu-west-3": "009996457667",
+    "eu-north-1": "897822967062",
+    "me-south-1": "076674570225",
+    "sa-east-1": "507241528517",
+    "us-gov-west-1": "048591011584",
+    "us-gov-east-1": "190560391635",
+    "cn-north-1": "638102146993",
+    "cn-northwest-1": "037604701340",
+}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -55,6 +87,13 @@ class Region:
         """A service principal; China uses its own DNS suffix only for a few services (EC2, S3)."""
         china_suffix = self.partition.name == "aws-cn" and service.split(".", maxsplit=1)[0] in ("ec2", "s3")
         return f"{service}.{self.dns_suffix if china_suffix else 'amazonaws.com'}"
+
+    def elb_log_delivery_principal(self) -> dict[str, str]:
+        """Who writes this region's load balancer access logs (see the module docstring)."""
+        account = ELB_LOG_ACCOUNTS.get(self.name)
+        if account is not None:
+            return {"AWS": f"arn:{self.partition.name}:iam::{account}:root"}
+        return {"Service": self.service_principal("logdelivery.elasticloadbalancing")}
 
     def endpoint_service_name(self, service: str) -> str:
         """The VPC endpoint service name (China prefixes its interface endpoints with `cn.`)."""

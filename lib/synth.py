@@ -16,8 +16,9 @@ from cdktn import App
 
 from lib import reachability
 from lib.baseline_stack import BaselineStack
-from lib.config import DeploymentConfig
+from lib.config import DeploymentConfig, FleetConfig
 from lib.core.terraform import TARGET_VERSIONS
+from lib.edge.certificate import site_domain
 from lib.errors import ConfigError, Violation
 from lib.foundation.storage import needs_archive
 from lib.tap_stack import TapStack
@@ -142,7 +143,58 @@ def built_tiers(config: DeploymentConfig) -> list[str]:
         payments.append(f"transactions API (stage prod) over the ledger {login}, balances cached in Redis")
     if payments:
         lines.append(f"payments: {'; '.join(payments)}")
+    lines += edge_and_compute(config)
     return lines
+
+
+def edge_and_compute(config: DeploymentConfig) -> list[str]:
+    """The edge and compute tiers in words (both are built together, or neither)."""
+    lb, compute = config.edge.load_balancer, config.compute
+    if lb is None or compute is None:
+        return []
+    domain = site_domain(config.edge, config.name_prefix, config.environment_suffix)
+    certificate = "the configured certificate" if config.edge.certificate_arn else f"ACM certificate for {domain}"
+    edge = [
+        f"{'internal' if lb.internal else 'internet-facing'} ALB, HTTPS ({lb.ssl_policy}) with {certificate}"
+        + ("" if lb.internal else ", HTTP redirected"),
+        "access logs bucket",
+        f"blue/green target groups {lb.blue_green.blue_weight}/{lb.blue_green.green_weight}"
+        if lb.blue_green
+        else "one target group",
+        "HTTP API VPC link (ANY /service/{proxy+})"
+        if lb.internal
+        else f"regional WAF (rate limit {lb.waf.rate_limit} per 5 min, AWS managed rules, payment-path rules)",
+    ]
+    if config.edge.hosted_zone_id == "create":
+        edge.append(f"hosted zone {domain}")
+    fleets = ["blue", "green"] if lb.blue_green else ["web"]
+
+    def fleet(name: str, spec: FleetConfig) -> str:
+        hours = spec.business_hours
+        floor = f", at least {hours.min_size} {hours.start}..{hours.end} {hours.time_zone}" if hours else ""
+        return f"{name} {spec.min_size}-{spec.max_size} x {spec.instance_type}{floor}"
+
+    groups = [fleet(name, compute.web) for name in fleets]
+    if compute.batch is not None:
+        groups.append(fleet("batch", compute.batch))
+    return [
+        f"edge: {'; '.join(edge)}",
+        f"compute: health service on Amazon Linux 2023 in Auto Scaling groups {', '.join(groups)}; "
+        f"CPU step scaling; release bucket",
+    ]
+
+
+def warnings(config: DeploymentConfig) -> list[str]:
+    """What will not work until the configuration says more."""
+    found = []
+    if config.edge.load_balancer is not None and config.edge.domain_name is None and not config.edge.certificate_arn:
+        domain = site_domain(config.edge, config.name_prefix, config.environment_suffix)
+        found.append(
+            f"no edge.domain_name: the certificate is requested for the placeholder {domain}, which cannot "
+            "validate, so the HTTPS listener waits at apply; set [edge] domain_name (and hosted_zone_id) "
+            "in the environment's TAP_CONFIG file"
+        )
+    return found
 
 
 def settings_lines(config: DeploymentConfig) -> list[str]:
@@ -218,6 +270,7 @@ def summary(result: SynthResult) -> str:
         f"mode:     {'destroyable (non-production)' if config.destroyable else 'protected (production)'}",
         "tiers:",
         *(f"  {line}" for line in built_tiers(config)),
+        *(f"WARNING: {line}" for line in warnings(config)),
         "settings (differing from TAP's defaults):" if settings else "settings: TAP's defaults",
         *settings,
         "",

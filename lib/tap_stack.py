@@ -1,6 +1,6 @@
 """TapStack: one environment of one profile. It composes tiers and builds nothing itself.
 
-Order: foundation (keys, storage, network, endpoints), data, payments. Each tier takes the
+Order: foundation (keys, storage, network, endpoints), data, payments, edge, compute. Each tier takes the
 shared context and only its own inputs, and contributes its outputs and parameters, which
 `contribute` turns into Terraform outputs and SSM parameters.
 """
@@ -11,12 +11,14 @@ from cdktn import TerraformStack
 from cdktn_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from constructs import Construct
 
+from lib.compute import ComputeProps, ComputeTier
 from lib.config import DeploymentConfig
 from lib.core import terraform
 from lib.core.context import StackContext
 from lib.core.naming import Names
 from lib.core.tier import Tier, contribute
 from lib.data import DataProps, DataTier
+from lib.edge import EdgeProps, EdgeTier
 from lib.foundation import FoundationTier
 from lib.payments import PaymentsProps, PaymentsTier
 
@@ -56,6 +58,30 @@ class TapStack(TerraformStack):
                 ),
             )
             self.tiers.append(self.payments)
+        self.edge: EdgeTier | None = None
+        self.compute: ComputeTier | None = None
+        if config.compute is not None and self.data.database is not None:
+            access_logs = self.foundation.storage.access_logs.bucket
+            api = self.payments.api.api if self.payments is not None and self.payments.api is not None else None
+            self.edge = EdgeTier(
+                self,
+                "edge",
+                context,
+                EdgeProps(placement=placement, access_log_bucket=access_logs, s3_key=keys("s3"), http_api=api),
+            )
+            self.compute = ComputeTier(
+                self,
+                "compute",
+                context,
+                ComputeProps(
+                    placement=placement,
+                    keys=keys,
+                    access_log_bucket=access_logs,
+                    database=self.data.database,
+                    target_groups=self.edge.load_balancer.target_groups,
+                ),
+            )
+            self.tiers += [self.edge, self.compute]
         contribute(self, context, self.tiers, keys.get("parameters"))
 
     @property

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import zoneinfo
 from collections.abc import Callable, Iterable
 
 from lib.config import (
@@ -16,7 +17,9 @@ from lib.config import (
     KEY_PURPOSES,
     PCI_LOG_RETENTION_DAYS,
     DeploymentConfig,
+    FleetConfig,
     PaymentRules,
+    WafConfig,
 )
 from lib.core.naming import MAX_SUFFIX_LENGTH, s3_bucket_rule
 from lib.errors import Violation
@@ -216,6 +219,13 @@ def check_keys(config: DeploymentConfig) -> Iterable[Violation]:
         yield violation("keys.known", "key_purposes", unknown, f"must be among {list(KEY_PURPOSES)}")
     if len(set(purposes)) != len(purposes):
         yield violation("keys.unique", "key_purposes", list(purposes), "must not repeat a purpose")
+    for purpose, why in needed_keys(config).items():
+        if purpose not in purposes:
+            yield violation("keys.needed", "key_purposes", list(purposes), f"must include {purpose!r}: {why}")
+
+
+def needed_keys(config: DeploymentConfig) -> dict[str, str]:
+    """Each key purpose the configuration's resources need, and why."""
     needed = {"s3": "buckets are encrypted with the s3 key"}
     if "cloudwatch" in config.network.flow_log_destinations or config.database or config.cache:
         needed["logs"] = "CloudWatch log groups are encrypted with the logs key"
@@ -234,9 +244,9 @@ def check_keys(config: DeploymentConfig) -> Iterable[Violation]:
     if config.payments is not None:
         needed["events"] = "payment queues, the bus and alert topics use the events key"
         needed["logs"] = "function and API logs use the logs key"
-    for purpose, why in needed.items():
-        if purpose not in purposes:
-            yield violation("keys.needed", "key_purposes", list(purposes), f"must include {purpose!r}: {why}")
+    if config.compute is not None:
+        needed["compute"] = "instance root volumes use the compute key"
+    return needed
 
 
 def check_endpoints(config: DeploymentConfig) -> Iterable[Violation]:
@@ -590,6 +600,179 @@ def check_edge(config: DeploymentConfig) -> Iterable[Violation]:
             )
 
 
+# Security policies that allow TLS 1.2 and 1.3 only (ELB's predefined policy names).
+TLS12_POLICY = re.compile(r"ELBSecurityPolicy-(TLS13-1-[23]-\S+|TLS-1-2-\S+|FS-1-2-\S+)")
+INSTANCE_TYPE = re.compile(r"[a-z][a-z0-9-]*\.[a-z0-9]+")
+CRON = re.compile(r"\S+( \S+){4}")
+MIN_ROOT_VOLUME_GB = 8
+HTTP_METHODS = frozenset(
+    {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+)  # the Amazon Linux 2023 AMI's snapshot
+
+
+def check_load_balancer(config: DeploymentConfig) -> Iterable[Violation]:
+    lb = config.edge.load_balancer
+    if lb is None:
+        return
+    if config.compute is None:
+        yield violation("edge.targets", "compute", None, "the load balancer needs instances behind it: turn compute on")
+    if lb.internal and config.payments is None:
+        yield violation(
+            "edge.private_route",
+            "edge.load_balancer.internal",
+            lb.internal,
+            "an internal load balancer is reached through the payments HTTP API's VPC link: turn payments on",
+        )
+    if not TLS12_POLICY.fullmatch(lb.ssl_policy):
+        yield violation(
+            "edge.ssl_policy",
+            "edge.load_balancer.ssl_policy",
+            lb.ssl_policy,
+            "must be an ELB security policy of TLS 1.2 and later, such as ELBSecurityPolicy-TLS13-1-2-2021-06",
+        )
+    if not lb.health_check_path.startswith("/"):
+        yield violation(
+            "edge.health_check",
+            "edge.load_balancer.health_check_path",
+            lb.health_check_path,
+            "must be a path starting with /",
+        )
+    if not 2 <= lb.health_check_timeout_seconds < lb.health_check_interval_seconds <= 300:
+        yield violation(
+            "edge.health_check",
+            "edge.load_balancer.health_check_timeout_seconds",
+            lb.health_check_timeout_seconds,
+            f"must be at least 2 and below the interval ({lb.health_check_interval_seconds} s, at most 300)",
+        )
+    for name in ("healthy_threshold", "unhealthy_threshold"):
+        if not 2 <= getattr(lb, name) <= 10:
+            yield violation(
+                "edge.health_check", f"edge.load_balancer.{name}", getattr(lb, name), "must be 2-10 (ELB's range)"
+            )
+    yield from check_waf(lb.waf)
+    weights = lb.blue_green
+    if weights is not None and not (
+        0 <= weights.blue_weight <= 100
+        and 0 <= weights.green_weight <= 100
+        and weights.blue_weight + weights.green_weight == 100
+    ):
+        yield violation(
+            "edge.weights",
+            "edge.load_balancer.blue_green",
+            (weights.blue_weight, weights.green_weight),
+            "blue_weight and green_weight are percentages of traffic: each 0-100, adding up to 100",
+        )
+
+
+def check_waf(waf: WafConfig) -> Iterable[Violation]:
+    if not 10 <= waf.rate_limit <= 2_000_000_000:
+        yield violation(
+            "edge.waf", "edge.load_balancer.waf.rate_limit", waf.rate_limit, "must be 10-2,000,000,000 (WAF's range)"
+        )
+    countries = [code for code in waf.blocked_countries if not re.fullmatch(r"[A-Z]{2}", code)]
+    if countries:
+        yield violation(
+            "edge.waf",
+            "edge.load_balancer.waf.blocked_countries",
+            countries,
+            "must be ISO 3166 alpha-2 country codes such as KP",
+        )
+    if not re.fullmatch(r"/[A-Za-z0-9/_-]*", waf.payments_path):
+        yield violation(
+            "edge.waf", "edge.load_balancer.waf.payments_path", waf.payments_path, "must be a path such as /payments"
+        )
+    methods = [m for m in waf.payments_methods if m not in HTTP_METHODS]
+    if methods or not waf.payments_methods:
+        yield violation(
+            "edge.waf",
+            "edge.load_balancer.waf.payments_methods",
+            list(waf.payments_methods),
+            f"must be one or more of {sorted(HTTP_METHODS)}",
+        )
+    if not 1 <= waf.payments_max_body_bytes <= 65_536:
+        yield violation(
+            "edge.waf",
+            "edge.load_balancer.waf.payments_max_body_bytes",
+            waf.payments_max_body_bytes,
+            "must be 1-65536",
+        )
+
+
+def check_compute(config: DeploymentConfig) -> Iterable[Violation]:
+    compute = config.compute
+    if compute is None:
+        return
+    if config.database is None:
+        yield violation("compute.database", "database", None, "the health service checks the database: turn it on")
+    if "secretsmanager" not in config.endpoints.interface_services or "s3" not in config.endpoints.gateway_services:
+        yield violation(
+            "compute.endpoints",
+            "endpoints",
+            [*config.endpoints.gateway_services, *config.endpoints.interface_services],
+            "instances read the database secret through the secretsmanager endpoint and their release and "
+            "packages through the s3 gateway endpoint: add both",
+        )
+    fleets = {"compute.web": compute.web, **({"compute.batch": compute.batch} if compute.batch else {})}
+    for path, fleet in fleets.items():
+        yield from check_fleet(path, fleet)
+
+
+def check_fleet(path: str, fleet: FleetConfig) -> Iterable[Violation]:
+    if not INSTANCE_TYPE.fullmatch(fleet.instance_type):
+        yield violation(
+            "compute.instance_type",
+            f"{path}.instance_type",
+            fleet.instance_type,
+            "must be an EC2 type such as t3.large",
+        )
+    if not 0 <= fleet.min_size <= fleet.desired_capacity <= fleet.max_size or fleet.max_size < 1:
+        yield violation(
+            "compute.sizes",
+            f"{path}.desired_capacity",
+            (fleet.min_size, fleet.desired_capacity, fleet.max_size),
+            "needs 0 <= min_size <= desired_capacity <= max_size and max_size >= 1",
+        )
+    if not 0 < fleet.scale_in_cpu_percent < fleet.scale_out_cpu_percent < 100:
+        yield violation(
+            "compute.scaling",
+            f"{path}.scale_in_cpu_percent",
+            (fleet.scale_in_cpu_percent, fleet.scale_out_cpu_percent),
+            "needs 0 < scale_in_cpu_percent < scale_out_cpu_percent < 100",
+        )
+    if fleet.root_volume_gb < MIN_ROOT_VOLUME_GB:
+        yield violation(
+            "compute.volume",
+            f"{path}.root_volume_gb",
+            fleet.root_volume_gb,
+            f"must be at least {MIN_ROOT_VOLUME_GB} (the AMI's snapshot size)",
+        )
+    hours = fleet.business_hours
+    if hours is None:
+        return
+    if hours.time_zone not in zoneinfo.available_timezones():
+        yield violation(
+            "compute.time_zone",
+            f"{path}.business_hours.time_zone",
+            hours.time_zone,
+            "must be an IANA time zone such as America/New_York",
+        )
+    for name in ("start", "end"):
+        if not CRON.fullmatch(getattr(hours, name)):
+            yield violation(
+                "compute.schedule",
+                f"{path}.business_hours.{name}",
+                getattr(hours, name),
+                "must be a five-field cron expression such as '0 8 * * MON-FRI'",
+            )
+    if not fleet.min_size <= hours.min_size <= fleet.max_size:
+        yield violation(
+            "compute.schedule",
+            f"{path}.business_hours.min_size",
+            hours.min_size,
+            f"must be between the fleet's min_size ({fleet.min_size}) and max_size ({fleet.max_size})",
+        )
+
+
 def check_parameters(config: DeploymentConfig) -> Iterable[Violation]:
     params = config.parameters
     if params is not None and params.root is not None and not re.fullmatch(r"[a-z][a-z0-9-]{0,39}", params.root):
@@ -613,6 +796,8 @@ CHECKS: tuple[Check, ...] = (
     check_transactions_api,
     check_region_services,
     check_edge,
+    check_load_balancer,
+    check_compute,
     check_parameters,
 )
 
@@ -690,6 +875,20 @@ RULES = frozenset(
         "edge.zone_needs_domain",
         "edge.certificate",
         "edge.certificate_region",
+        "edge.targets",
+        "edge.private_route",
+        "edge.ssl_policy",
+        "edge.health_check",
+        "edge.weights",
+        "edge.waf",
+        "compute.database",
+        "compute.endpoints",
+        "compute.instance_type",
+        "compute.sizes",
+        "compute.scaling",
+        "compute.volume",
+        "compute.time_zone",
+        "compute.schedule",
         "parameters.root",
     }
 )

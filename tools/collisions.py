@@ -37,12 +37,25 @@ PHYSICAL_NAME: Mapping[str, str] = {
     "aws_sns_topic": "name",
     "aws_xray_sampling_rule": "rule_name",
     "aws_apigatewayv2_api": "name",
+    "aws_lb": "name",
+    "aws_lb_target_group": "name",
+    "aws_launch_template": "name",
+    "aws_autoscaling_group": "name",
+    "aws_iam_instance_profile": "name",
+    "aws_cloudwatch_metric_alarm": "alarm_name",
+    "aws_wafv2_web_acl": "name",
+    "aws_apigatewayv2_vpc_link": "name",
 }
 # Types whose name is unique only within a parent that is itself uniquely named.
 SCOPED: Mapping[str, str] = {
     "aws_iam_role_policy": "within its role",
     "aws_security_group": "within its VPC, which is the environment's own",
     "aws_apigatewayv2_stage": "within its API",
+    "aws_autoscaling_policy": "within its Auto Scaling group",
+    "aws_autoscaling_schedule": "within its Auto Scaling group",
+    # A hosted zone's name is the configured domain: zones may share one (Route 53 tells them apart by id).
+    "aws_route53_zone": "by id, the domain being the environment's own",
+    "aws_route53_record": "within its hosted zone",
 }
 NAME_LIKE = ("name", "bucket", "function_name", "identifier", "cluster_identifier", "replication_group_id", "rule_name")
 

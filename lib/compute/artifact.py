@@ -43,7 +43,8 @@ def build(out_dir: Path) -> Artifact:
     return Artifact(package.path, hashlib.sha256(package.path.read_bytes()).hexdigest())
 
 
-COLOURS = ("blue", "green")
+# The fleet a release runs in, reported by /version: one group, blue or green, or the batch fleet.
+COLOURS = ("web", "blue", "green", "batch")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -54,7 +55,8 @@ class InstallSettings:
     region: str
     bucket: str
     artifact: Artifact
-    db_secret_arn: str
+    # The secret's name (or ARN): a name is known at synth, so the user data holds no reference.
+    db_secret_id: str
     colour: str = "blue"
     app_port: int = APP_PORT
 
@@ -63,19 +65,23 @@ class InstallSettings:
             raise ValueError(f"colour must be one of {COLOURS}, not {self.colour!r}")
         if not 1024 <= self.app_port <= 65535:
             raise ValueError(f"app_port must be 1024-65535 (no privilege to bind below), not {self.app_port}")
-        for name in ("region", "bucket", "db_secret_arn"):
+        for name in ("region", "bucket", "db_secret_id"):
             if any(char in getattr(self, name) for char in "\n\r\"'\\ "):
                 raise ValueError(f"{name} must be one word without quotes, not {getattr(self, name)!r}")
 
 
 def user_data(settings: InstallSettings) -> str:
-    """The install script with its settings as quoted shell assignments (no template syntax to escape)."""
+    """The install script with its settings as quoted shell assignments before it.
+
+    Every setting is known at synth (names, not references), so the script goes to the launch
+    template as it is, base64-encoded here, with no Terraform expression to escape it from.
+    """
     values: Mapping[str, str] = {
         "AWS_REGION": settings.region,
         "ARTIFACT_BUCKET": settings.bucket,
         "ARTIFACT_KEY": settings.artifact.key,
         "ARTIFACT_SHA256": settings.artifact.sha256,
-        "DB_SECRET_ARN": settings.db_secret_arn,
+        "DB_SECRET_ID": settings.db_secret_id,
         "COLOUR": settings.colour,
         "APP_PORT": str(settings.app_port),
     }

@@ -16,6 +16,17 @@ fi
 dnf install -y --quiet python3.11
 id tap-health >/dev/null 2>&1 || useradd --system --no-create-home --shell /sbin/nologin tap-health
 
+# The service's own TLS key and certificate, for HTTPS from the load balancer (which encrypts to
+# targets but does not verify their certificates). The key never leaves the instance.
+tls="$root/etc/tap-health"
+if [ ! -s "$tls/tls.key" ]; then
+  install -d -m 0750 "$tls"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 825 -subj "/CN=tap-health" \
+    -keyout "$tls/tls.key" -out "$tls/tls.crt" 2>/dev/null
+fi
+chgrp tap-health "$tls" "$tls/tls.key"
+chmod 0640 "$tls/tls.key"
+
 release="$root/opt/tap-health/releases/$ARTIFACT_SHA256"
 install -d -m 0755 "$release"
 python3.11 -m zipfile -e "$work/artifact.zip" "$release"
@@ -27,10 +38,12 @@ install -m 0640 /dev/null "$root/etc/tap-health.env"
 chgrp tap-health "$root/etc/tap-health.env"
 cat > "$root/etc/tap-health.env" <<ENV
 AWS_REGION=$AWS_REGION
-TAP_DB_SECRET_ARN=$DB_SECRET_ARN
+TAP_DB_SECRET_ID=$DB_SECRET_ID
 TAP_COLOUR=$COLOUR
 TAP_BUILD=$ARTIFACT_SHA256
 TAP_PORT=$APP_PORT
+TAP_TLS_CERT=/etc/tap-health/tls.crt
+TAP_TLS_KEY=/etc/tap-health/tls.key
 ENV
 install -m 0644 "$release/tap-health.service" "$root/etc/systemd/system/tap-health.service"
 systemctl daemon-reload

@@ -37,7 +37,7 @@ from cdktn_provider_aws.s3_bucket_versioning import S3BucketVersioningA
 from constructs import Construct
 
 from lib.config import BucketLifecycle
-from lib.core.context import Lifecycle
+from lib.core.context import Lifecycle, StackContext
 from lib.core.policies import ResourcePolicy, deny_insecure_transport
 
 Statement = dict[str, Any]
@@ -117,7 +117,8 @@ class SecureBucket(Construct):
                 target_bucket=props.access_log_bucket.id,
                 target_prefix=f"{props.name}/",
             )
-        policy = S3BucketPolicy(self, "policy", bucket=bucket_id, policy="{}")
+        # Services that check the bucket when they are configured (ELB) wait for this resource.
+        self.policy_resource = policy = S3BucketPolicy(self, "policy", bucket=bucket_id, policy="{}")
         self.policy = ResourcePolicy(
             lambda document: setattr(policy, "policy", document),
             deny_insecure_transport("s3:*", [self.bucket.arn, f"{self.bucket.arn}/*"]),
@@ -171,3 +172,31 @@ def lifecycle_rules(lifecycle: BucketLifecycle) -> list[S3BucketLifecycleConfigu
             expiration=expirations,
         )
     ]
+
+
+def grant_log_delivery(bucket: SecureBucket, context: StackContext) -> None:
+    """CloudWatch Logs' vended-log delivery (VPC flow logs, WAF logs) writes into `bucket`, for this
+    account's log sources only, under AWSLogs/<account>/."""
+    account, source = context.account_id, context.arn("logs", "*")
+    principal = {"Service": context.principal("delivery.logs")}
+    bucket.add_policy_statements(
+        {
+            "Sid": "LogDeliveryWrite",
+            "Effect": "Allow",
+            "Principal": principal,
+            "Action": "s3:PutObject",
+            "Resource": f"{bucket.arn}/AWSLogs/{account}/*",
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": account, "s3:x-amz-acl": "bucket-owner-full-control"},
+                "ArnLike": {"aws:SourceArn": source},
+            },
+        },
+        {
+            "Sid": "LogDeliveryAclCheck",
+            "Effect": "Allow",
+            "Principal": principal,
+            "Action": ["s3:GetBucketAcl", "s3:ListBucket"],
+            "Resource": bucket.arn,
+            "Condition": {"StringEquals": {"aws:SourceAccount": account}, "ArnLike": {"aws:SourceArn": source}},
+        },
+    )

@@ -135,6 +135,16 @@ NAME_RULES: dict[str, NameRule] = {
         r"[A-Za-z0-9_-]+", 32, "X-Ray sampling rule names are at most 32 letters, digits, hyphens and underscores"
     ),
     "http_api": _pattern_rule(r".+", 128, "API Gateway API names are at most 128 characters"),
+    "launch_template": _pattern_rule(
+        r"[A-Za-z0-9().\-/_]+", 128, "launch template names are 3-128 letters, digits and ().-/_", min_len=3
+    ),
+    "autoscaling_group": _pattern_rule(r"[^:]+", 255, "Auto Scaling group names are at most 255 characters, no ':'"),
+    "instance_profile": _pattern_rule(
+        r"[\w+=,.@-]+", 128, "instance profile names are at most 128 characters of letters, digits and +=,.@_-"
+    ),
+    "alarm": _pattern_rule(r"[^\x00-\x1f]+", 255, "CloudWatch alarm names are at most 255 printable characters"),
+    "waf": _pattern_rule(r"[\w-]+", 128, "WAF web ACL names are at most 128 letters, digits, hyphens and underscores"),
+    "vpc_link": _pattern_rule(r".+", 128, "VPC link names are at most 128 characters"),
     "ssm_parameter": _pattern_rule(
         r"/[A-Za-z0-9_.\-/]+", 1011, "SSM parameter names are paths of letters, digits and _.-/"
     ),

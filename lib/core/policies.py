@@ -13,14 +13,20 @@ def policy_document(statements: Sequence[Statement]) -> dict[str, Any]:
     return {"Version": "2012-10-17", "Statement": list(statements)}
 
 
-def assume_role_policy(service: str, account_id: str, source_arn: str | None = None) -> dict[str, Any]:
-    """Trust for one AWS service, bound to this account (and source ARN) against confused deputies."""
-    condition: dict[str, Any] = {"StringEquals": {"aws:SourceAccount": account_id}}
+def assume_role_policy(service: str, account_id: str | None, source_arn: str | None = None) -> dict[str, Any]:
+    """Trust for one AWS service, bound to this account (and source ARN) against confused deputies.
+
+    `account_id` None only for services that supply no aws:SourceAccount when they assume the role.
+    """
+    statement: dict[str, Any] = {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+    condition: dict[str, Any] = {}
+    if account_id is not None:
+        condition["StringEquals"] = {"aws:SourceAccount": account_id}
     if source_arn is not None:
         condition["ArnLike"] = {"aws:SourceArn": source_arn}
-    return policy_document(
-        [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole", "Condition": condition}]
-    )
+    if condition:
+        statement["Condition"] = condition
+    return policy_document([statement])
 
 
 def deny_insecure_transport(action: str, resources: Sequence[str]) -> Statement:

@@ -1,7 +1,8 @@
 """The data tier: Aurora (+ proxy and credential rotation), Redis, EFS and the transactions table.
 
-Stores sit in the data subnets behind their own security groups and admit the application tier's
-group (and the rotation function, to the writer) by group, never by CIDR. The tier publishes
+Stores sit in the data subnets behind their own security groups and admit their clients by
+group, never by CIDR: the application instances and the rotation function at the database, the
+functions that use them at the proxy and Redis. The tier publishes
 connection details as outputs and SSM parameters (no passwords).
 """
 
@@ -61,9 +62,12 @@ class DataTier(Tier):
                     logs_key=keys("logs"),
                 ),
             )
-            if not config.database.rds_proxy:
-                # Behind a proxy, only the functions that use it are admitted (by their own groups).
-                self.database.admit("app_to_database", app_sg, "Application tier to the database")
+            if app_sg is not None:
+                # The instances' health check logs in with the rotated application secret. Behind a
+                # proxy (which admits only IAM-authenticated functions) it goes to the cluster, as
+                # rotation does.
+                admit = self.database.admit_to_writer if config.database.rds_proxy else self.database.admit
+                admit("app_to_database", app_sg, "Application instances to the database")
             self.rotation = SecretRotation(
                 self,
                 "secret_rotation",
@@ -106,7 +110,6 @@ class DataTier(Tier):
                     logs_key=keys("logs"),
                 ),
             )
-            self.cache.admit("app_to_cache", app_sg, "Application tier to Redis")
         self.file_system: SharedFileSystem | None = None
         if config.file_system is not None:
             self.file_system = SharedFileSystem(
@@ -120,7 +123,6 @@ class DataTier(Tier):
                     efs_key=keys("efs"),
                 ),
             )
-            self.file_system.admit("app_to_efs", app_sg, "Application tier to EFS (NFS over TLS)")
         self.transactions: DynamodbTable | None = None
         if config.transactions_table is not None:
             self.transactions = transactions_table(self, context, config.transactions_table, keys("dynamodb"))

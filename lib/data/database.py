@@ -249,6 +249,7 @@ class AuroraDatabase(GuardedStore):
 
     def _app_secret(self, context: StackContext, props: DatabaseProps) -> SecretsmanagerSecret:
         config, names = props.config, context.names
+        self.app_secret_name = names.record("secret", f"{names.prefix}/{names.suffix}/database/{config.app_username}")
         value = Fn.jsonencode(
             {
                 "engine": SECRET_ENGINE[config.engine],
@@ -263,7 +264,7 @@ class AuroraDatabase(GuardedStore):
         return write_only_secret(
             self,
             "app_secret",
-            name=names.record("secret", f"{names.prefix}/{names.suffix}/database/{config.app_username}"),
+            name=self.app_secret_name,
             description=f"Aurora application user {config.app_username}, rotated every {config.app_rotation_days} days",
             kms_key=props.secrets_key,
             value=value,

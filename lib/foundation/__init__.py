@@ -34,7 +34,8 @@ class Placement:
     private_subnet_ids: list[str]
     # The isolated database subnets where the profile has them, else the private ones.
     data_subnet_ids: list[str]
-    application_security_group: SecurityGroup
+    # The instances' group (None without compute): data stores admit it where instances connect.
+    application_security_group: SecurityGroup | None
     # None only when the profile has no interface endpoints (validation requires them for functions).
     endpoints_security_group: SecurityGroup | None
     gateway_prefix_lists: dict[str, str] = field(default_factory=dict)
@@ -101,7 +102,9 @@ class FoundationTier(Tier):
             public_subnet_ids=[s.id for s in network.public_subnets],
             private_subnet_ids=private,
             data_subnet_ids=[s.id for s in network.database_subnets] or private,
-            application_security_group=application_security_group(self, context, network.vpc.id),
+            application_security_group=(
+                application_security_group(self, context, network.vpc.id) if config.compute is not None else None
+            ),
             endpoints_security_group=self.endpoints.security_group,
             gateway_prefix_lists=self.endpoints.gateway_prefix_lists,
         )
@@ -119,4 +122,5 @@ class FoundationTier(Tier):
         self.export("kms_key_arns", {p: k.arn for p, k in self.keys.all.items()})
         if placement.endpoints_security_group is not None:
             self.export("vpc_endpoint_security_group_id", placement.endpoints_security_group.id)
-        self.export("app_security_group_id", placement.application_security_group.id)
+        if placement.application_security_group is not None:
+            self.export("app_security_group_id", placement.application_security_group.id)

@@ -1,7 +1,7 @@
-"""The application tier's security group: what compute layers attach to their workloads.
+"""The application tier's security group: the compute tier's instances run in it.
 
-Data stores admit this group (and the rotation function) and nothing else; it starts with no
-egress, and each `admit` adds exactly the port its target needs.
+It starts with no ingress and no egress: the load balancer's rule admits it on the application
+port, and each store that instances connect to (the database) adds exactly its own port.
 """
 
 from __future__ import annotations
@@ -20,5 +20,5 @@ def application_security_group(scope: Construct, context: StackContext, vpc_id: 
         names=context.names,
         vpc_id=vpc_id,
         purpose="app",
-        description="Application tier: reaches data stores only where admitted",
+        description="Application instances: reached by the load balancer, reach only what admits them",
     )

@@ -26,6 +26,7 @@ IAM_PREFIX = {"monitoring": "cloudwatch"}
 # Calls with no resource (PutMetricData, GetCallerIdentity, PutTraceSegments) carry no
 # aws:ResourceAccount, so these endpoints are limited to this account's principals only.
 NO_RESOURCE_ACCOUNT = frozenset({"monitoring", "sts", "xray"})
+AMAZON_LINUX_REPOSITORIES = "al2023-repos-{region}-de612dc2"
 
 
 def endpoint_policy(service: str, context: StackContext) -> dict[str, Any]:
@@ -33,18 +34,29 @@ def endpoint_policy(service: str, context: StackContext) -> dict[str, Any]:
     condition = {"aws:PrincipalAccount": context.account_id}
     if service not in NO_RESOURCE_ACCOUNT:
         condition["aws:ResourceAccount"] = context.account_id
-    return policy_document(
-        [
+    statements = [
+        {
+            "Sid": "ThisAccountOnly",
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": f"{IAM_PREFIX.get(service, service)}:*",
+            "Resource": "*",
+            "Condition": {"StringEquals": condition},
+        }
+    ]
+    if service == "s3" and context.config.compute is not None:
+        # Instances install packages with dnf from Amazon Linux's repositories, which are S3
+        # buckets in AWS's account ("Amazon Linux 2023 User Guide", S3 gateway endpoints).
+        statements.append(
             {
-                "Sid": "ThisAccountOnly",
+                "Sid": "AmazonLinuxRepositories",
                 "Effect": "Allow",
                 "Principal": "*",
-                "Action": f"{IAM_PREFIX.get(service, service)}:*",
-                "Resource": "*",
-                "Condition": {"StringEquals": condition},
+                "Action": "s3:GetObject",
+                "Resource": f"arn:{context.partition}:s3:::{AMAZON_LINUX_REPOSITORIES.format(region=context.region_name)}/*",
             }
-        ]
-    )
+        )
+    return policy_document(statements)
 
 
 class VpcEndpoints(Construct):

@@ -34,6 +34,7 @@ VIA_SERVICES: dict[KeyPurpose, tuple[str, ...]] = {
     "efs": ("elasticfilesystem",),
     "cache": ("elasticache",),
     "dynamodb": ("dynamodb",),
+    "compute": ("ec2",),
 }
 DESCRIPTIONS: dict[KeyPurpose, str] = {
     "database": "Aurora storage, Performance Insights and RDS-managed secrets",
@@ -45,6 +46,7 @@ DESCRIPTIONS: dict[KeyPurpose, str] = {
     "efs": "EFS file systems",
     "cache": "ElastiCache Redis at rest",
     "dynamodb": "DynamoDB tables",
+    "compute": "EBS volumes of the instances",
 }
 
 
@@ -89,6 +91,37 @@ def service_principal_statements(purpose: KeyPurpose, ctx: StackContext) -> list
                 "Resource": "*",
                 "Condition": {"StringEquals": account},
             }
+        ]
+    if purpose == "compute":
+        # Auto Scaling launches instances as its service-linked role, which IAM gives no key
+        # use: the key policy must name it (AWS's "required key policy for encrypted volumes").
+        # Named by condition rather than as principal, so the policy is valid before the role
+        # exists (Auto Scaling creates it with the account's first group).
+        scaling_role = ctx.arn(
+            "iam", "role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling", region=False
+        )
+        caller = {"kms:CallerAccount": ctx.account_id}
+        return [
+            {
+                "Sid": "AutoScalingUsesKeyForInstanceVolumes",
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Action": list(KEY_USE_ACTIONS),
+                "Resource": "*",
+                "Condition": {"StringEquals": caller, "ArnEquals": {"aws:PrincipalArn": scaling_role}},
+            },
+            {
+                "Sid": "AutoScalingGrantsKeyToEc2ForInstanceVolumes",
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Action": "kms:CreateGrant",
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": caller,
+                    "ArnEquals": {"aws:PrincipalArn": scaling_role},
+                    "Bool": {"kms:GrantIsForAWSResource": "true"},
+                },
+            },
         ]
     return []
 

@@ -24,7 +24,7 @@ from cdktn_provider_aws.subnet import Subnet
 from cdktn_provider_aws.vpc import Vpc
 from constructs import Construct
 
-from lib.core.bucket import SecureBucket
+from lib.core.bucket import SecureBucket, grant_log_delivery
 from lib.core.context import StackContext
 from lib.core.iam import service_role
 from lib.core.log_group import encrypted_log_group
@@ -160,28 +160,7 @@ class Network(Construct):
         bucket = props.flow_log_bucket
         if bucket is None:
             raise ValueError("flow logs to S3 need NetworkProps.flow_log_bucket")
-        account, source = self._context.account_id, self._context.arn("logs", "*")
-        bucket.add_policy_statements(
-            {
-                "Sid": "FlowLogDeliveryWrite",
-                "Effect": "Allow",
-                "Principal": {"Service": self._context.principal("delivery.logs")},
-                "Action": "s3:PutObject",
-                "Resource": f"{bucket.arn}/AWSLogs/{account}/*",
-                "Condition": {
-                    "StringEquals": {"aws:SourceAccount": account, "s3:x-amz-acl": "bucket-owner-full-control"},
-                    "ArnLike": {"aws:SourceArn": source},
-                },
-            },
-            {
-                "Sid": "FlowLogDeliveryAclCheck",
-                "Effect": "Allow",
-                "Principal": {"Service": self._context.principal("delivery.logs")},
-                "Action": ["s3:GetBucketAcl", "s3:ListBucket"],
-                "Resource": bucket.arn,
-                "Condition": {"StringEquals": {"aws:SourceAccount": account}, "ArnLike": {"aws:SourceArn": source}},
-            },
-        )
+        grant_log_delivery(bucket, self._context)
         self._flow_log(
             "s3",
             bucket.arn,

@@ -4,10 +4,12 @@ function: it lives beside their tests for the database server fixtures.)"""
 
 from __future__ import annotations
 
+import http.client
 import io
 import json
 import logging
 import socket
+import ssl
 import stat
 import sys
 import threading
@@ -282,33 +284,44 @@ def test_a_hanging_secret_read_still_gets_an_answer_within_the_timeout(service_f
     assert took < health_service.CHECK_TIMEOUT_SECONDS + 1
 
 
-def test_the_service_as_systemd_starts_it_reads_its_secret_with_the_cli(
+def test_the_service_as_systemd_starts_it_reads_its_secret_with_the_cli_and_serves_https(
     servers: Servers, test_ca: LocalCA, tmp_path: Path
 ) -> None:
-    """From the environment file's settings, the secret read by the AWS CLI (a stand-in on disk)."""
+    """From the environment file's settings: the secret read by the AWS CLI (a stand-in on disk),
+    HTTPS with the instance's certificate (TLS 1.2 at least), and a client that never finishes its
+    handshake holding nobody else up."""
     cli = tmp_path / "aws"
     cli.write_text(f"#!/bin/sh\ncat {tmp_path / 'secret.json'}\n")
     cli.chmod(0o755)
     (tmp_path / "secret.json").write_text(json.dumps(secret_for(servers.get("postgres"))))
     server = health_service.server_from(
         {
-            "TAP_DB_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:1:secret:db",
+            "TAP_DB_SECRET_ID": "arn:aws:secretsmanager:us-east-1:1:secret:db",
             "AWS_REGION": "us-east-1",
             "TAP_PORT": "0",
             "TAP_COLOUR": "green",
             "TAP_BUILD": "abc123",
+            "TAP_TLS_CERT": str(test_ca.server_cert),
+            "TAP_TLS_KEY": str(test_ca.server_key),
         },
         str(cli),
         test_ca.ca_cert,
     )
     threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    verified = ssl.create_default_context(cafile=str(test_ca.ca_cert))
+    stalled = socket.create_connection(("127.0.0.1", port))  # connects, never says hello
     try:
-        base = f"http://127.0.0.1:{server.server_address[1]}"
-        with urllib.request.urlopen(f"{base}/version", timeout=10) as response:  # noqa: S310 - local
+        base = f"https://127.0.0.1:{port}"
+        with urllib.request.urlopen(f"{base}/version", timeout=10, context=verified) as response:  # noqa: S310
             assert json.loads(response.read()) == {"colour": "green", "build": "abc123"}
-        with urllib.request.urlopen(f"{base}/health", timeout=10) as response:  # noqa: S310 - local
+        with urllib.request.urlopen(f"{base}/health", timeout=10, context=verified) as response:  # noqa: S310
             assert response.status == 200
+        assert server.tls is not None and server.tls.minimum_version == ssl.TLSVersion.TLSv1_2
+        with pytest.raises((http.client.HTTPException, OSError)):
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/version", timeout=10)
     finally:
+        stalled.close()
         server.shutdown()
         server.server_close()
 

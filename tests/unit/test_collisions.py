@@ -17,7 +17,8 @@ from tools.collisions import PHYSICAL_NAME, physical_names, shared_names
 PAIRS = list(itertools.combinations(PROFILE_NAMES, 2))
 KINDS = {"aws_s3_bucket", "aws_kms_alias", "aws_dynamodb_table", "aws_cloudwatch_event_bus", "aws_sqs_queue"}
 KINDS |= {"aws_sns_topic", "aws_iam_role", "aws_cloudwatch_log_group", "aws_lambda_function", "aws_rds_cluster"}
-KINDS |= {"aws_secretsmanager_secret", "aws_ssm_parameter"}
+KINDS |= {"aws_secretsmanager_secret", "aws_ssm_parameter", "aws_lb", "aws_lb_target_group", "aws_autoscaling_group"}
+KINDS |= {"aws_launch_template", "aws_iam_instance_profile", "aws_wafv2_web_acl", "aws_apigatewayv2_vpc_link"}
 
 
 @pytest.mark.parametrize(("first", "second"), PAIRS, ids=[f"{a}+{b}" for a, b in PAIRS])

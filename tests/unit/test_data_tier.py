@@ -140,6 +140,10 @@ def test_database_admits_only_app_proxy_rotation_and_migration_groups(doc: Docum
         if profile in WITH_TRANSACTIONS_API
         else {}
     )
+    # The application instances' health check logs in with the rotated secret: at the cluster, also
+    # behind a proxy (which admits only IAM-authenticated functions). 001 has no instances.
+    if profile != "transactions-pg":
+        direct[sg_token(doc, "foundation_app_security_group")] = port
     if AURORA[profile][4]:
         proxy = sg_token(doc, "data_database_proxy_security_group")
         assert admitted == {proxy: port, **direct}
@@ -153,8 +157,7 @@ def test_database_admits_only_app_proxy_rotation_and_migration_groups(doc: Docum
         }
     else:
         # Without a proxy, the transactions API logs in at the cluster with the rotated secret.
-        app = {sg_token(doc, "foundation_app_security_group"): port}
-        assert admitted == {**app, **direct, **api}
+        assert admitted == {**direct, **api}
 
 
 def test_master_secret_rotates_on_an_explicit_schedule_without_a_lambda(doc: Document) -> None:
@@ -233,12 +236,9 @@ def test_redis_replication_group(doc: Document, profile: str) -> None:
     assert group["auth_token_wo"].startswith("${ephemeral.aws_secretsmanager_random_password.data_cache_auth_token")
     assert group["snapshot_retention_limit"] == 5 and group["snapshot_window"]
     assert {c["log_type"] for c in group["log_delivery_configuration"]} == {"slow-log", "engine-log"}
-    # The application tier, and the transactions API's balance cache (every profile with Redis serves
-    # it); in full, payment processing too, which invalidates the balances it settles.
-    expected = {
-        sg_token(doc, "foundation_app_security_group"): 6379,
-        sg_token(doc, "payments_transactions_api_function_security_group"): 6379,
-    }
+    # The transactions API's balance cache (every profile with Redis serves it); in full, payment
+    # processing too, which invalidates the balances it settles. Instances do not use Redis.
+    expected = {sg_token(doc, "payments_transactions_api_function_security_group"): 6379}
     if profile == "full":
         expected[sg_token(doc, "payments_functions_transaction_processing_security_group")] = 6379
     assert ingress_sources(doc, "data_cache_security_group") == expected
@@ -267,9 +267,8 @@ def test_efs(doc: Document, profile: str) -> None:
     assert access_point["root_directory"]["path"] == "/app" and access_point["posix_user"]["uid"] == 1000
     _, backups = one(doc, "aws_efs_backup_policy")
     assert backups["backup_policy"]["status"] == "ENABLED"
-    assert ingress_sources(doc, "data_file_system_security_group") == {
-        sg_token(doc, "foundation_app_security_group"): 2049
-    }
+    # Nothing mounts the file system yet, so its group admits no one.
+    assert ingress_sources(doc, "data_file_system_security_group") == {}
 
 
 def test_transactions_table(doc: Document, profile: str) -> None:
@@ -346,8 +345,10 @@ def test_connection_urls_use_each_engines_own_verify_option() -> None:
 @pytest.mark.parametrize("profile_name", ["secure-platform", "web-mysql"])
 def test_sg_rules_never_open_data_stores_to_cidrs(synthesized: Synthesized, profile_name: str) -> None:
     doc = synthesized(profile_name)
-    for rule in resources(doc, "aws_vpc_security_group_ingress_rule").values():
-        assert rule.get("cidr_ipv4") in (None, "10.0.0.0/16")
+    for name, rule in resources(doc, "aws_vpc_security_group_ingress_rule").items():
+        # The internet reaches the public load balancer's listeners only (tests/unit/test_edge_compute.py).
+        public_edge = name in ("edge_load_balancer_ingress_443", "edge_load_balancer_ingress_80")
+        assert rule.get("cidr_ipv4") in (None, "10.0.0.0/16") or public_edge
     for rule in resources(doc, "aws_vpc_security_group_egress_rule").values():
         # Egress goes to security groups, or to a gateway endpoint's prefix list (S3, DynamoDB).
         assert "cidr_ipv4" not in rule

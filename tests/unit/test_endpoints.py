@@ -76,7 +76,9 @@ def test_endpoint_security_group_admits_only_https_from_the_vpc(doc: Document) -
 def test_every_endpoint_admits_only_this_accounts_principals_and_resources(doc: Document) -> None:
     account = "${data.aws_caller_identity.current.account_id}"
     for service, endpoint in {**endpoints(doc, "Gateway"), **endpoints(doc, "Interface")}.items():
-        (statement,) = policy(endpoint)["Statement"]
+        statement, *others = policy(endpoint)["Statement"]
+        # The one addition: S3's endpoint lets instances read Amazon Linux's package repositories.
+        assert [o["Sid"] for o in others] == (["AmazonLinuxRepositories"] if service == "s3" and others else [])
         condition = statement["Condition"]["StringEquals"]
         assert condition["aws:PrincipalAccount"] == account, service
         # Calls without a resource (metrics, traces, GetCallerIdentity) carry no resource account.

@@ -26,7 +26,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> artifact.Artifact:
 def script_for(built: artifact.Artifact) -> str:
     return artifact.user_data(
         artifact.InstallSettings(
-            region="us-east-1", bucket="tap-artifacts-dev", artifact=built, db_secret_arn=ARN, colour="green"
+            region="us-east-1", bucket="tap-artifacts-dev", artifact=built, db_secret_id=ARN, colour="green"
         )
     )
 
@@ -95,8 +95,18 @@ def test_the_user_data_installs_the_verified_release_under_systemd(built: artifa
     current = host.root / "opt/tap-health/current"
     assert current.resolve().name == built.sha256 and (current / "health_service.py").is_file()
     env = (host.root / "etc/tap-health.env").read_text()
-    assert f"TAP_DB_SECRET_ARN={ARN}" in env and "TAP_COLOUR=green" in env and "TAP_PORT=8080" in env
+    assert f"TAP_DB_SECRET_ID={ARN}" in env and "TAP_COLOUR=green" in env and "TAP_PORT=8080" in env
     assert oct((host.root / "etc/tap-health.env").stat().st_mode & 0o777) == "0o640"
+    assert "TAP_TLS_CERT=/etc/tap-health/tls.crt" in env and "TAP_TLS_KEY=/etc/tap-health/tls.key" in env
+    key = host.root / "etc/tap-health/tls.key"
+    assert oct(key.stat().st_mode & 0o777) == "0o640"
+    subject = subprocess.run(
+        ["openssl", "x509", "-noout", "-subject", "-in", str(host.root / "etc/tap-health/tls.crt")],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    assert "CN = tap-health" in subject
     unit = (host.root / "etc/systemd/system/tap-health.service").read_text()
     assert "User=tap-health" in unit and "NoNewPrivileges=yes" in unit
     calls = host.recorded()
@@ -121,11 +131,11 @@ def test_the_user_data_refuses_an_artifact_whose_hash_does_not_match(built: arti
 
 @pytest.mark.parametrize(
     "changes",
-    [{"colour": "red"}, {"app_port": 80}, {"db_secret_arn": "arn\nTAP_PORT=1"}, {"region": "us-east-1'"}],
+    [{"colour": "red"}, {"app_port": 80}, {"db_secret_id": "arn\nTAP_PORT=1"}, {"region": "us-east-1'"}],
 )
 def test_settings_that_could_break_the_environment_file_are_refused(
     built: artifact.Artifact, changes: dict[str, object]
 ) -> None:
-    values: dict[str, object] = {"region": "us-east-1", "bucket": "b", "artifact": built, "db_secret_arn": ARN}
+    values: dict[str, object] = {"region": "us-east-1", "bucket": "b", "artifact": built, "db_secret_id": ARN}
     with pytest.raises(ValueError, match="must be"):
         artifact.InstallSettings(**{**values, **changes})  # type: ignore[arg-type]

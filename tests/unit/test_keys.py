@@ -10,12 +10,12 @@ from lib.profiles import load_config
 from tests.conftest import SUFFIX, Document, Synthesized, name_prefix, policy, ref, resources
 
 EXPECTED_PURPOSES = {
-    "web-mysql": {"database", "s3", "logs", "secrets"},
+    "web-mysql": {"database", "s3", "logs", "secrets", "compute"},
     "transactions-pg": {"database", "efs", "cache", "s3", "logs", "secrets"},
-    "secure-platform": {"database", "s3", "parameters", "events", "logs", "secrets", "dynamodb"},
-    "portal-cdn": {"database", "s3", "logs", "secrets"},
-    "serverless-payments": {"database", "dynamodb", "s3", "secrets", "logs", "parameters", "events"},
-    "full": {"database", "s3", "logs", "secrets", "parameters", "events", "efs", "cache", "dynamodb"},
+    "secure-platform": {"database", "s3", "parameters", "events", "logs", "secrets", "dynamodb", "compute"},
+    "portal-cdn": {"database", "s3", "logs", "secrets", "compute"},
+    "serverless-payments": {"database", "dynamodb", "s3", "secrets", "logs", "parameters", "events", "compute"},
+    "full": {"database", "s3", "logs", "secrets", "parameters", "events", "efs", "cache", "dynamodb", "compute"},
 }
 # Services allowed as principals on each purpose's key (beyond the account root).
 SERVICE_PRINCIPALS = {
@@ -64,7 +64,14 @@ def test_key_policies_grant_root_and_only_the_purposes_services(doc: Document, p
             services |= {service} if isinstance(service, str) else set(service)
         assert services == {p.format(region=region) for p in SERVICE_PRINCIPALS.get(purpose, set())}, purpose
         for statement in statements:
-            assert statement["Principal"] != "*" and statement["Principal"] != {"AWS": "*"}
+            if statement["Principal"] == {"AWS": "*"}:
+                # Only the compute key's Auto Scaling statements, bound to its service-linked role
+                # by condition (tests/unit/test_edge_compute.py).
+                assert purpose == "compute" and statement["Sid"].startswith("AutoScaling")
+                assert statement["Condition"]["ArnEquals"]["aws:PrincipalArn"].endswith("/AWSServiceRoleForAutoScaling")
+                assert statement["Condition"]["StringEquals"] == {"kms:CallerAccount": ACCOUNT}
+                continue
+            assert statement["Principal"] != "*"
             if "Service" in statement["Principal"]:
                 assert statement.get("Condition"), f"{purpose}: service statement without a condition"
                 assert "kms:*" not in statement["Action"]

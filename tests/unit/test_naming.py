@@ -36,6 +36,12 @@ CASES = {
     "event_rule": ("tap-payment-failed-dev", ["rule:1", "r" * 65]),
     "xray_sampling_rule": ("tap-payments-dev", ["tap.payments", "x" * 33]),
     "http_api": ("tap-payments-api-dev", ["", "a" * 129]),
+    "launch_template": ("tap-web-dev", ["lt", "tap web", "l" * 129]),
+    "autoscaling_group": ("tap-web-dev", ["tap:web", "a" * 256]),
+    "instance_profile": ("tap-instances-dev", ["tap instances", "i" * 129]),
+    "alarm": ("tap-web-cpu-high-dev", ["", "a" * 256, "tap\nalarm"]),
+    "waf": ("tap-regional-dev", ["tap regional", "w" * 129]),
+    "vpc_link": ("tap-alb-dev", ["", "v" * 129]),
 }
 
 

@@ -146,7 +146,7 @@ def test_s3_flow_logs_go_to_the_flow_log_bucket_with_a_delivery_policy(doc: Docu
         doc, "aws_s3_bucket_policy", lambda n, _p: n.startswith("foundation_storage_flow_logs_policy")
     )
     sids = {s["Sid"]: s for s in policy(bucket_policy)["Statement"]}
-    write = sids["FlowLogDeliveryWrite"]
+    write = sids["LogDeliveryWrite"]
     assert write["Principal"] == {"Service": "delivery.logs.amazonaws.com"}
     assert write["Condition"]["StringEquals"]["aws:SourceAccount"] == "${data.aws_caller_identity.current.account_id}"
     assert "DenyInsecureTransport" in sids

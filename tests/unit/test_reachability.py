@@ -220,3 +220,82 @@ def test_a_group_admitted_to_the_proxy_without_rds_db_connect_is_found(synthesiz
     }
     proxy = f"aws_db_proxy.{address_name(doc, 'aws_db_proxy', 'data_database_proxy')}"
     assert gaps(doc) == [Gap(rotation, proxy, "admitted to the proxy without rds-db:connect")]
+
+
+def asg(doc: Document, role: str) -> str:
+    return "aws_autoscaling_group." + address_name(doc, "aws_autoscaling_group", f"compute_{role}_group")
+
+
+def test_instances_without_a_path_to_the_secrets_endpoint_are_found(synthesized: Synthesized) -> None:
+    """Instances are callers too: their role reads the database secret through Secrets Manager."""
+    doc = full(synthesized)
+    drop(doc, "aws_vpc_security_group_egress_rule", "compute_to_endpoints_egress")
+    found = gaps(doc)
+    assert Gap(asg(doc, "blue"), "secretsmanager", "no egress on 443 to the endpoint's security group") in found
+    assert {gap.caller for gap in found if gap.target == "secretsmanager"} == {
+        asg(doc, role) for role in ("blue", "green", "batch")
+    }
+
+
+def test_instances_without_a_path_to_s3_are_found(synthesized: Synthesized) -> None:
+    doc = copy.deepcopy(synthesized("web-mysql"))
+    drop(doc, "aws_vpc_security_group_egress_rule", "compute_to_s3")
+    assert gaps(doc) == [Gap(asg(doc, "web"), "s3", "no egress on 443 to the gateway endpoint's prefix list")]
+
+
+def test_instances_without_a_path_to_the_database_their_secret_names_are_found(synthesized: Synthesized) -> None:
+    """The secret's host is the cluster: the instances' health check connects there."""
+    doc = copy.deepcopy(synthesized("portal-cdn"))
+    drop(doc, "aws_vpc_security_group_ingress_rule", "data_database_app_to_database_ingress")
+    drop(doc, "aws_vpc_security_group_egress_rule", "data_database_app_to_database_egress")
+    cluster = "aws_rds_cluster." + address_name(doc, "aws_rds_cluster", "data_database_cluster")
+    assert gaps(doc) == [
+        Gap(asg(doc, "web"), cluster, "no egress on 3306 to the store's security group"),
+        Gap(asg(doc, "web"), cluster, "the store's security group does not admit the caller on 3306"),
+    ]
+
+
+def test_a_load_balancer_whose_targets_do_not_admit_it_is_found(synthesized: Synthesized) -> None:
+    doc = copy.deepcopy(synthesized("web-mysql"))
+    drop(doc, "aws_vpc_security_group_ingress_rule", "edge_load_balancer_to_targets_ingress")
+    balancer = "aws_lb." + address_name(doc, "aws_lb", "edge_load_balancer")
+    target = "aws_lb_target_group." + address_name(doc, "aws_lb_target_group", "edge_load_balancer_target_group_web")
+    found = gaps(doc)
+    assert Gap(balancer, target, "the target's security group does not admit the caller on 8080") in found
+    # The other half, left alone, is reported as one-sided: nothing else is.
+    (other,) = [gap for gap in found if gap.caller != balancer]
+    assert other.reason.startswith("egress on 8080") and other.reason.endswith("without the target's ingress")
+
+
+def test_a_target_group_no_instances_serve_is_found(synthesized: Synthesized) -> None:
+    doc = copy.deepcopy(synthesized("serverless-payments"))
+    drop(doc, "aws_autoscaling_group", "compute_green_group")
+    target = "aws_lb_target_group." + address_name(doc, "aws_lb_target_group", "edge_load_balancer_target_group_green")
+    assert [gap for gap in gaps(doc) if gap.target == target] == [
+        Gap(
+            "aws_lb." + address_name(doc, "aws_lb", "edge_load_balancer"),
+            target,
+            "no Auto Scaling group serves the target group",
+        )
+    ]
+
+
+def test_a_public_listener_the_internet_cannot_reach_is_found(synthesized: Synthesized) -> None:
+    doc = copy.deepcopy(synthesized("web-mysql"))
+    drop(doc, "aws_vpc_security_group_ingress_rule", "edge_load_balancer_ingress_443")
+    listener = "aws_lb_listener." + address_name(doc, "aws_lb_listener", "edge_load_balancer_https")
+    assert gaps(doc) == [Gap("internet", listener, "the internet-facing load balancer does not admit 443")]
+
+
+def test_a_vpc_link_the_internal_load_balancer_does_not_admit_is_found(synthesized: Synthesized) -> None:
+    doc = copy.deepcopy(synthesized("serverless-payments"))
+    drop(doc, "aws_vpc_security_group_ingress_rule", "edge_private_route_to_load_balancer_ingress")
+    drop(doc, "aws_vpc_security_group_egress_rule", "edge_private_route_to_load_balancer_egress")
+    integration = "aws_apigatewayv2_integration." + address_name(
+        doc, "aws_apigatewayv2_integration", "edge_private_route_integration"
+    )
+    balancer = "aws_lb." + address_name(doc, "aws_lb", "edge_load_balancer")
+    assert gaps(doc) == [
+        Gap(integration, balancer, "no egress on 443 to the target's security group"),
+        Gap(integration, balancer, "the target's security group does not admit the caller on 443"),
+    ]

@@ -23,6 +23,8 @@ def buckets(doc: Document) -> dict[str, str]:
     """purpose -> resource name of the aws_s3_bucket."""
     found = {}
     for name in resources(doc, "aws_s3_bucket"):
+        if not name.startswith("foundation_storage_"):
+            continue  # the edge's and compute's own buckets (tests/unit/test_edge_compute.py)
         purpose = name.removeprefix("foundation_storage_").removesuffix("_bucket")
         found[purpose] = name
     return found

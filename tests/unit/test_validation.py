@@ -17,18 +17,23 @@ import pytest
 from lib.config import (
     AuroraConfig,
     BackendConfig,
+    BlueGreenConfig,
     BucketLifecycle,
+    BusinessHours,
+    ComputeConfig,
     DeploymentConfig,
     EdgeConfig,
     EndpointsConfig,
     FileSystemConfig,
     LambdaConfig,
+    LoadBalancerConfig,
     NetworkConfig,
     ParametersConfig,
     PaymentsConfig,
     RedisConfig,
     StorageConfig,
     TransactionsApiConfig,
+    WafConfig,
 )
 from lib.config_file import FILE_RULES
 from lib.core.naming import MAX_SUFFIX_LENGTH
@@ -53,6 +58,22 @@ def database(**changes: object) -> AuroraConfig:
 
 def payments(**changes: object) -> PaymentsConfig:
     return dataclasses.replace(PaymentsConfig(), **changes)  # type: ignore[arg-type]
+
+
+def edge(**changes: object) -> EdgeConfig:
+    """Full's edge (with its load balancer) changed."""
+    return dataclasses.replace(FULL.edge, **changes)  # type: ignore[arg-type]
+
+
+def load_balancer(**changes: object) -> EdgeConfig:
+    assert FULL.edge.load_balancer is not None
+    return edge(load_balancer=dataclasses.replace(FULL.edge.load_balancer, **changes))
+
+
+def fleet(**changes: object) -> ComputeConfig:
+    """Full's compute with its web fleet changed."""
+    assert FULL.compute is not None
+    return dataclasses.replace(FULL.compute, web=dataclasses.replace(FULL.compute.web, **changes))  # type: ignore[arg-type]
 
 
 def interfaces(*services: str, base: DeploymentConfig = FULL) -> EndpointsConfig:
@@ -323,28 +344,90 @@ CASES: dict[str, tuple[str, dict[str, object], str]] = {
     "region.powertools": ("full", {"region": "ap-east-2"}, "AWS publishes no Powertools layer here"),
     "edge.domain": (
         "full",
-        {"edge": EdgeConfig(domain_name="Pay_Example.com")},
+        {"edge": edge(domain_name="Pay_Example.com")},
         "edge.domain_name = 'Pay_Example.com'",
     ),
     "edge.hosted_zone": (
         "full",
-        {"edge": EdgeConfig(domain_name="pay.example.com", hosted_zone_id="zone-1")},
+        {"edge": edge(domain_name="pay.example.com", hosted_zone_id="zone-1")},
         "edge.hosted_zone_id = 'zone-1': must be a Route 53 zone id",
     ),
     "edge.zone_needs_domain": (
         "full",
-        {"edge": EdgeConfig(hosted_zone_id="create")},
+        {"edge": edge(hosted_zone_id="create")},
         "edge.hosted_zone_id = 'create': needs edge.domain_name",
     ),
     "edge.certificate": (
         "full",
-        {"edge": EdgeConfig(certificate_arn="arn:aws:iam::111122223333:server-certificate/pay")},
+        {"edge": edge(certificate_arn="arn:aws:iam::111122223333:server-certificate/pay")},
         "must be an ACM certificate ARN",
     ),
     "edge.certificate_region": (
         "full",
-        {"edge": EdgeConfig(certificate_arn=CERTIFICATE.format(region="eu-west-1"))},
+        {"edge": edge(certificate_arn=CERTIFICATE.format(region="eu-west-1"))},
         "must be in the deployment's region us-east-1",
+    ),
+    "edge.targets": ("full", {"compute": None}, "compute = None: the load balancer needs instances behind it"),
+    "edge.private_route": (
+        "web-mysql",
+        {"edge": EdgeConfig(load_balancer=LoadBalancerConfig(internal=True))},
+        "edge.load_balancer.internal = True: an internal load balancer is reached through the payments HTTP API",
+    ),
+    "edge.ssl_policy": (
+        "full",
+        {"edge": load_balancer(ssl_policy="ELBSecurityPolicy-2016-08")},
+        "edge.load_balancer.ssl_policy = 'ELBSecurityPolicy-2016-08': must be an ELB security policy of TLS 1.2",
+    ),
+    "edge.health_check": (
+        "full",
+        {"edge": load_balancer(health_check_timeout_seconds=30)},
+        "edge.load_balancer.health_check_timeout_seconds = 30: must be at least 2 and below the interval",
+    ),
+    "edge.weights": (
+        "full",
+        {"edge": load_balancer(blue_green=BlueGreenConfig(blue_weight=90, green_weight=20))},
+        "edge.load_balancer.blue_green = (90, 20): blue_weight and green_weight are percentages",
+    ),
+    "edge.waf": (
+        "full",
+        {"edge": load_balancer(waf=WafConfig(blocked_countries=("North Korea",)))},
+        "edge.load_balancer.waf.blocked_countries = ['North Korea']: must be ISO 3166 alpha-2 country codes",
+    ),
+    "compute.database": ("web-mysql", {"database": None}, "database = None: the health service checks the database"),
+    "compute.endpoints": (
+        "web-mysql",
+        {"endpoints": EndpointsConfig(interface_services=("kms", "logs"))},
+        "instances read the database secret through the secretsmanager endpoint",
+    ),
+    "compute.instance_type": (
+        "full",
+        {"compute": fleet(instance_type="large")},
+        "compute.web.instance_type = 'large': must be an EC2 type",
+    ),
+    "compute.sizes": (
+        "full",
+        {"compute": fleet(min_size=3, desired_capacity=2)},
+        "compute.web.desired_capacity = (3, 2, 6): needs 0 <= min_size <= desired_capacity <= max_size",
+    ),
+    "compute.scaling": (
+        "full",
+        {"compute": fleet(scale_in_cpu_percent=80)},
+        "compute.web.scale_in_cpu_percent = (80, 70): needs 0 < scale_in_cpu_percent < scale_out_cpu_percent",
+    ),
+    "compute.volume": (
+        "full",
+        {"compute": fleet(root_volume_gb=4)},
+        "compute.web.root_volume_gb = 4: must be at least 8",
+    ),
+    "compute.time_zone": (
+        "full",
+        {"compute": fleet(business_hours=BusinessHours(time_zone="Eastern"))},
+        "compute.web.business_hours.time_zone = 'Eastern': must be an IANA time zone",
+    ),
+    "compute.schedule": (
+        "full",
+        {"compute": fleet(business_hours=BusinessHours(min_size=9))},
+        "compute.web.business_hours.min_size = 9: must be between the fleet's min_size (2) and max_size (6)",
     ),
     "parameters.root": (
         "full",

@@ -6,6 +6,9 @@
   reason that never holds a secret. Every check finishes within CHECK_TIMEOUT_SECONDS, well inside
   the target group's 5 s timeout, whatever the database does.
 - `GET /version` answers the blue/green colour and the build.
+- It speaks HTTPS (TLS 1.2+) when given a certificate (`TAP_TLS_CERT`, `TAP_TLS_KEY`): the user
+  data generates one on the instance, so traffic from the load balancer is encrypted too. The
+  handshake runs in the request's thread, so a client that never finishes one holds no other.
 - Every log line is JSON, with anything card-number-like masked (`card_data.py`, shared with the
   payment functions).
 
@@ -171,7 +174,7 @@ QUERIES: dict[str, Callable[[Login, ssl.SSLContext], None]] = {
 }
 
 
-def cli_secret_reader(secret_arn: str, region: str, cli: str = AWS_CLI) -> Callable[[], Mapping[str, Any]]:
+def cli_secret_reader(secret_id: str, region: str, cli: str = AWS_CLI) -> Callable[[], Mapping[str, Any]]:
     """Reads the secret's finished version (AWSCURRENT) with the AWS CLI, under the instance role."""
 
     def read() -> Mapping[str, Any]:
@@ -183,7 +186,7 @@ def cli_secret_reader(secret_arn: str, region: str, cli: str = AWS_CLI) -> Calla
                 "--region",
                 region,
                 "--secret-id",
-                secret_arn,
+                secret_id,
                 "--version-stage",
                 "AWSCURRENT",
                 "--query",
@@ -364,15 +367,33 @@ def masked(value: Any) -> Any:
 
 class Server(ThreadingHTTPServer):
     daemon_threads = True
+    # Set by `serve` for HTTPS: each accepted connection is wrapped in its own thread.
+    tls: ssl.SSLContext | None = None
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        if self.tls is not None:
+            request.settimeout(SOCKET_TIMEOUT_SECONDS)
+            request = self.tls.wrap_socket(request, server_side=True)
+        super().finish_request(request, client_address)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """The error's type only: the default prints a traceback, unmasked, to stderr."""
         logger.error("request failed", extra={"reason": type(sys.exc_info()[1]).__name__})
 
 
-def serve(port: int, database: Database, release: Release, host: str = "") -> Server:
-    """The server, bound and ready; the caller runs `serve_forever`."""
-    return Server((host, port), handler_for(database, release))
+def serve(port: int, database: Database, release: Release, host: str = "", tls: ssl.SSLContext | None = None) -> Server:
+    """The server, bound and ready (HTTPS with `tls`); the caller runs `serve_forever`."""
+    server = Server((host, port), handler_for(database, release))
+    server.tls = tls
+    return server
+
+
+def server_tls(certificate: str, key: str) -> ssl.SSLContext:
+    """TLS 1.2 and later with the instance's own certificate."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(certificate, key)
+    return context
 
 
 def server_from(environ: Mapping[str, str], cli: str = AWS_CLI, ca_bundle: Path = CA_BUNDLE) -> Server:
@@ -382,10 +403,11 @@ def server_from(environ: Mapping[str, str], cli: str = AWS_CLI, ca_bundle: Path 
         handler.setFormatter(JsonFormatter())
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
-    database = Database(cli_secret_reader(environ["TAP_DB_SECRET_ARN"], environ["AWS_REGION"], cli), ca_bundle)
+    database = Database(cli_secret_reader(environ["TAP_DB_SECRET_ID"], environ["AWS_REGION"], cli), ca_bundle)
     database.prime()
     release = Release(colour=environ.get("TAP_COLOUR", "blue"), build=environ.get("TAP_BUILD", "unknown"))
-    server = serve(int(environ.get("TAP_PORT", "8080")), database, release)
+    tls = server_tls(environ["TAP_TLS_CERT"], environ["TAP_TLS_KEY"]) if "TAP_TLS_CERT" in environ else None
+    server = serve(int(environ.get("TAP_PORT", "8080")), database, release, tls=tls)
     logger.info("listening", extra={"status": server.server_address[1]})
     return server
 
