@@ -605,6 +605,7 @@ TLS12_POLICY = re.compile(r"ELBSecurityPolicy-(TLS13-1-[23]-\S+|TLS-1-2-\S+|FS-1
 INSTANCE_TYPE = re.compile(r"[a-z][a-z0-9-]*\.[a-z0-9]+")
 CRON = re.compile(r"\S+( \S+){4}")
 MIN_ROOT_VOLUME_GB = 8
+ALB_WAF_BODY_LIMIT = 8192
 HTTP_METHODS = frozenset(
     {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 )  # the Amazon Linux 2023 AMI's snapshot
@@ -689,12 +690,12 @@ def check_waf(waf: WafConfig) -> Iterable[Violation]:
             list(waf.payments_methods),
             f"must be one or more of {sorted(HTTP_METHODS)}",
         )
-    if not 1 <= waf.payments_max_body_bytes <= 65_536:
+    if not 1 <= waf.payments_max_body_bytes <= ALB_WAF_BODY_LIMIT:
         yield violation(
             "edge.waf",
             "edge.load_balancer.waf.payments_max_body_bytes",
             waf.payments_max_body_bytes,
-            "must be 1-65536",
+            f"must be 1-{ALB_WAF_BODY_LIMIT}: WAF inspects only the first 8 KiB of a body behind an ALB",
         )
 
 
@@ -702,6 +703,10 @@ def check_compute(config: DeploymentConfig) -> Iterable[Violation]:
     compute = config.compute
     if compute is None:
         return
+    if config.edge.load_balancer is None:
+        yield violation(
+            "compute.load_balancer", "edge.load_balancer", None, "instances serve behind a load balancer: turn it on"
+        )
     if config.database is None:
         yield violation("compute.database", "database", None, "the health service checks the database: turn it on")
     if "secretsmanager" not in config.endpoints.interface_services or "s3" not in config.endpoints.gateway_services:
@@ -881,6 +886,7 @@ RULES = frozenset(
         "edge.health_check",
         "edge.weights",
         "edge.waf",
+        "compute.load_balancer",
         "compute.database",
         "compute.endpoints",
         "compute.instance_type",

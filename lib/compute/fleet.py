@@ -156,8 +156,11 @@ class Fleet(Construct):
                 AutoscalingGroupTag(key=key, value=value, propagate_at_launch=True)
                 for key, value in sorted(tags.items())
             ],
-            # Scaling moves the desired capacity; a later apply must not move it back.
-            lifecycle=TerraformResourceLifecycle(ignore_changes=["desired_capacity"]),
+            # Scaling moves the desired capacity, and business hours the minimum: a later apply
+            # must not move them back.
+            lifecycle=TerraformResourceLifecycle(
+                ignore_changes=["desired_capacity", "min_size"] if config.business_hours else ["desired_capacity"]
+            ),
             depends_on=list(props.launch_after) or None,
         )
         self.scaling_alarms = self._step_scaling(context, props)

@@ -72,12 +72,16 @@ def _managed(name: str, priority: int, counted: tuple[str, ...] = ()) -> Rule:
 
 
 def _on_payment_paths(config: WafConfig, condition: dict[str, Any]) -> dict[str, Any]:
+    # Decoded, normalized and lower-cased first, so /%70ayments, //payments and /Payments match too.
     starts = {
         "byte_match_statement": {
-            "search_string": config.payments_path,
+            "search_string": config.payments_path.lower(),
             "positional_constraint": "STARTS_WITH",
             "field_to_match": {"uri_path": {}},
-            "text_transformation": [{"priority": 0, "type": "NONE"}],
+            "text_transformation": [
+                {"priority": priority, "type": kind}
+                for priority, kind in enumerate(("URL_DECODE", "NORMALIZE_PATH", "LOWERCASE"))
+            ],
         }
     }
     return {"and_statement": {"statement": [starts, condition]}}

@@ -184,6 +184,9 @@ def test_the_regional_waf_on_public_load_balancers(doc: Document, profile: str) 
     # Every rule blocks: own rules by action, managed groups by keeping their actions.
     assert all(r.get("action") == {"block": {}} or r.get("override_action") == {"none": {}} for r in acl["rule"])
     assert {"payments-methods", "payments-body-size", "payments-content-type"} <= set(rules)
+    path = rules["payments-methods"]["statement"]["and_statement"]["statement"][0]["byte_match_statement"]
+    assert path["search_string"] == "/payments"
+    assert [t["type"] for t in path["text_transformation"]] == ["URL_DECODE", "NORMALIZE_PATH", "LOWERCASE"]
     assert "blocked-countries" not in rules  # off while the list is empty
     association = only(doc, "aws_wafv2_web_acl_association")
     assert association["resource_arn"] == ref(doc, "aws_lb", "edge_load_balancer", "arn")
@@ -288,7 +291,10 @@ def test_auto_scaling_groups(doc: Document, profile: str) -> None:
     private = set(subnets(doc, "private"))
     for role, group in groups.items():
         assert set(group["vpc_zone_identifier"]) == private
-        assert group["lifecycle"]["ignore_changes"] == ["desired_capacity"]
+        hours = profile in ("portal-cdn", "full") and role != "batch"
+        assert group["lifecycle"]["ignore_changes"] == (
+            ["desired_capacity", "min_size"] if hours else ["desired_capacity"]
+        )
         assert {t["key"] for t in group["tag"]} >= {"Name", "Environment", "Role"}
         assert all(t["propagate_at_launch"] for t in group["tag"])
         if role == "batch":

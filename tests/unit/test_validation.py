@@ -393,6 +393,11 @@ CASES: dict[str, tuple[str, dict[str, object], str]] = {
         {"edge": load_balancer(waf=WafConfig(blocked_countries=("North Korea",)))},
         "edge.load_balancer.waf.blocked_countries = ['North Korea']: must be ISO 3166 alpha-2 country codes",
     ),
+    "compute.load_balancer": (
+        "full",
+        {"edge": edge(load_balancer=None)},
+        "edge.load_balancer = None: instances serve behind a load balancer",
+    ),
     "compute.database": ("web-mysql", {"database": None}, "database = None: the health service checks the database"),
     "compute.endpoints": (
         "web-mysql",

@@ -371,10 +371,14 @@ class Server(ThreadingHTTPServer):
     tls: ssl.SSLContext | None = None
 
     def finish_request(self, request: Any, client_address: Any) -> None:
-        if self.tls is not None:
-            request.settimeout(SOCKET_TIMEOUT_SECONDS)
-            request = self.tls.wrap_socket(request, server_side=True)
-        super().finish_request(request, client_address)
+        if self.tls is None:
+            super().finish_request(request, client_address)
+            return
+        request.settimeout(SOCKET_TIMEOUT_SECONDS)
+        # The wrapped socket takes over the connection: close it here (with TLS's close_notify),
+        # since the server's own shutdown_request only sees the detached plain socket.
+        with self.tls.wrap_socket(request, server_side=True) as connection:
+            super().finish_request(connection, client_address)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """The error's type only: the default prints a traceback, unmasked, to stderr."""
