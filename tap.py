@@ -16,7 +16,7 @@ from tools import jsii_runtime
 
 
 def main(argv: list[str]) -> int:
-    jsii_runtime.prepare()
+    jsii_runtime.prepare(runtime_type_checks=False)
     from lib.synth import summary, synthesize  # noqa: PLC0415 (the bindings load after prepare)
 
     try:

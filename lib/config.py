@@ -284,17 +284,75 @@ class LoadBalancerConfig:
     waf: WafConfig = WafConfig()
 
 
+# Managed CloudFront policies (AWS-published ids, the same in every account).
+CACHING_DISABLED_POLICY = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+ALL_VIEWER_ORIGIN_REQUEST_POLICY = "216adef6-5c7f-47e4-b989-5492eafa07d3"
+# No inline scripts or styles, nothing framed, nothing from elsewhere; the portal serves its own assets.
+RESTRICTIVE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'; "
+    "upgrade-insecure-requests"
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CdnConfig:
+    """CloudFront in front of the internet-facing load balancer and the assets bucket (document 003).
+
+    The load balancer then admits CloudFront's origin-facing addresses only, and answers 403 to any
+    request without the distribution's origin header.
+    """
+
+    # Paths served from the assets bucket through origin access control, cached; everything else
+    # goes to the load balancer uncached.
+    static_paths: tuple[str, ...] = ("/static/*", "/assets/*")
+    static_default_ttl_seconds: int = 86_400
+    static_max_ttl_seconds: int = 31_536_000
+    # Edge locations used: North America and Europe (the cheapest class; the portal's users).
+    price_class: str = "PriceClass_100"
+    # HSTS for two years with subdomains and preload (hstspreload.org's minimum is one year).
+    hsts_max_age_seconds: int = 63_072_000
+    content_security_policy: str = RESTRICTIVE_CSP
+    # Countries CloudFront refuses (ISO 3166 alpha-2): by default the jurisdictions under
+    # comprehensive US sanctions (OFAC), which a US payment processor may not serve. Empty: none.
+    blocked_countries: tuple[str, ...] = ("CU", "IR", "KP", "SY")
+    # An existing certificate in us-east-1 (CloudFront's region); None requests one through DNS.
+    certificate_arn: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class FailoverConfig:
+    """Route 53 failover for the site's name (document 002): primary the load balancer, secondary a
+    static maintenance page behind its own CloudFront distribution, or a configured second endpoint.
+    """
+
+    # A second endpoint Route 53 can alias (another region's load balancer, say): its DNS name,
+    # the hosted zone id AWS publishes for it, and the path checked over HTTPS. None: the
+    # maintenance page.
+    secondary_dns_name: str | None = None
+    secondary_zone_id: str | None = None
+    secondary_health_check_path: str = "/"
+    # Route 53's checks: every 30 s, failing after 3 misses (its defaults).
+    request_interval_seconds: int = 30
+    failure_threshold: int = 3
+
+
 @dataclass(frozen=True, kw_only=True)
 class EdgeConfig:
     """Inputs of the edge tier (load balancer, DNS, certificate), set per environment in its config file."""
 
     domain_name: str | None = None
-    # An existing Route 53 hosted zone id, or "create" for a new zone.
+    # An existing Route 53 hosted zone id, or "create" for a new zone (with DNSSEC signing and
+    # query logging; for the placeholder name when there is no domain_name).
     hosted_zone_id: str | None = None
     # An existing ACM certificate; None means one is requested and validated through DNS.
     certificate_arn: str | None = None
     # None: the profile has no load balancer (and no edge tier).
     load_balancer: LoadBalancerConfig | None = None
+    # CloudFront in front of the load balancer (which must then be internet-facing); None: none.
+    cdn: CdnConfig | None = None
+    # Route 53 failover records for the site's name; needs a hosted zone. None: a plain alias.
+    failover: FailoverConfig | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

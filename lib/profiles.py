@@ -19,10 +19,12 @@ from lib.config import (
     BlueGreenConfig,
     BucketLifecycle,
     BusinessHours,
+    CdnConfig,
     ComputeConfig,
     DeploymentConfig,
     EdgeConfig,
     EndpointsConfig,
+    FailoverConfig,
     FileSystemConfig,
     FleetConfig,
     LoadBalancerConfig,
@@ -143,7 +145,8 @@ PROFILES: dict[str, DeploymentConfig] = {
         # payments in Aurora through RDS Proxy (it asks for no DynamoDB table).
         payments=PaymentsConfig(reserved_concurrency=5, transaction_store="ledger"),
         # Document 002: an ALB, and an Auto Scaling group for batch payment jobs.
-        edge=EdgeConfig(load_balancer=LoadBalancerConfig()),
+        # Document 002: a hosted zone with failover records and health checks on both endpoints.
+        edge=EdgeConfig(hosted_zone_id="create", load_balancer=LoadBalancerConfig(), failover=FailoverConfig()),
         compute=ComputeConfig(batch=FleetConfig(min_size=1, max_size=4, desired_capacity=1)),
     ),
     "portal-cdn": DeploymentConfig(
@@ -165,7 +168,8 @@ PROFILES: dict[str, DeploymentConfig] = {
             instance_class="db.r6g.large",
             backup_retention_days=7,
         ),
-        edge=EdgeConfig(load_balancer=LoadBalancerConfig()),
+        # Document 003: CloudFront with WAF in front; the load balancer is reachable only through it.
+        edge=EdgeConfig(load_balancer=LoadBalancerConfig(), cdn=CdnConfig()),
         # Document 003: t3.large, CPU step scaling 70/30, at least 3 during New York business hours.
         compute=ComputeConfig(web=FleetConfig(instance_type="t3.large", business_hours=BusinessHours())),
     ),
@@ -244,7 +248,7 @@ PROFILES: dict[str, DeploymentConfig] = {
         # Payments settle into the ledger; the DynamoDB store is document 004's (serverless-payments).
         payments=PaymentsConfig(transaction_store="ledger"),
         transactions_api=TransactionsApiConfig(),
-        edge=EdgeConfig(load_balancer=LoadBalancerConfig(blue_green=BlueGreenConfig())),
+        edge=EdgeConfig(load_balancer=LoadBalancerConfig(blue_green=BlueGreenConfig()), cdn=CdnConfig()),
         compute=ComputeConfig(
             web=FleetConfig(business_hours=BusinessHours()),
             batch=FleetConfig(min_size=1, max_size=4, desired_capacity=1),

@@ -26,6 +26,9 @@ once deployed. This check reads the JSON:
 - **Load balancers.** An internet-facing load balancer admits every listener's port from the
   internet; each listener's target groups are served by Auto Scaling groups whose instances'
   groups admit the load balancer's on the target port (and it has the egress to match).
+- **CloudFront.** A load balancer that is a distribution's origin admits CloudFront's
+  origin-facing prefix list on the origin's HTTPS port, and nothing from the internet directly
+  (it must be reachable only through CloudFront).
 - **VPC links.** An HTTP API integration through a VPC link reaches the load balancer of the
   listener it names: the link's groups have egress to the balancer's on the listener's port,
   and the balancer's groups admit them.
@@ -292,28 +295,68 @@ def _path_gaps(
         yield Gap(caller, target, f"the target's security group does not admit the caller on {port}")
 
 
-def _forwarded_target_groups(listener: dict[str, Any]) -> list[str]:
+def _forwarded_target_groups(document: Document, name: str, listener: dict[str, Any]) -> list[str]:
+    """Target groups the listener forwards to, by its default action or any of its rules."""
+    actions = list(listener.get("default_action", []))
+    for rule in _resources(document, "aws_lb_listener_rule").values():
+        if rule["listener_arn"] == _token("aws_lb_listener", name, "arn"):
+            actions += rule.get("action", [])
     found = []
-    for action in listener.get("default_action", []):
+    for action in actions:
         if action.get("target_group_arn"):
             found.append(action["target_group_arn"])
         found += [group["arn"] for group in action.get("forward", {}).get("target_group", [])]
     return found
 
 
+CLOUDFRONT_ORIGIN_FACING = "com.amazonaws.global.cloudfront.origin-facing"
+
+
+def cloudfront_origins(document: Document) -> dict[str, tuple[str, int]]:
+    """Load balancer name -> (distribution, HTTPS port) for every load balancer that is an origin."""
+    found = {}
+    for name, distribution in sorted(_resources(document, "aws_cloudfront_distribution").items()):
+        for origin in distribution.get("origin", []):
+            match = TOKEN.match(str(origin.get("domain_name", "")))
+            if match and match.group(1) == "aws_lb":
+                port = int(origin.get("custom_origin_config", {}).get("https_port", HTTPS))
+                found[match.group(2)] = (f"aws_cloudfront_distribution.{name}", port)
+    return found
+
+
+def _cloudfront_prefix_lists(document: Document) -> set[str]:
+    lists = document.get("data", {}).get("aws_ec2_managed_prefix_list", {})
+    return {
+        f"${{data.aws_ec2_managed_prefix_list.{name}.id}}"
+        for name, item in lists.items()
+        if item.get("name") == CLOUDFRONT_ORIGIN_FACING
+    }
+
+
 def load_balancer_gaps(document: Document) -> Iterator[Gap]:
     net = Network(document)
     balancers = _resources(document, "aws_lb")
     scaling_groups = _resources(document, "aws_autoscaling_group")
+    fronted = cloudfront_origins(document)
+    cloudfront_lists = _cloudfront_prefix_lists(document)
     for name, listener in sorted(_resources(document, "aws_lb_listener").items()):
         balancer_name = _name(listener["load_balancer_arn"])
         balancer, caller = balancers[balancer_name], f"aws_lb.{balancer_name}"
         groups, port = list(balancer.get("security_groups", [])), int(listener["port"])
-        if not balancer.get("internal") and not any(
-            r.get("cidr_ipv4") == ANYWHERE and _covers(r, port) for g in groups for r in net.ingress(g)
+        ingress = [r for g in groups for r in net.ingress(g)]
+        if balancer_name in fronted:
+            distribution, origin_port = fronted[balancer_name]
+            if port == origin_port and not any(
+                r.get("prefix_list_id") in cloudfront_lists and _covers(r, port) for r in ingress
+            ):
+                yield Gap(distribution, caller, f"the load balancer does not admit CloudFront's prefix list on {port}")
+            if any(r.get("cidr_ipv4") == ANYWHERE or r.get("cidr_ipv6") == "::/0" for r in ingress):
+                yield Gap("internet", caller, "a CloudFront origin must be reachable through CloudFront only")
+        elif not balancer.get("internal") and not any(
+            r.get("cidr_ipv4") == ANYWHERE and _covers(r, port) for r in ingress
         ):
             yield Gap("internet", f"aws_lb_listener.{name}", f"the internet-facing load balancer does not admit {port}")
-        for target_group in _forwarded_target_groups(listener):
+        for target_group in _forwarded_target_groups(document, name, listener):
             tg_name = _name(target_group)
             tg_port = int(_resources(document, "aws_lb_target_group")[tg_name]["port"])
             served = [g for g in scaling_groups.values() if target_group in g.get("target_group_arns", [])]

@@ -67,7 +67,13 @@ class TapStack(TerraformStack):
                 self,
                 "edge",
                 context,
-                EdgeProps(placement=placement, access_log_bucket=access_logs, s3_key=keys("s3"), http_api=api),
+                EdgeProps(
+                    placement=placement,
+                    access_log_bucket=access_logs,
+                    s3_key=keys("s3"),
+                    http_api=api,
+                    assets_bucket=self.foundation.storage.buckets.get("assets"),
+                ),
             )
             self.compute = ComputeTier(
                 self,

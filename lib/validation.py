@@ -585,8 +585,10 @@ def check_edge(config: DeploymentConfig) -> Iterable[Violation]:
         yield violation(
             "edge.hosted_zone", "edge.hosted_zone_id", zone, "must be a Route 53 zone id (Z...) or 'create'"
         )
-    if zone is not None and edge.domain_name is None:
-        yield violation("edge.zone_needs_domain", "edge.hosted_zone_id", zone, "needs edge.domain_name")
+    if zone is not None and zone != "create" and edge.domain_name is None:
+        yield violation(
+            "edge.zone_needs_domain", "edge.hosted_zone_id", zone, "an existing zone needs edge.domain_name under it"
+        )
     cert = edge.certificate_arn
     if cert is not None:
         if not CERTIFICATE_ARN.fullmatch(cert):
@@ -699,6 +701,120 @@ def check_waf(waf: WafConfig) -> Iterable[Violation]:
         )
 
 
+PRICE_CLASSES = frozenset({"PriceClass_100", "PriceClass_200", "PriceClass_All"})
+CDN_PATH = re.compile(r"/[A-Za-z0-9_./*-]*")
+HSTS_MIN_SECONDS = 31_536_000  # one year: hstspreload.org's minimum
+CDN_MAX_TTL_SECONDS = 31_536_000
+
+
+def check_cdn(config: DeploymentConfig) -> Iterable[Violation]:
+    cdn, lb = config.edge.cdn, config.edge.load_balancer
+    if cdn is None:
+        return
+    if lb is None or lb.internal:
+        yield violation(
+            "edge.cdn_origin", "edge.cdn", "on", "CloudFront's origin is an internet-facing load balancer: add one"
+        )
+    if "assets" not in config.storage.buckets:
+        yield violation(
+            "edge.cdn_assets",
+            "storage.buckets",
+            sorted(config.storage.buckets),
+            "CloudFront serves static content from the 'assets' bucket: add it",
+        )
+    bad_paths = [path for path in cdn.static_paths if not CDN_PATH.fullmatch(path)]
+    if bad_paths or not cdn.static_paths:
+        yield violation(
+            "edge.cdn_paths",
+            "edge.cdn.static_paths",
+            list(cdn.static_paths),
+            "must be one or more CloudFront path patterns such as /static/*",
+        )
+    if not 0 <= cdn.static_default_ttl_seconds <= cdn.static_max_ttl_seconds <= CDN_MAX_TTL_SECONDS:
+        yield violation(
+            "edge.cdn_ttl",
+            "edge.cdn.static_default_ttl_seconds",
+            (cdn.static_default_ttl_seconds, cdn.static_max_ttl_seconds),
+            f"need 0 <= default <= max <= {CDN_MAX_TTL_SECONDS} seconds",
+        )
+    if cdn.price_class not in PRICE_CLASSES:
+        yield violation(
+            "edge.cdn_price_class", "edge.cdn.price_class", cdn.price_class, f"one of {sorted(PRICE_CLASSES)}"
+        )
+    if cdn.hsts_max_age_seconds < HSTS_MIN_SECONDS:
+        yield violation(
+            "edge.cdn_hsts",
+            "edge.cdn.hsts_max_age_seconds",
+            cdn.hsts_max_age_seconds,
+            f"must be at least {HSTS_MIN_SECONDS} (one year) for browsers to keep the site on HTTPS",
+        )
+    directives = {part.split()[0] for part in cdn.content_security_policy.split(";") if part.strip()}
+    missing = sorted({"default-src", "frame-ancestors", "object-src"} - directives)
+    sources = set(re.split(r"[\s;]+", cdn.content_security_policy))
+    if missing or "*" in sources or "'unsafe-inline'" in sources:
+        yield violation(
+            "edge.cdn_csp",
+            "edge.cdn.content_security_policy",
+            cdn.content_security_policy,
+            "must set default-src, frame-ancestors and object-src, without * or 'unsafe-inline'"
+            + (f" (missing {', '.join(missing)})" if missing else ""),
+        )
+    countries = [code for code in cdn.blocked_countries if not re.fullmatch(r"[A-Z]{2}", code)]
+    if countries:
+        yield violation(
+            "edge.cdn_countries", "edge.cdn.blocked_countries", countries, "must be ISO 3166 alpha-2 codes such as KP"
+        )
+    cert = cdn.certificate_arn
+    if cert is not None and (not CERTIFICATE_ARN.fullmatch(cert) or ":acm:us-east-1:" not in cert):
+        yield violation(
+            "edge.cdn_certificate",
+            "edge.cdn.certificate_arn",
+            cert,
+            "must be an ACM certificate ARN in us-east-1 (CloudFront uses certificates from there only)",
+        )
+
+
+def check_failover(config: DeploymentConfig) -> Iterable[Violation]:
+    edge = config.edge
+    failover = edge.failover
+    if failover is None:
+        return
+    if edge.hosted_zone_id is None:
+        yield violation(
+            "edge.failover_zone",
+            "edge.hosted_zone_id",
+            None,
+            "failover records need a hosted zone: a zone id or 'create'",
+        )
+    if edge.load_balancer is None or edge.load_balancer.internal or edge.cdn is not None:
+        yield violation(
+            "edge.failover_primary",
+            "edge.failover",
+            "on",
+            "the primary is an internet-facing load balancer without CloudFront (behind CloudFront, "
+            "DNS points at CloudFront, which is served from every edge location)",
+        )
+    if failover.request_interval_seconds not in (10, 30) or not 1 <= failover.failure_threshold <= 10:
+        yield violation(
+            "edge.failover_checks",
+            "edge.failover.request_interval_seconds",
+            (failover.request_interval_seconds, failover.failure_threshold),
+            "Route 53 checks every 10 or 30 seconds and fails after 1-10 misses",
+        )
+    named = (failover.secondary_dns_name, failover.secondary_zone_id)
+    if named != (None, None) and not (
+        DOMAIN_NAME.fullmatch(failover.secondary_dns_name or "")
+        and HOSTED_ZONE_ID.fullmatch(failover.secondary_zone_id or "")
+        and failover.secondary_health_check_path.startswith("/")
+    ):
+        yield violation(
+            "edge.failover_secondary",
+            "edge.failover.secondary_dns_name",
+            (*named, failover.secondary_health_check_path),
+            "needs both a DNS name and its hosted zone id (Z...), and a health check path starting with /",
+        )
+
+
 def check_compute(config: DeploymentConfig) -> Iterable[Violation]:
     compute = config.compute
     if compute is None:
@@ -802,6 +918,8 @@ CHECKS: tuple[Check, ...] = (
     check_region_services,
     check_edge,
     check_load_balancer,
+    check_cdn,
+    check_failover,
     check_compute,
     check_parameters,
 )
@@ -886,6 +1004,19 @@ RULES = frozenset(
         "edge.health_check",
         "edge.weights",
         "edge.waf",
+        "edge.cdn_origin",
+        "edge.cdn_assets",
+        "edge.cdn_paths",
+        "edge.cdn_ttl",
+        "edge.cdn_price_class",
+        "edge.cdn_hsts",
+        "edge.cdn_csp",
+        "edge.cdn_countries",
+        "edge.cdn_certificate",
+        "edge.failover_zone",
+        "edge.failover_primary",
+        "edge.failover_checks",
+        "edge.failover_secondary",
         "compute.load_balancer",
         "compute.database",
         "compute.endpoints",

@@ -45,6 +45,10 @@ PHYSICAL_NAME: Mapping[str, str] = {
     "aws_cloudwatch_metric_alarm": "alarm_name",
     "aws_wafv2_web_acl": "name",
     "aws_apigatewayv2_vpc_link": "name",
+    "aws_cloudfront_cache_policy": "name",
+    "aws_cloudfront_response_headers_policy": "name",
+    "aws_cloudfront_origin_access_control": "name",
+    "aws_cloudwatch_log_resource_policy": "policy_name",
 }
 # Types whose name is unique only within a parent that is itself uniquely named.
 SCOPED: Mapping[str, str] = {
@@ -56,6 +60,7 @@ SCOPED: Mapping[str, str] = {
     # A hosted zone's name is the configured domain: zones may share one (Route 53 tells them apart by id).
     "aws_route53_zone": "by id, the domain being the environment's own",
     "aws_route53_record": "within its hosted zone",
+    "aws_route53_key_signing_key": "within its hosted zone",
 }
 NAME_LIKE = ("name", "bucket", "function_name", "identifier", "cluster_identifier", "replication_group_id", "rule_name")
 

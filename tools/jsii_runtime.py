@@ -34,6 +34,9 @@ def wheel_node() -> Path:
 def configure(environ: os._Environ[str] | dict[str, str] = os.environ) -> None:
     """Point jsii at the wheel's Node and preload the lazy-index hook, keeping user settings."""
     environ.setdefault("JSII_NODE", str(wheel_node()))
+    # cdktn captures a full JavaScript stack trace for every token it creates, only to show it in
+    # error messages about that token; each capture costs more than the token (about 0.1 s a synth).
+    environ.setdefault("CDKTN_DISABLE_CREATION_STACK", "1")
     require = f"--require={LAZY_INDEX_HOOK}"
     options = environ.get("NODE_OPTIONS", "")
     if require not in options.split():
@@ -66,17 +69,45 @@ PROVIDER_MODULE_PREFIX = "cdktn_provider_aws."
 BINDING_PACKAGES = ("constructs", "cdktn", "cdktn_provider_aws")
 
 
-def prepare() -> None:
+def prepare(*, runtime_type_checks: bool = True) -> None:
     """Everything the entry points need before building a stack: Node, lazy index, memoization.
 
     Must run before the bindings are imported; afterwards Node has already started on whatever
     `node` was on PATH, so calling it late is an error rather than a silent slow synthesis.
+
+    `runtime_type_checks=False` skips the bindings' typeguard checks of every argument (about
+    0.4 s of a `full` synthesis). Nothing is lost: jsii's kernel still refuses a value of the
+    wrong type (tested), mypy --strict checks the calls, and the test suite keeps the checks on.
+    Only `tap.py` turns them off.
     """
     loaded = sorted(name for name in BINDING_PACKAGES if name in sys.modules)
     if loaded and not getattr(jsii.get, "memoized", False):
         raise RuntimeError(f"jsii_runtime.prepare() must run before importing {', '.join(loaded)}")
     configure()
     memoize_attribute_references()
+    if not runtime_type_checks:
+        skip_runtime_type_checks()
+
+
+class _NoTypeHints(dict[str, Any]):
+    """Type hints of any stub: every name maps to None (read only by the skipped checks)."""
+
+    def __missing__(self, key: str) -> None:
+        return None
+
+
+def skip_runtime_type_checks() -> None:
+    """Replaces jsii's check helpers before the generated modules import them by value.
+
+    The generated code runs `check_type(name, value, cached_type_hints(stub)[name])` under
+    `if __debug__`; `python -O` would skip it too, but needs a second set of bytecode for
+    ~500 MB of bindings.
+    """
+    from jsii import _type_checking  # noqa: PLC0415 (private module, touched only here)
+
+    no_hints = _NoTypeHints()
+    _type_checking.cached_type_hints = lambda stub: no_hints
+    _type_checking.check_type = lambda argname, value, expected_type: None
 
 
 def memoize_attribute_references() -> None:

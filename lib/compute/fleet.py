@@ -95,7 +95,8 @@ class Fleet(Construct):
             image_id=props.image_id,
             instance_type=config.instance_type,
             update_default_version=True,
-            ebs_optimized="true",
+            # ebs_optimized is left to the instance type: every current-generation type is
+            # EBS-optimized by default, and "true" would fail launches of the few that are not.
             iam_instance_profile=LaunchTemplateIamInstanceProfile(arn=props.instance_profile.arn),
             metadata_options=LaunchTemplateMetadataOptions(
                 http_endpoint="enabled",
@@ -130,7 +131,6 @@ class Fleet(Construct):
                 for kind in ("instance", "volume", "network-interface")
             ],
         )
-        behind_load_balancer = bool(props.target_group_arns)
         self.group = AutoscalingGroup(
             self,
             "group",
@@ -143,7 +143,11 @@ class Fleet(Construct):
                 id=self.launch_template.id, version=str(self.launch_template.latest_version)
             ),
             target_group_arns=list(props.target_group_arns) or None,
-            health_check_type="ELB" if behind_load_balancer else "EC2",
+            # EC2 status checks decide replacement, and the target group's deep /health decides
+            # routing. ELB health checks would replace every instance while the database is
+            # down, which new instances cannot fix. (Checkov's CKV2_AWS_15 asks for ELB checks, but
+            # only on groups joined through aws_autoscaling_attachment, so it does not apply here.)
+            health_check_type="EC2",
             health_check_grace_period=WARMUP_SECONDS,
             default_instance_warmup=WARMUP_SECONDS,
             enabled_metrics=list(GROUP_METRICS),

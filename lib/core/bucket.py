@@ -54,6 +54,9 @@ class SecureBucketProps:
     kms_key: KmsKey | None
     # None only for the access-log bucket itself (it cannot log into itself).
     access_log_bucket: S3Bucket | None
+    # CloudFront's standard logs are delivered through an ACL grant, so their bucket must accept
+    # ACLs ("BucketOwnerPreferred"); every other bucket disables them.
+    object_ownership: str = "BucketOwnerEnforced"
 
 
 class SecureBucket(Construct):
@@ -79,7 +82,7 @@ class SecureBucket(Construct):
             self,
             "ownership",
             bucket=bucket_id,
-            rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
+            rule=S3BucketOwnershipControlsRule(object_ownership=props.object_ownership),
         )
         self.versioning = S3BucketVersioningA(
             self, "versioning", bucket=bucket_id, versioning_configuration={"status": "Enabled"}

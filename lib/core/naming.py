@@ -145,6 +145,17 @@ NAME_RULES: dict[str, NameRule] = {
     "alarm": _pattern_rule(r"[^\x00-\x1f]+", 255, "CloudWatch alarm names are at most 255 printable characters"),
     "waf": _pattern_rule(r"[\w-]+", 128, "WAF web ACL names are at most 128 letters, digits, hyphens and underscores"),
     "vpc_link": _pattern_rule(r".+", 128, "VPC link names are at most 128 characters"),
+    # CloudFront policy and origin access control names share one rule.
+    "cache_policy": _pattern_rule(r"[\w-]+", 128, "CloudFront policy names are at most 128 letters, digits, - and _"),
+    "response_headers_policy": _pattern_rule(
+        r"[\w-]+", 128, "CloudFront policy names are at most 128 letters, digits, - and _"
+    ),
+    "origin_access_control": _pattern_rule(r".+", 64, "origin access control names are at most 64 characters"),
+    "key_signing_key": _pattern_rule(
+        r"\w{3,}", 128, "DNSSEC key-signing key names are 3-128 letters, digits and underscores"
+    ),
+    "health_check": _pattern_rule(r".+", 255, "Route 53 health check Name tags are at most 255 characters"),
+    "log_resource_policy": _pattern_rule(r"\S+", 255, "log resource policy names are at most 255 characters"),
     "ssm_parameter": _pattern_rule(
         r"/[A-Za-z0-9_.\-/]+", 1011, "SSM parameter names are paths of letters, digits and _.-/"
     ),

@@ -1,15 +1,19 @@
-"""The edge tier: the certificate, the load balancer, its WAF when internet-facing, and for an
-internal one the HTTP API's VPC link.
+"""The edge tier: the certificate, the load balancer, its WAF when internet-facing, CloudFront with
+its own WAF when configured, Route 53 (a created zone, failover), and for an internal load
+balancer the HTTP API's VPC link.
 
 Built for profiles whose configuration has `edge.load_balancer`. The compute tier registers its
 instances in `load_balancer.target_groups`; the stack wires the two without either reaching into
-the other's layers.
+the other's layers. What CloudFront needs in us-east-1 (certificate, web ACL) and what a created
+zone needs there (DNSSEC key, query logs) goes through one aliased provider, made when needed.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import cached_property
 
+from cdktn import TerraformProvider
 from cdktn_provider_aws.apigatewayv2_api import Apigatewayv2Api
 from cdktn_provider_aws.kms_key import KmsKey
 from cdktn_provider_aws.route53_record import Route53Record, Route53RecordAlias
@@ -17,11 +21,15 @@ from cdktn_provider_aws.s3_bucket import S3Bucket
 from constructs import Construct
 
 from lib.compute.artifact import APP_PORT
+from lib.config import CdnConfig, FailoverConfig
+from lib.core.bucket import SecureBucket
 from lib.core.context import StackContext
 from lib.core.tier import Tier
-from lib.edge.certificate import SiteCertificate
+from lib.edge.cdn import CLOUDFRONT_ZONE_ID, Cdn, CdnProps, cdn_log_bucket, origin_guard, us_east_1
+from lib.edge.certificate import CertificateProps, SiteCertificate, site_domain
+from lib.edge.dns import Failover, FailoverProps, HostedZone
 from lib.edge.firewall import Firewall, FirewallProps
-from lib.edge.load_balancer import LoadBalancer, LoadBalancerProps
+from lib.edge.load_balancer import LoadBalancer, LoadBalancerProps, OriginGuard
 from lib.edge.vpc_link import ROUTE_KEY, PrivateRoute, PrivateRouteProps
 from lib.foundation import Placement
 
@@ -30,10 +38,12 @@ from lib.foundation import Placement
 class EdgeProps:
     placement: Placement
     access_log_bucket: S3Bucket
-    # The WAF's log bucket is encrypted with it.
+    # The WAF's, CloudFront's and the maintenance page's buckets are encrypted with it.
     s3_key: KmsKey
     # The HTTP API an internal load balancer is reached through (document 004's payment API).
     http_api: Apigatewayv2Api | None = None
+    # What CloudFront serves static paths from (with edge.cdn).
+    assets_bucket: SecureBucket | None = None
 
 
 class EdgeTier(Tier):
@@ -43,7 +53,19 @@ class EdgeTier(Tier):
         config = edge.load_balancer
         if config is None or placement.application_security_group is None:
             raise ValueError("the edge tier needs edge.load_balancer and the compute tier's group (validated)")
-        self.certificate = SiteCertificate(self, "certificate", context, edge)
+        self.props = props
+        self.domain = site_domain(edge, context.names.prefix, context.names.suffix)
+        self.hosted_zone: HostedZone | None = None
+        self.zone_id = edge.hosted_zone_id
+        if edge.hosted_zone_id == "create":
+            self.hosted_zone = HostedZone(self, "hosted_zone", context, domain=self.domain, provider=self.us_east_1)
+            self.zone_id = self.hosted_zone.zone_id
+        self.certificate = SiteCertificate(
+            self,
+            "certificate",
+            CertificateProps(domain_name=self.domain, zone_id=self.zone_id, existing_arn=edge.certificate_arn),
+        )
+        guard = origin_guard(self) if edge.cdn is not None else None
         self.load_balancer = LoadBalancer(
             self,
             "load_balancer",
@@ -56,51 +78,150 @@ class EdgeTier(Tier):
                 target_security_group=placement.application_security_group,
                 target_port=APP_PORT,
                 access_log_bucket=props.access_log_bucket,
+                origin_guard=guard,
             ),
         )
-        self.private_route: PrivateRoute | None = None
         self.firewall: Firewall | None = None
-        if not config.internal:
-            self.firewall = Firewall(
-                self,
-                "firewall",
-                context,
-                FirewallProps(
-                    config=config.waf,
-                    resource_arn=self.load_balancer.load_balancer.arn,
-                    s3_key=props.s3_key,
-                    access_log_bucket=props.access_log_bucket,
-                ),
-            )
+        self.cdn: Cdn | None = None
+        self.failover: Failover | None = None
+        self.private_route: PrivateRoute | None = None
         if config.internal:
-            if props.http_api is None:
-                raise ValueError("an internal load balancer is reached through the payments HTTP API (validated)")
-            self.private_route = PrivateRoute(
-                self,
-                "private_route",
-                context,
-                PrivateRouteProps(
-                    api=props.http_api,
-                    load_balancer=self.load_balancer,
-                    vpc_id=placement.vpc_id,
-                    subnet_ids=placement.private_subnet_ids,
-                    server_name=self.certificate.domain_name,
-                ),
+            self.private_route = self._private_route()
+            self._contribute()
+            return
+        self.firewall = Firewall(
+            self,
+            "firewall",
+            context,
+            FirewallProps(
+                # Behind CloudFront every request comes from CloudFront: count the client's forwarded address.
+                config=replace(config.waf, rate_limit_on_forwarded_ip=True) if edge.cdn else config.waf,
+                resource_arn=self.load_balancer.load_balancer.arn,
+                s3_key=props.s3_key,
+                access_log_bucket=props.access_log_bucket,
+            ),
+        )
+        if edge.cdn is not None and guard is not None:
+            self.cdn = self._cdn(edge.cdn, guard)
+        if edge.failover is not None and self.zone_id is not None:
+            self.failover = self._failover(edge.failover, self.zone_id)
+        elif self.zone_id is not None:
+            # The site's name points at CloudFront when it fronts the load balancer, else at the load balancer.
+            balancer = self.load_balancer.load_balancer
+            name, zone = (
+                (self.cdn.distribution.domain_name, CLOUDFRONT_ZONE_ID)
+                if self.cdn is not None
+                else (balancer.dns_name, balancer.zone_id)
             )
-        elif self.certificate.zone_id is not None:
             Route53Record(
                 self,
                 "alias",
-                zone_id=self.certificate.zone_id,
-                name=self.certificate.domain_name,
+                zone_id=self.zone_id,
+                name=self.domain,
                 type="A",
-                alias=Route53RecordAlias(
-                    name=self.load_balancer.load_balancer.dns_name,
-                    zone_id=self.load_balancer.load_balancer.zone_id,
-                    evaluate_target_health=True,
-                ),
+                alias=Route53RecordAlias(name=name, zone_id=zone, evaluate_target_health=self.cdn is None),
             )
         self._contribute()
+
+    @cached_property
+    def us_east_1(self) -> TerraformProvider:
+        return us_east_1(self, self.context)
+
+    @cached_property
+    def cdn_certificate(self) -> SiteCertificate:
+        """The site's certificate in us-east-1, for CloudFront (the main or the maintenance distribution)."""
+        cdn = self.context.config.edge.cdn
+        return SiteCertificate(
+            self,
+            "cdn_certificate",
+            CertificateProps(
+                domain_name=self.domain,
+                zone_id=self.zone_id,
+                existing_arn=cdn.certificate_arn if cdn is not None else None,
+                provider=self.us_east_1,
+                validation_record_fqdns=self.certificate.validation_record_fqdns,
+            ),
+        )
+
+    @cached_property
+    def cdn_log_bucket(self) -> SecureBucket:
+        return cdn_log_bucket(self, self.context, self.props.s3_key, self.props.access_log_bucket)
+
+    @cached_property
+    def cdn_firewall(self) -> Firewall:
+        """The web ACL of scope CLOUDFRONT (us-east-1) for the stack's distribution.
+
+        It sees the viewer's own address, so it counts that; it logs into the regional web ACL's bucket.
+        """
+        config, regional = self.context.config.edge.load_balancer, self.firewall
+        if config is None or regional is None:
+            raise ValueError("CloudFront's web ACL follows the internet-facing load balancer's (validated)")
+        return Firewall(
+            self,
+            "cdn_firewall",
+            self.context,
+            FirewallProps(
+                config=replace(config.waf, rate_limit_on_forwarded_ip=False),
+                resource_arn=None,
+                log_bucket=regional.log_bucket,
+                provider=self.us_east_1,
+            ),
+        )
+
+    def _cdn(self, cdn: CdnConfig, guard: OriginGuard) -> Cdn:
+        if self.props.assets_bucket is None:
+            raise ValueError("CloudFront serves static paths from the assets bucket (validated)")
+        return Cdn(
+            self,
+            "cdn",
+            self.context,
+            CdnProps(
+                config=cdn,
+                domain_name=self.domain,
+                certificate_arn=self.cdn_certificate.arn,
+                web_acl_arn=self.cdn_firewall.web_acl.arn,
+                load_balancer_dns_name=self.load_balancer.load_balancer.dns_name,
+                origin_header_value=guard.header_value,
+                assets_bucket=self.props.assets_bucket,
+                log_bucket=self.cdn_log_bucket,
+            ),
+        )
+
+    def _failover(self, config: FailoverConfig, zone_id: str) -> Failover:
+        maintenance = config.secondary_dns_name is None
+        return Failover(
+            self,
+            "failover",
+            self.context,
+            FailoverProps(
+                config=config,
+                zone_id=zone_id,
+                domain_name=self.domain,
+                load_balancer=self.load_balancer,
+                certificate_arn=self.cdn_certificate.arn if maintenance else None,
+                web_acl_arn=self.cdn_firewall.web_acl.arn if maintenance else None,
+                s3_key=self.props.s3_key,
+                access_log_bucket=self.props.access_log_bucket,
+                log_bucket=self.cdn_log_bucket if maintenance else None,
+            ),
+        )
+
+    def _private_route(self) -> PrivateRoute:
+        if self.props.http_api is None:
+            raise ValueError("an internal load balancer is reached through the payments HTTP API (validated)")
+        placement = self.props.placement
+        return PrivateRoute(
+            self,
+            "private_route",
+            self.context,
+            PrivateRouteProps(
+                api=self.props.http_api,
+                load_balancer=self.load_balancer,
+                vpc_id=placement.vpc_id,
+                subnet_ids=placement.private_subnet_ids,
+                server_name=self.certificate.domain_name,
+            ),
+        )
 
     def _contribute(self) -> None:
         lb = self.load_balancer
@@ -110,9 +231,23 @@ class EdgeTier(Tier):
         self.export("alb_log_bucket_name", lb.log_bucket.name)
         if self.certificate.pending_validation is not None:
             self.export("certificate_validation_record", self.certificate.pending_validation)
+        if self.hosted_zone is not None:
+            self.export("hosted_zone_id", self.hosted_zone.zone_id)
+            self.export("hosted_zone_name_servers", self.hosted_zone.zone.name_servers)
         if self.firewall is not None:
             self.export("waf_web_acl_arn", self.firewall.web_acl.arn)
             self.export("waf_log_bucket_name", self.firewall.log_bucket.name)
+        if "cdn_certificate" in self.__dict__ and self.cdn_certificate.pending_validation is not None:
+            self.export("cdn_certificate_validation_record", self.cdn_certificate.pending_validation)
+        if "cdn_log_bucket" in self.__dict__:
+            self.export("cdn_log_bucket_name", self.cdn_log_bucket.name)
+        if self.cdn is not None:
+            self.export("cdn_domain_name", self.cdn.distribution.domain_name)
+            self.export("cdn_distribution_id", self.cdn.distribution.id)
+        if self.failover is not None:
+            self.export("failover_health_check_ids", {r: c.id for r, c in self.failover.health_checks.items()})
+            if self.failover.maintenance is not None:
+                self.export("maintenance_bucket_name", self.failover.maintenance.bucket.name)
         if self.private_route is not None:
             self.export("vpc_link_id", self.private_route.vpc_link.id)
             self.export("private_route", ROUTE_KEY)

@@ -1,4 +1,5 @@
-"""The regional WAF in front of an internet-facing load balancer (document 002, and PCI-DSS 6.4.2).
+"""The WAF in front of an internet-facing load balancer and of CloudFront (document 002's rules for
+the one, 003's for the other, and PCI-DSS 6.4.2 for both).
 
 Rules, in order, every one blocking:
 1. blocked countries, when configured;
@@ -9,8 +10,9 @@ Rules, in order, every one blocking:
 4. the payment paths: only the configured methods, JSON bodies, bodies up to a size.
 
 Blocked requests only are logged, into a bucket whose name starts with `aws-waf-logs-` (WAF's
-requirement), encrypted with the s3 key, kept the PCI year, with the Authorization header and
-cookies redacted.
+requirement), encrypted with the s3 key, kept the PCI year, with the Authorization header,
+cookies and the distribution's origin header redacted. Both web ACLs log into the one bucket
+(WAF writes each under its own web ACL's path); the CloudFront one lives in us-east-1.
 
 The rules are written as Terraform JSON (`rule` blocks through an override): the generated
 bindings expose the web ACL's statements only as `rule_json`, which Checkov cannot read.
@@ -21,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from cdktn import TerraformProvider
 from cdktn_provider_aws.kms_key import KmsKey
 from cdktn_provider_aws.s3_bucket import S3Bucket
 from cdktn_provider_aws.wafv2_web_acl import Wafv2WebAcl
@@ -40,7 +43,9 @@ MANAGED_GROUPS = (
     "AWSManagedRulesCommonRuleSet",
     "AWSManagedRulesSQLiRuleSet",
 )
-REDACTED_HEADERS = ("authorization", "cookie")
+# The origin header is CloudFront's shared value with the load balancer: never in a log.
+ORIGIN_HEADER = "x-origin-verify"
+REDACTED_HEADERS = ("authorization", "cookie", ORIGIN_HEADER)
 
 
 def visibility(metric: str) -> dict[str, Any]:
@@ -149,53 +154,77 @@ def rules(config: WafConfig) -> list[Rule]:
     return found
 
 
+def waf_log_bucket(
+    scope: Construct, context: StackContext, s3_key: KmsKey, access_log_bucket: S3Bucket
+) -> SecureBucket:
+    """The bucket every web ACL of the stack logs its blocked requests into."""
+    names = context.names
+    bucket = SecureBucket(
+        scope,
+        "logs",
+        context.lifecycle,
+        SecureBucketProps(
+            # WAF delivers only into buckets named aws-waf-logs-*.
+            name=names.record("s3_bucket", f"aws-waf-logs-{names.prefix}-{names.suffix}"),
+            lifecycle=BucketLifecycle(
+                expire_after_days=PCI_LOG_RETENTION_DAYS,
+                transition_after_days=90,
+                transition_storage_class="GLACIER_IR",
+            ),
+            kms_key=s3_key,
+            access_log_bucket=access_log_bucket,
+        ),
+    )
+    grant_log_delivery(bucket, context)
+    return bucket
+
+
 @dataclass(frozen=True, kw_only=True)
 class FirewallProps:
     config: WafConfig
-    resource_arn: str
-    s3_key: KmsKey
-    access_log_bucket: S3Bucket
+    # The regional resource (a load balancer) the web ACL is associated with; None for a web ACL
+    # of scope CLOUDFRONT, which the distribution names instead.
+    resource_arn: str | None
+    # The bucket another web ACL already logs into; None: this one creates it (encrypted with
+    # `s3_key`, its access logged into `access_log_bucket`).
+    log_bucket: SecureBucket | None = None
+    s3_key: KmsKey | None = None
+    access_log_bucket: S3Bucket | None = None
+    # CloudFront's web ACL is created in us-east-1 through this aliased provider.
+    provider: TerraformProvider | None = None
 
 
 class Firewall(Construct):
-    """`web_acl` associated with the load balancer; `log_bucket` receives its blocked requests."""
+    """`web_acl` (associated with the load balancer, or named by the distribution); `log_bucket`."""
 
     def __init__(self, scope: Construct, construct_id: str, context: StackContext, props: FirewallProps) -> None:
         super().__init__(scope, construct_id)
-        names = context.names
-        name = names.make("waf", "regional")
+        regional = props.resource_arn is not None
+        name = context.names.make("waf", "regional" if regional else "cdn")
         self.web_acl = Wafv2WebAcl(
             self,
             "web_acl",
+            provider=props.provider,
             name=name,
-            description="TAP regional firewall: rate limit, AWS managed rules, payment path constraints",
-            scope="REGIONAL",
+            description="TAP firewall: rate limit, AWS managed rules, payment path constraints",
+            scope="REGIONAL" if regional else "CLOUDFRONT",
             default_action={"allow": {}},
             visibility_config=visibility(name),
         )
         self.rules = rules(props.config)
         self.web_acl.add_override("rule", self.rules)
-        Wafv2WebAclAssociation(self, "association", resource_arn=props.resource_arn, web_acl_arn=self.web_acl.arn)
-        self.log_bucket = SecureBucket(
-            self,
-            "logs",
-            context.lifecycle,
-            SecureBucketProps(
-                # WAF delivers only into buckets named aws-waf-logs-*.
-                name=names.record("s3_bucket", f"aws-waf-logs-{names.prefix}-{names.suffix}"),
-                lifecycle=BucketLifecycle(
-                    expire_after_days=PCI_LOG_RETENTION_DAYS,
-                    transition_after_days=90,
-                    transition_storage_class="GLACIER_IR",
-                ),
-                kms_key=props.s3_key,
-                access_log_bucket=props.access_log_bucket,
-            ),
-        )
-        grant_log_delivery(self.log_bucket, context)
+        if props.resource_arn is not None:
+            Wafv2WebAclAssociation(self, "association", resource_arn=props.resource_arn, web_acl_arn=self.web_acl.arn)
+        if props.log_bucket is not None:
+            self.log_bucket = props.log_bucket
+        elif props.s3_key is not None and props.access_log_bucket is not None:
+            self.log_bucket = waf_log_bucket(self, context, props.s3_key, props.access_log_bucket)
+        else:
+            raise ValueError("a firewall needs a log bucket, or the key and access-log bucket to create one")
         logging = Wafv2WebAclLoggingConfiguration(
             self,
             "logging",
+            provider=props.provider,
             resource_arn=self.web_acl.arn,
             log_destination_configs=[self.log_bucket.arn],
             depends_on=[self.log_bucket.policy_resource],

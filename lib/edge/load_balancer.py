@@ -12,6 +12,9 @@
 - One target group, or blue and green weighted on the HTTPS listener (document 004).
 - `/health` is answered 404 at public listeners: the ALB checks targets directly, and the
   database's state is nobody's business outside the VPC.
+- Behind CloudFront (`origin_guard`), its group admits only CloudFront's origin-facing prefix
+  list on 443 (no port 80), and the listener forwards only requests carrying the distribution's
+  origin header; anything else gets 403.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from cdktn_provider_aws.lb import Lb, LbAccessLogs
 from cdktn_provider_aws.lb_listener import (
     LbListener,
     LbListenerDefaultAction,
+    LbListenerDefaultActionFixedResponse,
     LbListenerDefaultActionForward,
     LbListenerDefaultActionForwardStickiness,
     LbListenerDefaultActionForwardTargetGroup,
@@ -32,7 +36,11 @@ from cdktn_provider_aws.lb_listener_rule import (
     LbListenerRule,
     LbListenerRuleAction,
     LbListenerRuleActionFixedResponse,
+    LbListenerRuleActionForward,
+    LbListenerRuleActionForwardStickiness,
+    LbListenerRuleActionForwardTargetGroup,
     LbListenerRuleCondition,
+    LbListenerRuleConditionHttpHeader,
     LbListenerRuleConditionPathPattern,
 )
 from cdktn_provider_aws.lb_target_group import LbTargetGroup, LbTargetGroupHealthCheck
@@ -45,11 +53,15 @@ from lib.config import PCI_LOG_RETENTION_DAYS, BucketLifecycle, LoadBalancerConf
 from lib.core.bucket import SecureBucket, SecureBucketProps
 from lib.core.context import StackContext
 from lib.core.security_groups import HTTPS, allow, workload_security_group
+from lib.edge.firewall import ORIGIN_HEADER
 
 HTTP = 80
 ANYWHERE = "0.0.0.0/0"
 LOG_PREFIX = "alb"
 HIDDEN_PATHS = ("/health",)
+FORBIDDEN = LbListenerDefaultActionFixedResponse(
+    content_type="application/json", status_code="403", message_body='{"message":"Forbidden"}'
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,6 +75,16 @@ class LoadBalancerProps:
     target_security_group: SecurityGroup
     target_port: int
     access_log_bucket: S3Bucket
+    # Behind CloudFront: who may connect, and the header value that proves the distribution sent it.
+    origin_guard: OriginGuard | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class OriginGuard:
+    # CloudFront's origin-facing managed prefix list (one rule that weighs as its max entries).
+    prefix_list_id: str
+    # A value only the distribution sends; see lib/edge/cdn.py for where it comes from.
+    header_value: str
 
 
 class LoadBalancer(Construct):
@@ -84,7 +106,19 @@ class LoadBalancer(Construct):
                 else "Internet-facing load balancer: HTTPS, and HTTP only to redirect"
             ),
         )
-        if not config.internal:
+        guard = props.origin_guard
+        if guard is not None:
+            VpcSecurityGroupIngressRule(
+                self,
+                "ingress_cloudfront",
+                security_group_id=self.security_group.id,
+                prefix_list_id=guard.prefix_list_id,
+                ip_protocol="tcp",
+                from_port=HTTPS,
+                to_port=HTTPS,
+                description="HTTPS from CloudFront's origin-facing servers only",
+            )
+        elif not config.internal:
             for port, why in ((HTTPS, "HTTPS from the internet"), (HTTP, "HTTP from the internet, redirected")):
                 VpcSecurityGroupIngressRule(
                     self,
@@ -137,9 +171,18 @@ class LoadBalancer(Construct):
             protocol="HTTPS",
             ssl_policy=config.ssl_policy,
             certificate_arn=props.certificate_arn,
-            default_action=[LbListenerDefaultAction(type="forward", forward=self._forward())],
+            default_action=[
+                LbListenerDefaultAction(type="forward", forward=self._forward())
+                if guard is None
+                else LbListenerDefaultAction(type="fixed-response", fixed_response=FORBIDDEN)
+            ],
         )
+        if guard is not None:
+            self._forward_from_cdn(guard)
         if config.internal:
+            return
+        self._hide_health()
+        if guard is not None:
             return
         LbListener(
             self,
@@ -154,6 +197,8 @@ class LoadBalancer(Construct):
                 )
             ],
         )
+
+    def _hide_health(self) -> None:
         LbListenerRule(
             self,
             "hide_health",
@@ -167,6 +212,33 @@ class LoadBalancer(Construct):
                     type="fixed-response",
                     fixed_response=LbListenerRuleActionFixedResponse(
                         content_type="application/json", status_code="404", message_body="{}"
+                    ),
+                )
+            ],
+        )
+
+    def _forward_from_cdn(self, guard: OriginGuard) -> None:
+        LbListenerRule(
+            self,
+            "from_cdn",
+            listener_arn=self.https_listener.arn,
+            priority=10,
+            condition=[
+                LbListenerRuleCondition(
+                    http_header=LbListenerRuleConditionHttpHeader(
+                        http_header_name=ORIGIN_HEADER, values=[guard.header_value]
+                    )
+                )
+            ],
+            action=[
+                LbListenerRuleAction(
+                    type="forward",
+                    forward=LbListenerRuleActionForward(
+                        target_group=[
+                            LbListenerRuleActionForwardTargetGroup(arn=group.arn, weight=self.weights[colour])
+                            for colour, group in self.target_groups.items()
+                        ],
+                        stickiness=LbListenerRuleActionForwardStickiness(enabled=False, duration=1),
                     ),
                 )
             ],

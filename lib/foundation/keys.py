@@ -66,7 +66,11 @@ def service_principal_statements(purpose: KeyPurpose, ctx: StackContext) -> list
         ]
     if purpose == "s3":
         # VPC flow logs (and other vended logs) written to SSE-KMS buckets.
+        edge = ctx.config.edge
+        distributions = edge.cdn is not None or (edge.failover is not None and edge.failover.secondary_dns_name is None)
+        statements = cdn_statements(ctx) if distributions else []
         return [
+            *statements,
             {
                 "Sid": "LogDeliveryWritesToThisAccountsBuckets",
                 "Effect": "Allow",
@@ -77,7 +81,7 @@ def service_principal_statements(purpose: KeyPurpose, ctx: StackContext) -> list
                     "StringEquals": account,
                     "ArnLike": {"aws:SourceArn": ctx.arn("logs", "*")},
                 },
-            }
+            },
         ]
     if purpose == "events":
         # EventBridge encrypts the bus and delivers into encrypted queues and topics; CloudWatch
@@ -124,6 +128,33 @@ def service_principal_statements(purpose: KeyPurpose, ctx: StackContext) -> list
             },
         ]
     return []
+
+
+def cdn_statements(ctx: StackContext) -> list[Statement]:
+    """CloudFront reads assets through origin access control and writes its standard logs.
+
+    The distribution's id is not known when the key is created (the distribution needs the
+    bucket, which needs the key), so the read is scoped to this account's distributions; the
+    assets bucket's policy names the exact one. Standard logs are written by CloudFront's log
+    delivery, which AWS documents with no condition key to scope it by.
+    """
+    return [
+        {
+            "Sid": "CloudFrontDecryptsForThisAccountsDistributions",
+            "Effect": "Allow",
+            "Principal": {"Service": ctx.principal("cloudfront")},
+            "Action": "kms:Decrypt",
+            "Resource": "*",
+            "Condition": {"ArnLike": {"AWS:SourceArn": ctx.arn("cloudfront", "distribution/*", region=False)}},
+        },
+        {
+            "Sid": "CloudFrontStandardLogDelivery",
+            "Effect": "Allow",
+            "Principal": {"Service": ctx.principal("delivery.logs")},
+            "Action": "kms:GenerateDataKey*",
+            "Resource": "*",
+        },
+    ]
 
 
 def key_policy(purpose: KeyPurpose, ctx: StackContext) -> dict[str, Any]:

@@ -19,6 +19,12 @@ KINDS = {"aws_s3_bucket", "aws_kms_alias", "aws_dynamodb_table", "aws_cloudwatch
 KINDS |= {"aws_sns_topic", "aws_iam_role", "aws_cloudwatch_log_group", "aws_lambda_function", "aws_rds_cluster"}
 KINDS |= {"aws_secretsmanager_secret", "aws_ssm_parameter", "aws_lb", "aws_lb_target_group", "aws_autoscaling_group"}
 KINDS |= {"aws_launch_template", "aws_iam_instance_profile", "aws_wafv2_web_acl", "aws_apigatewayv2_vpc_link"}
+KINDS |= {
+    "aws_cloudfront_cache_policy",
+    "aws_cloudfront_response_headers_policy",
+    "aws_cloudfront_origin_access_control",
+}
+KINDS |= {"aws_cloudwatch_log_resource_policy"}
 
 
 @pytest.mark.parametrize(("first", "second"), PAIRS, ids=[f"{a}+{b}" for a, b in PAIRS])

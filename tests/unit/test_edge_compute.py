@@ -36,6 +36,12 @@ EDGE = {
 }
 
 
+# Profiles with CloudFront in front of the load balancer (document 003, and full).
+CDN = frozenset({"portal-cdn", "full"})
+# Profiles with a hosted zone TAP creates and Route 53 failover (document 002).
+FAILOVER = frozenset({"secure-platform"})
+
+
 def edge_profile(profile: str) -> tuple[bool, set[str], str]:
     if profile not in EDGE:
         pytest.skip(f"{profile}: its document has no edge")
@@ -112,15 +118,26 @@ def test_listeners_https_with_tls_12_and_http_redirects(doc: Document, profile: 
     if internal:
         assert set(listeners) == {443}
         return
+    rules = {path_of(name): rule for name, rule in resources(doc, "aws_lb_listener_rule").items()}
+    hidden = rules["edge_load_balancer_hide_health"]
+    assert hidden["condition"] == [{"path_pattern": {"values": ["/health"]}}]
+    assert hidden["action"][0]["fixed_response"]["status_code"] == "404"
+    if profile in CDN:
+        # Behind CloudFront: no port 80, and only requests with the origin header are forwarded.
+        assert set(listeners) == {443} and set(rules) == {
+            "edge_load_balancer_hide_health",
+            "edge_load_balancer_from_cdn",
+        }
+        (forbidden,) = https["default_action"]
+        assert forbidden["type"] == "fixed-response" and forbidden["fixed_response"]["status_code"] == "403"
+        return
+    assert set(rules) == {"edge_load_balancer_hide_health"}
     assert set(listeners) == {443, 80}
     (redirect,) = listeners[80]["default_action"]
     assert redirect == {
         "type": "redirect",
         "redirect": {"port": "443", "protocol": "HTTPS", "status_code": "HTTP_301"},
     }
-    (hidden,) = resources(doc, "aws_lb_listener_rule").values()
-    assert hidden["condition"] == [{"path_pattern": {"values": ["/health"]}}]
-    assert hidden["action"][0]["fixed_response"]["status_code"] == "404"
 
 
 def test_target_groups_check_health_as_document_000_says(doc: Document, profile: str) -> None:
@@ -135,7 +152,12 @@ def test_target_groups_check_health_as_document_000_says(doc: Document, profile:
         assert (check["healthy_threshold"], check["unhealthy_threshold"]) == (2, 2)
         assert (check["interval"], check["timeout"]) == (30, 5)
     (https,) = [listener for listener in resources(doc, "aws_lb_listener").values() if listener["port"] == 443]
-    forward = https["default_action"][0]["forward"]
+    action = (
+        resources(doc, "aws_lb_listener_rule")["edge_load_balancer_from_cdn"]["action"][0]
+        if profile in CDN
+        else https["default_action"][0]
+    )
+    forward = action["forward"]
     weights = {groups[path_of(g["arn"].split(".")[1])]["tags"]["Colour"]: g["weight"] for g in forward["target_group"]}
     assert weights == ({"blue": 90, "green": 10} if "blue" in fleets else {"web": 100})
 
@@ -154,6 +176,13 @@ def test_who_reaches_the_load_balancer_and_the_instances(doc: Document, profile:
     if internal:
         link = ref(doc, "aws_security_group", "edge_private_route_security_group")
         assert [(r["referenced_security_group_id"], r["from_port"]) for r in alb] == [(link, 443)]
+    elif profile in CDN:
+        # One rule: CloudFront's origin-facing list weighs as its max entries against the group's rule quota.
+        (prefix_list,) = doc["data"]["aws_ec2_managed_prefix_list"].values()
+        assert prefix_list["name"] == "com.amazonaws.global.cloudfront.origin-facing"
+        (rule,) = alb
+        assert rule["prefix_list_id"].startswith("${data.aws_ec2_managed_prefix_list.edge_cloudfront_prefix_list")
+        assert (rule["from_port"], rule["to_port"], "cidr_ipv4" in rule) == (443, 443, False)
     else:
         assert sorted((r["cidr_ipv4"], r["from_port"]) for r in alb) == [("0.0.0.0/0", 80), ("0.0.0.0/0", 443)]
     # The application group admits the load balancer, on the application port, and nothing else.
@@ -169,11 +198,13 @@ def test_the_regional_waf_on_public_load_balancers(doc: Document, profile: str) 
     if internal:
         assert acls == {}
         return
-    acl = only(doc, "aws_wafv2_web_acl")
+    acl = resources(doc, "aws_wafv2_web_acl")["edge_firewall_web_acl"]
     assert acl["scope"] == "REGIONAL" and acl["default_action"] == {"allow": {}}
     rules = {rule["name"]: rule for rule in acl["rule"]}
     rate = rules["rate-limit"]["statement"]["rate_based_statement"]
-    assert (rate["limit"], rate["aggregate_key_type"], rate["evaluation_window_sec"]) == (1000, "IP", 300)
+    # Behind CloudFront every request comes from CloudFront: the client's forwarded address counts.
+    aggregate = "FORWARDED_IP" if profile in CDN else "IP"
+    assert (rate["limit"], rate["aggregate_key_type"], rate["evaluation_window_sec"]) == (1000, aggregate, 300)
     managed = {r["statement"]["managed_rule_group_statement"]["name"] for r in acl["rule"] if "override_action" in r}
     assert managed == set(MANAGED_GROUPS)
     assert {
@@ -190,7 +221,10 @@ def test_the_regional_waf_on_public_load_balancers(doc: Document, profile: str) 
     assert "blocked-countries" not in rules  # off while the list is empty
     association = only(doc, "aws_wafv2_web_acl_association")
     assert association["resource_arn"] == ref(doc, "aws_lb", "edge_load_balancer", "arn")
-    logging = only(doc, "aws_wafv2_web_acl_logging_configuration")
+    logging = resources(doc, "aws_wafv2_web_acl_logging_configuration")["edge_firewall_logging"]
+    assert logging["redacted_fields"] == [
+        {"single_header": {"name": header}} for header in ("authorization", "cookie", "x-origin-verify")
+    ]
     assert logging["logging_filter"]["default_behavior"] == "DROP"
     assert logging["logging_filter"]["filter"][0]["condition"] == [{"action_condition": {"action": "BLOCK"}}]
     bucket = resources(doc, "aws_s3_bucket")["edge_firewall_logs_bucket"]
@@ -201,7 +235,9 @@ def test_the_regional_waf_on_public_load_balancers(doc: Document, profile: str) 
 def test_geo_blocking_and_forwarded_ip_come_from_configuration(synthesized: Synthesized, tmp_path: Path) -> None:
     config = tmp_path / "waf.toml"
     config.write_text('[edge.load_balancer.waf]\nblocked_countries = ["KP", "IR"]\nrate_limit_on_forwarded_ip = true\n')
-    acl = only(synthesized("secure-platform", TAP_CONFIG=str(config)), "aws_wafv2_web_acl")
+    acl = resources(synthesized("secure-platform", TAP_CONFIG=str(config)), "aws_wafv2_web_acl")[
+        "edge_firewall_web_acl"
+    ]
     rules = {rule["name"]: rule["statement"] for rule in acl["rule"]}
     assert rules["blocked-countries"] == {"geo_match_statement": {"country_codes": ["KP", "IR"]}}
     rate = rules["rate-limit"]["rate_based_statement"]
@@ -211,11 +247,21 @@ def test_geo_blocking_and_forwarded_ip_come_from_configuration(synthesized: Synt
 
 def test_without_a_domain_the_certificate_is_a_placeholder_that_cannot_validate(doc: Document, profile: str) -> None:
     edge_profile(profile)
-    certificate = only(doc, "aws_acm_certificate")
-    assert certificate["domain_name"] == f"{name_prefix(profile)}-{SUFFIX}.example.com"
-    assert certificate["validation_method"] == "DNS" and certificate["lifecycle"]["create_before_destroy"] is True
-    validation = only(doc, "aws_acm_certificate_validation")
-    assert "validation_record_fqdns" not in validation and resources(doc, "aws_route53_record") == {}
+    certificates = resources(doc, "aws_acm_certificate")
+    # CloudFront's twin (for the CDN or the maintenance page) lives in us-east-1, through the aliased provider.
+    twin = profile in CDN | FAILOVER
+    assert set(certificates) == {"edge_certificate"} | ({"edge_cdn_certificate"} if twin else set())
+    for certificate in certificates.values():
+        assert certificate["domain_name"] == f"{name_prefix(profile)}-{SUFFIX}.example.com"
+        assert certificate["validation_method"] == "DNS" and certificate["lifecycle"]["create_before_destroy"] is True
+    validations = resources(doc, "aws_acm_certificate_validation").values()
+    if profile in FAILOVER:
+        # Document 002's zone is created, for the placeholder name too: validation waits on its record.
+        record = ref(doc, "aws_route53_record", "edge_certificate_validation_record", "fqdn")
+        assert all(v["validation_record_fqdns"] == [record] for v in validations)
+        return
+    assert all("validation_record_fqdns" not in v for v in validations)
+    assert resources(doc, "aws_route53_record") == {}
 
 
 def test_a_configured_domain_gets_a_zone_validation_record_and_an_alias(synthesized: Synthesized) -> None:
@@ -225,7 +271,7 @@ def test_a_configured_domain_gets_a_zone_validation_record_and_an_alias(synthesi
     assert only(doc, "aws_acm_certificate")["domain_name"] == "pay.example.org"
     records = resources(doc, "aws_route53_record")
     validation_record = records["edge_certificate_validation_record"]
-    assert validation_record["zone_id"] == ref(doc, "aws_route53_zone", "edge_certificate_zone", "zone_id")
+    assert validation_record["zone_id"] == ref(doc, "aws_route53_zone", "edge_hosted_zone", "zone_id")
     assert "domain_validation_options" in validation_record["name"]
     assert only(doc, "aws_acm_certificate_validation")["validation_record_fqdns"] == [
         ref(doc, "aws_route53_record", "edge_certificate_validation_record", "fqdn")
@@ -264,6 +310,7 @@ def test_launch_templates(doc: Document, profile: str) -> None:
         assert (root["device_name"], ebs["volume_type"], ebs["encrypted"]) == ("/dev/xvda", "gp3", "true")
         assert ebs["kms_key_id"] == ref(doc, "aws_kms_key", "foundation_keys_compute", "arn")
         assert template["monitoring"] == {"enabled": True}
+        assert "ebs_optimized" not in template  # the type's default; "true" fails types without it
         script = user_data(template)
         assert f"readonly ARTIFACT_SHA256={artifact.sha256}" in script
         prefix = name_prefix(profile)
@@ -297,11 +344,12 @@ def test_auto_scaling_groups(doc: Document, profile: str) -> None:
         )
         assert {t["key"] for t in group["tag"]} >= {"Name", "Environment", "Role"}
         assert all(t["propagate_at_launch"] for t in group["tag"])
+        # The deep /health decides routing only: a database outage must not replace the fleet.
+        assert group["health_check_type"] == "EC2"
         if role == "batch":
-            assert group["health_check_type"] == "EC2" and "target_group_arns" not in group
+            assert "target_group_arns" not in group
             assert (group["min_size"], group["desired_capacity"], group["max_size"]) == (1, 1, 4)
         else:
-            assert group["health_check_type"] == "ELB"
             colour = "web" if role == "web" else role
             assert group["target_group_arns"] == [
                 ref(doc, "aws_lb_target_group", f"edge_load_balancer_target_group_{colour}", "arn")
@@ -315,7 +363,7 @@ def _role(group: dict[str, Any]) -> str:
 
 def test_cpu_step_scaling_out_at_70_and_in_at_30(doc: Document, profile: str) -> None:
     _, fleets, _ = edge_profile(profile)
-    alarms = [a for a in resources(doc, "aws_cloudwatch_metric_alarm").values() if a["namespace"] == "AWS/EC2"]
+    alarms = [a for a in resources(doc, "aws_cloudwatch_metric_alarm").values() if a.get("namespace") == "AWS/EC2"]
     assert len(alarms) == 2 * len(fleets)
     policies = resources(doc, "aws_autoscaling_policy")
     for alarm in alarms:
@@ -375,7 +423,7 @@ def test_the_instance_role_reads_exactly_the_secret_and_the_release(doc: Documen
 def test_the_release_is_stored_under_its_hash_encrypted(doc: Document, profile: str) -> None:
     edge_profile(profile)
     artifact = build(BUILD_DIR)
-    obj = only(doc, "aws_s3_object")
+    obj = resources(doc, "aws_s3_object")["compute_release_object"]
     assert obj["key"] == f"tap-health/tap-health-{artifact.sha256}.zip" and obj["source_hash"] == artifact.sha256
     assert obj["server_side_encryption"] == "aws:kms"
     assert obj["kms_key_id"] == ref(doc, "aws_kms_key", "foundation_keys_s3", "arn")

@@ -131,6 +131,31 @@ def test_prepare_after_the_bindings_started_is_an_error() -> None:
     assert "prepare() must run before importing cdktn" in out.stderr
 
 
+WRONG_TYPE = (
+    "from tools import jsii_runtime; jsii_runtime.prepare({}); from cdktn import App, TerraformStack; "
+    "from cdktn_provider_aws.kms_key import KmsKey; stack = TerraformStack(App(), 's'); "
+    "KmsKey(stack, 'key', description=42); print('no check')"
+)
+
+
+def test_without_runtime_type_checks_node_still_refuses_a_wrong_type() -> None:
+    """Skipping the Python-side checks is safe: jsii's kernel validates every value it receives."""
+    checked = run_python(WRONG_TYPE.format(""))
+    assert checked.returncode != 0 and "no check" not in checked.stdout
+    assert "typeguard" in checked.stderr
+    unchecked = run_python(WRONG_TYPE.format("runtime_type_checks=False"))
+    assert unchecked.returncode != 0 and "no check" not in unchecked.stdout
+    assert "typeguard" not in unchecked.stderr
+    assert "Unable to deserialize value as string" in unchecked.stderr
+
+
+def test_tap_py_turns_runtime_type_checks_off_and_creation_stacks_are_skipped() -> None:
+    assert "prepare(runtime_type_checks=False)" in (Path(__file__).resolve().parents[2] / "tap.py").read_text()
+    environ: dict[str, str] = {}
+    jsii_runtime.configure(environ)
+    assert environ["CDKTN_DISABLE_CREATION_STACK"] == "1"
+
+
 def test_reference_attributes_are_read_from_node_once_per_object(synthesized: Synthesized) -> None:
     assert getattr(jsii.get, "memoized", False)
     stack = TerraformStack(App(), "memo")

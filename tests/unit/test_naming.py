@@ -42,6 +42,12 @@ CASES = {
     "alarm": ("tap-web-cpu-high-dev", ["", "a" * 256, "tap\nalarm"]),
     "waf": ("tap-regional-dev", ["tap regional", "w" * 129]),
     "vpc_link": ("tap-alb-dev", ["", "v" * 129]),
+    "cache_policy": ("portal-static-dev", ["portal static", "c" * 129]),
+    "response_headers_policy": ("portal-security-dev", ["portal.security", "r" * 129]),
+    "origin_access_control": ("portal-assets-dev", ["", "o" * 65]),
+    "key_signing_key": ("secure_ksk_dev", ["ks", "secure-ksk-dev", "k" * 129]),
+    "health_check": ("secure-primary-dev", ["", "h" * 256]),
+    "log_resource_policy": ("secure-route53-query-logs-dev", ["route53 logs", "p" * 256]),
 }
 
 

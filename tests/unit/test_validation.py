@@ -20,10 +20,12 @@ from lib.config import (
     BlueGreenConfig,
     BucketLifecycle,
     BusinessHours,
+    CdnConfig,
     ComputeConfig,
     DeploymentConfig,
     EdgeConfig,
     EndpointsConfig,
+    FailoverConfig,
     FileSystemConfig,
     LambdaConfig,
     LoadBalancerConfig,
@@ -68,6 +70,17 @@ def edge(**changes: object) -> EdgeConfig:
 def load_balancer(**changes: object) -> EdgeConfig:
     assert FULL.edge.load_balancer is not None
     return edge(load_balancer=dataclasses.replace(FULL.edge.load_balancer, **changes))
+
+
+def cdn(**changes: object) -> EdgeConfig:
+    """Full's edge with its CloudFront settings changed."""
+    assert FULL.edge.cdn is not None
+    return edge(cdn=dataclasses.replace(FULL.edge.cdn, **changes))
+
+
+def secure_edge(**changes: object) -> EdgeConfig:
+    """Secure-platform's edge (with failover) changed."""
+    return dataclasses.replace(PROFILES["secure-platform"].edge, **changes)  # type: ignore[arg-type]
 
 
 def fleet(**changes: object) -> ComputeConfig:
@@ -354,8 +367,8 @@ CASES: dict[str, tuple[str, dict[str, object], str]] = {
     ),
     "edge.zone_needs_domain": (
         "full",
-        {"edge": edge(hosted_zone_id="create")},
-        "edge.hosted_zone_id = 'create': needs edge.domain_name",
+        {"edge": edge(hosted_zone_id="Z0123456789ABC")},
+        "edge.hosted_zone_id = 'Z0123456789ABC': an existing zone needs edge.domain_name under it",
     ),
     "edge.certificate": (
         "full",
@@ -392,6 +405,67 @@ CASES: dict[str, tuple[str, dict[str, object], str]] = {
         "full",
         {"edge": load_balancer(waf=WafConfig(blocked_countries=("North Korea",)))},
         "edge.load_balancer.waf.blocked_countries = ['North Korea']: must be ISO 3166 alpha-2 country codes",
+    ),
+    "edge.cdn_origin": (
+        "serverless-payments",
+        {"edge": dataclasses.replace(PROFILES["serverless-payments"].edge, cdn=CdnConfig())},
+        "edge.cdn = 'on': CloudFront's origin is an internet-facing load balancer",
+    ),
+    "edge.cdn_assets": (
+        "portal-cdn",
+        {"storage": buckets(flow_logs=BucketLifecycle())},
+        "storage.buckets = ['flow_logs']: CloudFront serves static content from the 'assets' bucket",
+    ),
+    "edge.cdn_paths": (
+        "full",
+        {"edge": cdn(static_paths=("static/*",))},
+        "edge.cdn.static_paths = ['static/*']: must be one or more CloudFront path patterns",
+    ),
+    "edge.cdn_ttl": (
+        "full",
+        {"edge": cdn(static_default_ttl_seconds=90_000, static_max_ttl_seconds=3_600)},
+        "edge.cdn.static_default_ttl_seconds = (90000, 3600): need 0 <= default <= max",
+    ),
+    "edge.cdn_price_class": ("full", {"edge": cdn(price_class="cheap")}, "edge.cdn.price_class = 'cheap'"),
+    "edge.cdn_hsts": (
+        "full",
+        {"edge": cdn(hsts_max_age_seconds=300)},
+        "edge.cdn.hsts_max_age_seconds = 300: must be at least 31536000",
+    ),
+    "edge.cdn_csp": (
+        "full",
+        {"edge": cdn(content_security_policy="default-src *; script-src 'unsafe-inline'")},
+        "must set default-src, frame-ancestors and object-src, without * or 'unsafe-inline' (missing frame-ancestors",
+    ),
+    "edge.cdn_countries": (
+        "full",
+        {"edge": cdn(blocked_countries=("Cuba",))},
+        "edge.cdn.blocked_countries = ['Cuba']: must be ISO 3166 alpha-2 codes",
+    ),
+    "edge.cdn_certificate": (
+        "full",
+        {"edge": cdn(certificate_arn="arn:aws:acm:eu-west-1:123456789012:certificate/" + "0" * 36)},
+        "must be an ACM certificate ARN in us-east-1",
+    ),
+    "edge.failover_zone": (
+        "secure-platform",
+        {"edge": secure_edge(hosted_zone_id=None)},
+        "edge.hosted_zone_id = None: failover records need a hosted zone",
+    ),
+    "edge.failover_primary": (
+        "full",
+        {"edge": edge(failover=FailoverConfig())},
+        "edge.failover = 'on': the primary is an internet-facing load balancer without CloudFront",
+    ),
+    "edge.failover_checks": (
+        "secure-platform",
+        {"edge": secure_edge(failover=FailoverConfig(request_interval_seconds=60))},
+        "edge.failover.request_interval_seconds = (60, 3): Route 53 checks every 10 or 30 seconds",
+    ),
+    "edge.failover_secondary": (
+        "secure-platform",
+        {"edge": secure_edge(failover=FailoverConfig(secondary_dns_name="dr.example.com"))},
+        "edge.failover.secondary_dns_name = ('dr.example.com', None, '/'): needs both a DNS name and its hosted",
     ),
     "compute.load_balancer": (
         "full",
@@ -580,3 +654,10 @@ def test_tap_py_exits_non_zero_with_the_message_and_leaves_cdktf_out_untouched(t
     assert "ENVIRONMENT_SUFFIX = 'Not_Valid'" in completed.stderr and "[identity.suffix]" in completed.stderr
     assert "nothing was written" in completed.stderr
     assert not (tmp_path / "cdktf.out").exists()
+
+
+@pytest.mark.parametrize("source", ["*", "'unsafe-inline'"])
+def test_a_csp_with_every_directive_but_a_wildcard_or_inline_source_is_refused(source: str) -> None:
+    policy = f"default-src 'self'; script-src 'self' {source}; object-src 'none'; frame-ancestors 'none'"
+    config = dataclasses.replace(FULL, edge=cdn(content_security_policy=policy))
+    assert [v.rule_id for v in validate(config)] == ["edge.cdn_csp"]
