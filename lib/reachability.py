@@ -20,7 +20,8 @@ once deployed. This check reads the JSON:
   RDS Proxy, an Aurora cluster, a Redis replication group) needs egress to that store's security
   group on its port, and the store's group must admit it there.
 - **Instances.** Every Auto Scaling group is a caller like a function: its launch template's
-  security groups, its subnets, and its instance profile role's services. A role allowed to read
+  security groups, its subnets, and its instance profile role's services (CloudWatch Logs
+  included: the agent on the instance ships the logs itself). A role allowed to read
   a secret whose value names an Aurora cluster's endpoint connects to that cluster: the group
   needs its port there too.
 - **Load balancers.** An internet-facing load balancer admits every listener's port from the
@@ -106,8 +107,14 @@ def _actions(statement: dict[str, Any]) -> list[str]:
     return [actions] if isinstance(actions, str) else list(actions)
 
 
-def called_services(document: Document, role_token: str) -> set[str]:
-    """IAM service prefixes the role's code calls itself (see the module docstring for exclusions)."""
+def called_services(
+    document: Document, role_token: str, delivered_for_it: frozenset[str] = RUNTIME_DELIVERED
+) -> set[str]:
+    """IAM service prefixes the role's code calls itself (see the module docstring for exclusions).
+
+    `delivered_for_it`: services a runtime calls on the caller's behalf (Lambda's, for functions);
+    instances have none, their agents call CloudWatch Logs themselves.
+    """
     services = set()
     for policy in _resources(document, "aws_iam_role_policy").values():
         if policy["role"] not in (
@@ -119,7 +126,7 @@ def called_services(document: Document, role_token: str) -> set[str]:
         for statement in _statements(policy["policy"]):
             if statement.get("Effect") != "Allow" or "kms:ViaService" in json.dumps(statement.get("Condition", {})):
                 continue
-            services |= {action.split(":")[0] for action in _actions(statement)} - RUNTIME_DELIVERED
+            services |= {action.split(":")[0] for action in _actions(statement)} - delivered_for_it
     return services
 
 
@@ -277,7 +284,7 @@ def instance_gaps(document: Document) -> Iterator[Gap]:
         profile = profiles[_name(template["iam_instance_profile"]["arn"])]
         role = profile["role"].replace(".name}", ".arn}")
         groups, subnets = instance_groups(document, group), list(group["vpc_zone_identifier"])
-        yield from _service_gaps(net, caller, called_services(document, role), groups, subnets)
+        yield from _service_gaps(net, caller, called_services(document, role, frozenset()), groups, subnets)
         for cluster in sorted(secret_clusters(document, role)):
             yield from store_gaps(net, caller, "aws_rds_cluster", cluster, groups)
 

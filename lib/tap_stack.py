@@ -85,6 +85,7 @@ class TapStack(TerraformStack):
                     access_log_bucket=access_logs,
                     database=self.data.database,
                     target_groups=self.edge.load_balancer.target_groups,
+                    app_logs_bucket=self.foundation.storage.buckets.get("app_logs"),
                 ),
             )
             self.tiers += [self.edge, self.compute]

@@ -825,13 +825,14 @@ def check_compute(config: DeploymentConfig) -> Iterable[Violation]:
         )
     if config.database is None:
         yield violation("compute.database", "database", None, "the health service checks the database: turn it on")
-    if "secretsmanager" not in config.endpoints.interface_services or "s3" not in config.endpoints.gateway_services:
+    interfaces = config.endpoints.interface_services
+    if not {"secretsmanager", "logs"} <= set(interfaces) or "s3" not in config.endpoints.gateway_services:
         yield violation(
             "compute.endpoints",
             "endpoints",
-            [*config.endpoints.gateway_services, *config.endpoints.interface_services],
-            "instances read the database secret through the secretsmanager endpoint and their release and "
-            "packages through the s3 gateway endpoint: add both",
+            [*config.endpoints.gateway_services, *interfaces],
+            "instances read the database secret through the secretsmanager endpoint, ship their logs through "
+            "the logs endpoint, and fetch their release and packages through the s3 gateway endpoint: add all three",
         )
     fleets = {"compute.web": compute.web, **({"compute.batch": compute.batch} if compute.batch else {})}
     for path, fleet in fleets.items():

@@ -49,6 +49,7 @@ PHYSICAL_NAME: Mapping[str, str] = {
     "aws_cloudfront_response_headers_policy": "name",
     "aws_cloudfront_origin_access_control": "name",
     "aws_cloudwatch_log_resource_policy": "policy_name",
+    "aws_kinesis_firehose_delivery_stream": "name",
 }
 # Types whose name is unique only within a parent that is itself uniquely named.
 SCOPED: Mapping[str, str] = {
@@ -61,6 +62,8 @@ SCOPED: Mapping[str, str] = {
     "aws_route53_zone": "by id, the domain being the environment's own",
     "aws_route53_record": "within its hosted zone",
     "aws_route53_key_signing_key": "within its hosted zone",
+    "aws_cloudwatch_log_subscription_filter": "within its log group",
+    "aws_cloudwatch_log_stream": "within its log group",
 }
 NAME_LIKE = ("name", "bucket", "function_name", "identifier", "cluster_identifier", "replication_group_id", "rule_name")
 

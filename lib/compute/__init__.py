@@ -4,13 +4,15 @@
   versioned, KMS-encrypted bucket under its SHA-256 name; the user data fetches exactly that
   object and refuses other bytes.
 - One instance role for every fleet, allowed to read exactly the database's application secret
-  and the release object (and to decrypt each through its own service only). No SSH key, no
-  Session Manager: instances are replaced, not logged into.
+  and the release object (and to decrypt each through its own service only), and to write its
+  streams of the application log group (`logs.py`). No SSH key, no Session Manager: instances
+  are replaced, not logged into.
 - Fleets (`fleet.py`): "web" behind the load balancer, or "blue" and "green" for blue/green,
   plus document 002's "batch" fleet outside it.
 - Instances run in the application tier's group in the private subnets. It reaches the database
-  (admitted by the data tier), Secrets Manager through its endpoint and S3 (the release and
-  Amazon Linux's package repositories) through the gateway endpoint, and nothing else.
+  (admitted by the data tier), Secrets Manager and CloudWatch Logs through their endpoints and S3
+  (the release and Amazon Linux's package repositories) through the gateway endpoint, and nothing
+  else.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from constructs import Construct
 
 from lib.compute import artifact
 from lib.compute.fleet import Fleet, FleetProps
+from lib.compute.logs import ApplicationLogs, ApplicationLogsProps
 from lib.config import BucketLifecycle, FleetConfig
 from lib.core.bucket import SecureBucket, SecureBucketProps
 from lib.core.context import StackContext
@@ -62,6 +65,8 @@ class ComputeProps:
     database: AuroraDatabase
     # The load balancer's target groups by colour ("web", or "blue" and "green").
     target_groups: Mapping[str, LbTargetGroup]
+    # Where a copy of the application logs goes (document 003's app-logs bucket); None: CloudWatch only.
+    app_logs_bucket: SecureBucket | None = None
 
 
 class Release(Construct):
@@ -109,6 +114,12 @@ class ComputeTier(Tier):
         if config is None or app_sg is None or placement.endpoints_security_group is None:
             raise ValueError("the compute tier needs compute, its group and interface endpoints (validated)")
         self.release = Release(self, "release", context, key=keys("s3"), access_log_bucket=props.access_log_bucket)
+        self.logs = ApplicationLogs(
+            self,
+            "logs",
+            context,
+            ApplicationLogsProps(logs_key=keys("logs"), s3_key=keys("s3"), bucket=props.app_logs_bucket),
+        )
         self.instance_profile = self._instance_profile(context, props)
         allow(
             self,
@@ -145,6 +156,7 @@ class ComputeTier(Tier):
                         bucket=self.release.bucket_name,
                         artifact=self.release.artifact,
                         db_secret_id=props.database.app_secret_name,
+                        log_group=self.logs.group_name,
                         colour=role,
                     ),
                     subnet_ids=placement.private_subnet_ids,
@@ -163,7 +175,7 @@ class ComputeTier(Tier):
             self,
             "instance_role",
             name=names.make("iam_role", "instances"),
-            description="Health-service instances: the database secret and the release object, nothing else",
+            description="Health-service instances: the database secret, the release object and their log group",
             # EC2 supplies no aws:SourceAccount when it assumes an instance role, so the trust
             # names the service only; who may pass the role is IAM's iam:PassRole.
             assume_role_policy=json.dumps(assume_role_policy(context.principal("ec2"), None)),
@@ -197,6 +209,13 @@ class ComputeTier(Tier):
                         key_use(
                             "DecryptTheRelease", ["kms:Decrypt"], keys("s3").arn, [context.region.service_host("s3")]
                         ),
+                        {
+                            # The CloudWatch agent: its streams in the application log group only.
+                            "Sid": "ShipApplicationLogs",
+                            "Effect": "Allow",
+                            "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                            "Resource": [self.logs.group.arn, f"{self.logs.group.arn}:log-stream:*"],
+                        },
                     ]
                 )
             ),
@@ -206,5 +225,8 @@ class ComputeTier(Tier):
         )
 
     def _contribute(self) -> None:
+        self.export("application_log_group", self.logs.group.name)
+        if self.logs.stream is not None:
+            self.export("application_log_stream", self.logs.stream.name)
         self.export("release_object", f"s3://{self.release.bucket.name}/{self.release.artifact.key}")
         self.export("autoscaling_group_names", {role: fleet.group.name for role, fleet in self.fleets.items()})

@@ -57,6 +57,8 @@ class InstallSettings:
     artifact: Artifact
     # The secret's name (or ARN): a name is known at synth, so the user data holds no reference.
     db_secret_id: str
+    # The log group the CloudWatch agent ships the service's log file to.
+    log_group: str
     colour: str = "blue"
     app_port: int = APP_PORT
 
@@ -65,7 +67,7 @@ class InstallSettings:
             raise ValueError(f"colour must be one of {COLOURS}, not {self.colour!r}")
         if not 1024 <= self.app_port <= 65535:
             raise ValueError(f"app_port must be 1024-65535 (no privilege to bind below), not {self.app_port}")
-        for name in ("region", "bucket", "db_secret_id"):
+        for name in ("region", "bucket", "db_secret_id", "log_group"):
             if any(char in getattr(self, name) for char in "\n\r\"'\\ "):
                 raise ValueError(f"{name} must be one word without quotes, not {getattr(self, name)!r}")
 
@@ -82,6 +84,7 @@ def user_data(settings: InstallSettings) -> str:
         "ARTIFACT_KEY": settings.artifact.key,
         "ARTIFACT_SHA256": settings.artifact.sha256,
         "DB_SECRET_ID": settings.db_secret_id,
+        "APP_LOG_GROUP": settings.log_group,
         "COLOUR": settings.colour,
         "APP_PORT": str(settings.app_port),
     }

@@ -1,6 +1,7 @@
 # The health service's install, after the settings above (rendered by lib/compute/artifact.py).
 # The artifact is fetched and its SHA-256 checked before anything on the host changes; a mismatch
-# stops here. Then Python 3.11, an unprivileged user, the release unpacked read-only, and systemd.
+# stops here. Then Python 3.11 and the CloudWatch agent, an unprivileged user, the release
+# unpacked read-only, the agent shipping the service's log file, and systemd.
 set -euo pipefail
 umask 022
 root="${INSTALL_ROOT:-}"  # empty on an instance; a scratch directory in the tests
@@ -13,7 +14,7 @@ if ! echo "$ARTIFACT_SHA256  $work/artifact.zip" | sha256sum --check --status; t
   exit 1
 fi
 
-dnf install -y --quiet python3.11
+dnf install -y --quiet python3.11 amazon-cloudwatch-agent logrotate
 id tap-health >/dev/null 2>&1 || useradd --system --no-create-home --shell /sbin/nologin tap-health
 
 # The service's own TLS key and certificate, for HTTPS from the load balancer (which encrypts to
@@ -45,6 +46,42 @@ TAP_PORT=$APP_PORT
 TAP_TLS_CERT=/etc/tap-health/tls.crt
 TAP_TLS_KEY=/etc/tap-health/tls.key
 ENV
+# Application logs: systemd appends the service's JSON lines here; the agent (in the service's
+# group, read only) ships them to the encrypted log group, one stream per instance.
+logs="$root/var/log/tap-health"
+install -d -m 0750 "$logs"
+chgrp tap-health "$logs"
+usermod -a -G tap-health cwagent
+install -d -m 0755 "$root/etc/logrotate.d"
+cat > "$root/etc/logrotate.d/tap-health" <<ROTATE
+/var/log/tap-health/health.log {
+  daily
+  rotate 3
+  compress
+  missingok
+  notifempty
+  copytruncate
+}
+ROTATE
+agent="$root/opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.json"
+install -d -m 0755 "$(dirname "$agent")"
+cat > "$agent" <<AGENT
+{
+  "agent": {"run_as_user": "cwagent"},
+  "logs": {
+    "logs_collected": {
+      "files": {
+        "collect_list": [
+          {"file_path": "/var/log/tap-health/health.log", "log_group_name": "$APP_LOG_GROUP",
+           "log_stream_name": "{instance_id}", "retention_in_days": -1}
+        ]
+      }
+    }
+  }
+}
+AGENT
+amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c "file:$agent"
+
 install -m 0644 "$release/tap-health.service" "$root/etc/systemd/system/tap-health.service"
 systemctl daemon-reload
 systemctl enable --now tap-health.service

@@ -155,6 +155,7 @@ NAME_RULES: dict[str, NameRule] = {
         r"\w{3,}", 128, "DNSSEC key-signing key names are 3-128 letters, digits and underscores"
     ),
     "health_check": _pattern_rule(r".+", 255, "Route 53 health check Name tags are at most 255 characters"),
+    "firehose": _pattern_rule(r"[\w.-]+", 64, "Firehose stream names are at most 64 letters, digits and _.-"),
     "log_resource_policy": _pattern_rule(r"\S+", 255, "log resource policy names are at most 255 characters"),
     "ssm_parameter": _pattern_rule(
         r"/[A-Za-z0-9_.\-/]+", 1011, "SSM parameter names are paths of letters, digits and _.-/"

@@ -417,7 +417,13 @@ def test_the_instance_role_reads_exactly_the_secret_and_the_release(doc: Documen
     }
     for sid in ("DecryptTheSecret", "DecryptTheRelease"):
         assert statements[sid]["Action"] == ["kms:Decrypt"] and "kms:ViaService" in json.dumps(statements[sid])
-    assert set(statements) == {"ReadTheDatabaseSecret", "DecryptTheSecret", "ReadTheRelease", "DecryptTheRelease"}
+    assert set(statements) == {
+        "ReadTheDatabaseSecret",
+        "DecryptTheSecret",
+        "ReadTheRelease",
+        "DecryptTheRelease",
+        "ShipApplicationLogs",
+    }
 
 
 def test_the_release_is_stored_under_its_hash_encrypted(doc: Document, profile: str) -> None:
@@ -466,3 +472,58 @@ def test_the_http_api_reaches_the_internal_load_balancer_through_a_vpc_link(synt
     assert route["api_id"] == ref(doc, "aws_apigatewayv2_api", "payments_api")
     link = only(doc, "aws_apigatewayv2_vpc_link")
     assert link["subnet_ids"] == subnets(doc, "private")
+
+
+# Application logs: every fleet's agent ships to an encrypted group; 003 and full copy them to the app-logs bucket.
+APP_LOGS_BUCKET = frozenset({"portal-cdn", "full"})
+
+
+def test_instances_ship_their_logs_to_an_encrypted_group(doc: Document, profile: str) -> None:
+    edge_profile(profile)
+    group = resources(doc, "aws_cloudwatch_log_group")["compute_logs_group"]
+    assert group["name"] == f"/{name_prefix(profile)}/{SUFFIX}/app/health"
+    assert group["kms_key_id"] == ref(doc, "aws_kms_key", "foundation_keys_logs", "arn")
+    assert group["retention_in_days"] == 365
+    for template in resources(doc, "aws_launch_template").values():
+        assert f"readonly APP_LOG_GROUP={group['name']}" in user_data(template)
+    role_policy = policy(resources(doc, "aws_iam_role_policy")["compute_instance_role_policy"])
+    (ship,) = [s for s in role_policy["Statement"] if s["Sid"] == "ShipApplicationLogs"]
+    arn = ref(doc, "aws_cloudwatch_log_group", "compute_logs_group", "arn")
+    assert ship["Resource"] == [arn, f"{arn}:log-stream:*"]
+    assert ship["Action"] == ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]
+
+
+def test_document_003_copies_the_logs_to_the_app_logs_bucket(doc: Document, profile: str) -> None:
+    edge_profile(profile)
+    streams = resources(doc, "aws_kinesis_firehose_delivery_stream")
+    if profile not in APP_LOGS_BUCKET:
+        assert streams == {} and resources(doc, "aws_cloudwatch_log_subscription_filter") == {}
+        return
+    stream = streams["compute_logs_stream"]
+    assert stream["server_side_encryption"] == {
+        "enabled": True,
+        "key_type": "CUSTOMER_MANAGED_CMK",
+        "key_arn": ref(doc, "aws_kms_key", "foundation_keys_s3", "arn"),
+    }
+    s3 = stream["extended_s3_configuration"]
+    assert s3["bucket_arn"] == ref(doc, "aws_s3_bucket", "foundation_storage_app_logs_bucket", "arn")
+    assert (s3["prefix"], s3["compression_format"]) == ("health/", "GZIP")
+    assert s3["kms_key_arn"] == ref(doc, "aws_kms_key", "foundation_keys_s3", "arn")
+    processors = s3["processing_configuration"]["processors"]
+    assert [p["type"] for p in processors] == ["Decompression", "CloudWatchLogProcessing"]
+    assert s3["cloudwatch_logging_options"]["enabled"] is True
+    subscription = resources(doc, "aws_cloudwatch_log_subscription_filter")["compute_logs_subscription"]
+    assert subscription["log_group_name"] == ref(doc, "aws_cloudwatch_log_group", "compute_logs_group", "name")
+    assert subscription["destination_arn"] == ref(
+        doc, "aws_kinesis_firehose_delivery_stream", "compute_logs_stream", "arn"
+    )
+    assert subscription["filter_pattern"] == ""
+    roles = resources(doc, "aws_iam_role")
+    trust = policy(roles["compute_logs_subscription_role"], "assume_role_policy")["Statement"][0]
+    assert trust["Principal"] == {"Service": "logs.amazonaws.com"}
+    (put,) = policy(resources(doc, "aws_iam_role_policy")["compute_logs_subscription_role_policy"])["Statement"]
+    assert put["Resource"] == ref(doc, "aws_kinesis_firehose_delivery_stream", "compute_logs_stream", "arn")
+    delivery = policy(resources(doc, "aws_iam_role_policy")["compute_logs_delivery_role_policy"])["Statement"]
+    (write,) = [s for s in delivery if s["Sid"] == "WriteTheBucket"]
+    bucket = ref(doc, "aws_s3_bucket", "foundation_storage_app_logs_bucket", "arn")
+    assert write["Resource"] == [bucket, f"{bucket}/health/*", f"{bucket}/errors/health/*"]

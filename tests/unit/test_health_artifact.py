@@ -1,11 +1,13 @@
 """The health service's artifact and the user data that installs it (`lib/compute/artifact.py`).
 
-The user data runs for real here, with `aws`, `dnf`, `useradd`, `chgrp` and `systemctl` replaced
+The user data runs for real here, with `aws`, `dnf`, `useradd`, `usermod`, `chgrp`, `systemctl` and
+the CloudWatch agent's control replaced
 by recorders on PATH and the file system rooted in a scratch directory (INSTALL_ROOT).
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import zipfile
@@ -26,7 +28,12 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> artifact.Artifact:
 def script_for(built: artifact.Artifact) -> str:
     return artifact.user_data(
         artifact.InstallSettings(
-            region="us-east-1", bucket="tap-artifacts-dev", artifact=built, db_secret_id=ARN, colour="green"
+            region="us-east-1",
+            bucket="tap-artifacts-dev",
+            artifact=built,
+            db_secret_id=ARN,
+            log_group="/tap/dev/app/health",
+            colour="green",
         )
     )
 
@@ -69,7 +76,7 @@ class Host:
         self.root.mkdir()
         self.bin.mkdir()
         recorder = f'#!/bin/sh\necho "$(basename "$0") $*" >> {self.calls}\n'
-        for name in ("dnf", "useradd", "chgrp", "systemctl"):
+        for name in ("dnf", "useradd", "usermod", "chgrp", "systemctl", "amazon-cloudwatch-agent-ctl"):
             self._tool(name, recorder)
         self._tool("id", recorder + "exit 1\n")  # no such user yet
         self._tool("aws", recorder + f'cp {served} "$7"\n')  # aws s3 cp --only-show-errors --region R SRC DEST
@@ -114,7 +121,16 @@ def test_the_user_data_installs_the_verified_release_under_systemd(built: artifa
         calls[0]
         == f"aws s3 cp --only-show-errors --region us-east-1 s3://tap-artifacts-dev/{built.key} " + calls[0].split()[-1]
     )
-    assert "dnf install -y --quiet python3.11" in calls
+    assert "dnf install -y --quiet python3.11 amazon-cloudwatch-agent logrotate" in calls
+    # The agent ships the service's log file to the log group, reading it through the service's group.
+    agent = json.loads((host.root / "opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.json").read_text())
+    (collected,) = agent["logs"]["logs_collected"]["files"]["collect_list"]
+    assert collected["file_path"] == "/var/log/tap-health/health.log"
+    assert collected["log_group_name"] == "/tap/dev/app/health"
+    assert "usermod -a -G tap-health cwagent" in calls
+    assert any(call.startswith("amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s") for call in calls)
+    assert oct((host.root / "var/log/tap-health").stat().st_mode & 0o777) == "0o750"
+    assert "StandardOutput=append:/var/log/tap-health/health.log" in unit
     assert any(call.startswith("useradd --system") and call.endswith("tap-health") for call in calls)
     assert calls[-1] == "systemctl enable --now tap-health.service"
 
@@ -131,11 +147,23 @@ def test_the_user_data_refuses_an_artifact_whose_hash_does_not_match(built: arti
 
 @pytest.mark.parametrize(
     "changes",
-    [{"colour": "red"}, {"app_port": 80}, {"db_secret_id": "arn\nTAP_PORT=1"}, {"region": "us-east-1'"}],
+    [
+        {"colour": "red"},
+        {"app_port": 80},
+        {"db_secret_id": "arn\nTAP_PORT=1"},
+        {"region": "us-east-1'"},
+        {"log_group": '/tap/dev", "x": "'},
+    ],
 )
 def test_settings_that_could_break_the_environment_file_are_refused(
     built: artifact.Artifact, changes: dict[str, object]
 ) -> None:
-    values: dict[str, object] = {"region": "us-east-1", "bucket": "b", "artifact": built, "db_secret_id": ARN}
+    values: dict[str, object] = {
+        "region": "us-east-1",
+        "bucket": "b",
+        "artifact": built,
+        "db_secret_id": ARN,
+        "log_group": "/tap/dev/app/health",
+    }
     with pytest.raises(ValueError, match="must be"):
         artifact.InstallSettings(**{**values, **changes})  # type: ignore[arg-type]

@@ -47,6 +47,7 @@ CASES = {
     "origin_access_control": ("portal-assets-dev", ["", "o" * 65]),
     "key_signing_key": ("secure_ksk_dev", ["ks", "secure-ksk-dev", "k" * 129]),
     "health_check": ("secure-primary-dev", ["", "h" * 256]),
+    "firehose": ("portal-app-logs-dev", ["app logs", "f" * 65]),
     "log_resource_policy": ("secure-route53-query-logs-dev", ["route53 logs", "p" * 256]),
 }
 

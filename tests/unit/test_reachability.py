@@ -95,7 +95,8 @@ def test_an_endpoint_group_that_admits_no_one_is_found(synthesized: Synthesized)
     for name in [n for n, r in rules.items() if r["security_group_id"] == endpoints_group]:
         del rules[name]
     found = [gap for gap in gaps(doc) if "does not admit the caller" in gap.reason]
-    assert {gap.target for gap in found} == {"secretsmanager", "sqs", "lambda", "events"}
+    # Functions call secretsmanager, sqs, lambda and events; instances secretsmanager and logs.
+    assert {gap.target for gap in found} == {"secretsmanager", "sqs", "lambda", "events", "logs"}
 
 
 def test_a_data_store_port_open_on_one_side_only_is_found(synthesized: Synthesized) -> None:
@@ -235,6 +236,19 @@ def test_instances_without_a_path_to_the_secrets_endpoint_are_found(synthesized:
     assert {gap.caller for gap in found if gap.target == "secretsmanager"} == {
         asg(doc, role) for role in ("blue", "green", "batch")
     }
+
+
+def test_instances_without_the_logs_endpoint_are_found(synthesized: Synthesized) -> None:
+    """The CloudWatch agent ships the logs itself: unlike a function's, an instance's logs need a path."""
+    doc = copy.deepcopy(synthesized("web-mysql"))
+    drop(doc, "aws_vpc_endpoint", "foundation_endpoints_logs")
+    assert gaps(doc) == [
+        Gap(
+            "aws_autoscaling_group." + address_name(doc, "aws_autoscaling_group", "compute_web_group"),
+            "logs",
+            "no interface endpoint with private DNS (and no NAT path: TAP opens none)",
+        )
+    ]
 
 
 def test_instances_without_a_path_to_s3_are_found(synthesized: Synthesized) -> None:

@@ -403,7 +403,7 @@ def server_tls(certificate: str, key: str) -> ssl.SSLContext:
 def server_from(environ: Mapping[str, str], cli: str = AWS_CLI, ca_bundle: Path = CA_BUNDLE) -> Server:
     """The service as systemd starts it, from /etc/tap-health.env (see `tap-health.service`)."""
     if not logger.handlers:
-        handler = logging.StreamHandler(sys.stdout)  # to the journal
+        handler = logging.StreamHandler(sys.stdout)  # to the log file systemd appends to
         handler.setFormatter(JsonFormatter())
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
