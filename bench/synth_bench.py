@@ -22,7 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PROFILES = ["web-mysql", "transactions-pg", "secure-platform", "portal-cdn", "serverless-payments", "full"]
 RUNS = 5
-TARGET_SECONDS, TARGET_MB = 4.0, 400
+# Issue 11's target for `full`, cold (a fresh `python tap.py`, as `make synth` runs it).
+TARGET_SECONDS, TARGET_MB = 2.0, 400
 
 
 def tree_rss_kb(root_pid: int) -> int:
@@ -61,6 +62,30 @@ def cold_synth(profile: str, outdir: Path, extra_env: dict[str, str] | None = No
     return elapsed, peak // 1024
 
 
+PHASES = """
+import json, os, sys, time
+started = time.perf_counter()
+sys.path.insert(0, {root!r})
+from tools import jsii_runtime
+jsii_runtime.prepare(runtime_type_checks=False)
+from lib.profiles import load_config
+from lib.synth import synthesize
+loaded = time.perf_counter()
+synthesize(load_config(os.environ), {outdir!r})
+print(json.dumps({{"load": loaded - started, "synthesize": time.perf_counter() - loaded}}))
+"""
+
+
+def phases(profile: str, outdir: Path) -> dict[str, float]:
+    """Where a cold run's time goes: loading the bindings (Node and the assemblies), then
+    `synthesize` (validate, build both stacks, synth, reachability, write)."""
+    env = {**os.environ, "TAP_PROFILE": profile, "ENVIRONMENT_SUFFIX": "bench"}
+    code = PHASES.format(root=str(ROOT), outdir=str(outdir / "cdktf.out"))
+    out = subprocess.run([sys.executable, "-c", code], cwd=outdir, env=env, capture_output=True, text=True, check=True)
+    timings: dict[str, float] = json.loads(out.stdout.splitlines()[-1])
+    return timings
+
+
 def resource_counts(outdir: Path) -> Counter[str]:
     """Resources of the environment stack (the baseline stack is the same three for every profile)."""
     document = outdir / "cdktf.out" / "stacks" / "TapStackbench" / "cdk.tf.json"
@@ -82,12 +107,16 @@ def main() -> int:
             print(f"{profile:22} {wall:7.2f} {peak:8d} {total:9d}")
             if profile == "full" and (wall >= TARGET_SECONDS or peak >= TARGET_MB):
                 failures.append(f"full: {wall:.2f} s / {peak} MB, target < {TARGET_SECONDS} s and < {TARGET_MB} MB")
+        split = [phases("full", Path(scratch) / "full") for _ in range(RUNS)]
+        load = statistics.median(t["load"] for t in split)
+        build = statistics.median(t["synthesize"] for t in split)
+        print(f"full, in the process: {load:.2f} s loading the bindings, then {build:.2f} s in synthesize()")
         first_dir = Path(scratch) / "first-run"
         first_dir.mkdir()
         cache = Path(scratch) / "empty-jsii-cache"
         wall, peak = cold_synth("full", first_dir, {"JSII_RUNTIME_PACKAGE_CACHE_ROOT": str(cache)})
         print(f"{'full, first run':22} {wall:7.2f} {peak:8d}   (empty jsii package cache: unpacks the provider once)")
-    print("target: full < 4 s wall and < 400 MB peak:", "met" if not failures else "MISSED")
+    print(f"target: full < {TARGET_SECONDS:g} s wall and < {TARGET_MB} MB peak:", "met" if not failures else "MISSED")
     for failure in failures:
         print("  " + failure)
     return 1 if failures else 0

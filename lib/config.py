@@ -284,8 +284,11 @@ class LoadBalancerConfig:
     waf: WafConfig = WafConfig()
 
 
+# The bucket CloudFront's standard logs go to (named here: the s3 key's policy names it too).
+CDN_LOG_BUCKET = "cdn-logs"
 # Managed CloudFront policies (AWS-published ids, the same in every account).
 CACHING_DISABLED_POLICY = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+CACHING_OPTIMIZED_POLICY = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 ALL_VIEWER_ORIGIN_REQUEST_POLICY = "216adef6-5c7f-47e4-b989-5492eafa07d3"
 # No inline scripts or styles, nothing framed, nothing from elsewhere; the portal serves its own assets.
 RESTRICTIVE_CSP = (
@@ -335,6 +338,11 @@ class FailoverConfig:
     # Route 53's checks: every 30 s, failing after 3 misses (its defaults).
     request_interval_seconds: int = 30
     failure_threshold: int = 3
+
+    @property
+    def maintenance_page(self) -> bool:
+        """The secondary is TAP's maintenance page (no second endpoint configured)."""
+        return self.secondary_dns_name is None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -172,10 +172,11 @@ def edge_and_compute(config: DeploymentConfig) -> list[str]:
             f"CloudFront ({cdn.price_class}, TLS 1.2+, assets bucket through OAC on {', '.join(cdn.static_paths)}, "
             "HSTS and CSP, standard logs, us-east-1 WAF and certificate)"
         )
-    if config.edge.hosted_zone_id == "create":
+    zone = config.edge.hosted_zone_id is not None and config.edge.domain_name is not None
+    if zone and config.edge.hosted_zone_id == "create":
         edge.append(f"hosted zone {domain} (DNSSEC, query logs)")
     failover = config.edge.failover
-    if failover is not None:
+    if failover is not None and zone:
         secondary = failover.secondary_dns_name or "a maintenance page behind CloudFront"
         edge.append(f"Route 53 failover: the ALB, then {secondary}, both health-checked")
     fleets = ["blue", "green"] if lb.blue_green else ["web"]
@@ -204,6 +205,19 @@ def warnings(config: DeploymentConfig) -> list[str]:
             f"no edge.domain_name: the certificate is requested for the placeholder {domain}, which cannot "
             "validate, so the HTTPS listener waits at apply; set [edge] domain_name (and hosted_zone_id) "
             "in the environment's TAP_CONFIG file"
+        )
+    edge = config.edge
+    if edge.load_balancer is not None and edge.hosted_zone_id == "create" and edge.domain_name is None:
+        found.append(
+            "hosted_zone_id = 'create' without edge.domain_name: no zone"
+            + (", DNSSEC or failover records" if edge.failover is not None else "")
+            + " until [edge] domain_name is set (Route 53 refuses zones under example.com)"
+        )
+    elif edge.load_balancer is not None and edge.hosted_zone_id == "create":
+        found.append(
+            f"a new hosted zone for {edge.domain_name}: delegate it to its name servers (output "
+            "hosted_zone_name_servers) while the first apply waits up to 75 minutes for certificate validation, "
+            "or apply the zone first with -target"
         )
     return found
 

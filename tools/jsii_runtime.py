@@ -105,6 +105,13 @@ def skip_runtime_type_checks() -> None:
     """
     from jsii import _type_checking  # noqa: PLC0415 (private module, touched only here)
 
+    missing = [
+        name for name in ("cached_type_hints", "check_type") if not callable(getattr(_type_checking, name, None))
+    ]
+    if missing:
+        raise RuntimeError(
+            f"jsii changed: jsii._type_checking has no {', '.join(missing)}; update skip_runtime_type_checks"
+        )
     no_hints = _NoTypeHints()
     _type_checking.cached_type_hints = lambda stub: no_hints
     _type_checking.check_type = lambda argname, value, expected_type: None

@@ -102,14 +102,18 @@ def write(pins: Pins, path: Path = PINNED_PATH) -> None:
 
 
 def current(declared: dict[str, str]) -> Pins:
-    """Every profile synthesized with its defaults, as `make synth` would; fills `declared` with moves."""
+    """Every profile synthesized with its defaults, as `make synth` would, and those the Checkov gate
+    also scans with a domain (`<profile>+domain`); fills `declared` with moves."""
     from lib.profiles import PROFILES, load_config  # noqa: PLC0415 (after jsii_runtime.prepare)
     from lib.synth import synthesize  # noqa: PLC0415
+    from tools.compliance import DOMAIN_CONFIG, WITH_DOMAIN  # noqa: PLC0415
 
+    runs = [(name, {"TAP_PROFILE": name}) for name in sorted(PROFILES)]
+    runs += [(f"{name}+domain", {"TAP_PROFILE": name, "TAP_CONFIG": str(DOMAIN_CONFIG)}) for name in WITH_DOMAIN]
     pins: Pins = {}
     with tempfile.TemporaryDirectory() as root:
-        for name in sorted(PROFILES):
-            result = synthesize(load_config({"TAP_PROFILE": name}), Path(root) / name)
+        for name, environ in runs:
+            result = synthesize(load_config(environ), Path(root) / name)
             for stack, document in ((ENVIRONMENT, result.document()), (BASELINE, result.baseline_document())):
                 pins.setdefault(name, {})[stack] = stateful_addresses(document)
                 declared.update(moves(document))

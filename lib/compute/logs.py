@@ -124,7 +124,8 @@ class ApplicationLogs(Construct):
             description="CloudWatch Logs sends the application log group's events to Firehose",
             service=context.principal("logs"),
             account_id=context.account_id,
-            source_arn=context.arn("logs", "log-group:*"),
+            # The subscription's own group only (its ARN, with or without the ":*" suffix).
+            source_arn=context.arn("logs", f"log-group:{self.group_name}*"),
             statements=[
                 {
                     "Sid": "PutIntoTheStream",

@@ -6,7 +6,17 @@ set -euo pipefail
 umask 022
 root="${INSTALL_ROOT:-}"  # empty on an instance; a scratch directory in the tests
 work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
+# A failed install powers the instance off: stopped, it fails EC2's status checks and Auto Scaling
+# replaces it, rather than keeping an instance that never serves.
+on_exit() {
+  local status=$?
+  rm -rf "$work"
+  if [ "$status" -ne 0 ]; then
+    echo "tap-health: install failed ($status); powering off so that Auto Scaling replaces this instance" >&2
+    shutdown -h now
+  fi
+}
+trap on_exit EXIT
 
 aws s3 cp --only-show-errors --region "$AWS_REGION" "s3://$ARTIFACT_BUCKET/$ARTIFACT_KEY" "$work/artifact.zip"
 if ! echo "$ARTIFACT_SHA256  $work/artifact.zip" | sha256sum --check --status; then

@@ -78,7 +78,8 @@ class SecureBucket(Construct):
             ignore_public_acls=True,
             restrict_public_buckets=True,
         )
-        S3BucketOwnershipControls(
+        # Services that write through ACLs (CloudFront's standard logs) wait for this resource.
+        self.ownership = S3BucketOwnershipControls(
             self,
             "ownership",
             bucket=bucket_id,
@@ -179,8 +180,9 @@ def lifecycle_rules(lifecycle: BucketLifecycle) -> list[S3BucketLifecycleConfigu
 
 def grant_log_delivery(bucket: SecureBucket, context: StackContext) -> None:
     """CloudWatch Logs' vended-log delivery (VPC flow logs, WAF logs) writes into `bucket`, for this
-    account's log sources only, under AWSLogs/<account>/."""
-    account, source = context.account_id, context.arn("logs", "*")
+    account's log sources only, under AWSLogs/<account>/. From any of the account's regions: the
+    CloudFront web ACL, which lives in us-east-1, delivers into the stack's region."""
+    account, source = context.account_id, context.arn("logs", "*", region="*")
     principal = {"Service": context.principal("delivery.logs")}
     bucket.add_policy_statements(
         {

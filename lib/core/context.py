@@ -86,14 +86,16 @@ class StackContext:
     def region_name(self) -> str:
         return self.region.name
 
-    def arn(self, service: str, resource: str, *, region: bool = True, account: bool = True) -> str:
-        """An ARN in this partition, region and account (either left empty when the service has none)."""
+    def arn(self, service: str, resource: str, *, region: bool | str = True, account: bool = True) -> str:
+        """An ARN in this partition, region and account (either left empty when the service has none;
+        `region` may name another region, or "*")."""
+        in_region = region if isinstance(region, str) else self.region.name if region else ""
         return ":".join(
             [
                 "arn",
                 self.partition,
                 service,
-                self.region.name if region else "",
+                in_region,
                 self.account_id if account else "",
                 resource,
             ]

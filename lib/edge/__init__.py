@@ -25,7 +25,7 @@ from lib.config import CdnConfig, FailoverConfig
 from lib.core.bucket import SecureBucket
 from lib.core.context import StackContext
 from lib.core.tier import Tier
-from lib.edge.cdn import CLOUDFRONT_ZONE_ID, Cdn, CdnProps, cdn_log_bucket, origin_guard, us_east_1
+from lib.edge.cdn import CLOUDFRONT_REGION, CLOUDFRONT_ZONE_ID, Cdn, CdnProps, cdn_log_bucket, origin_guard, us_east_1
 from lib.edge.certificate import CertificateProps, SiteCertificate, site_domain
 from lib.edge.dns import Failover, FailoverProps, HostedZone
 from lib.edge.firewall import Firewall, FirewallProps
@@ -57,7 +57,10 @@ class EdgeTier(Tier):
         self.domain = site_domain(edge, context.names.prefix, context.names.suffix)
         self.hosted_zone: HostedZone | None = None
         self.zone_id = edge.hosted_zone_id
-        if edge.hosted_zone_id == "create":
+        if edge.hosted_zone_id == "create" and edge.domain_name is None:
+            # Route 53 refuses zones under example.com: no zone (nor failover) until a domain is set.
+            self.zone_id = None
+        elif edge.hosted_zone_id == "create":
             self.hosted_zone = HostedZone(self, "hosted_zone", context, domain=self.domain, provider=self.us_east_1)
             self.zone_id = self.hosted_zone.zone_id
         self.certificate = SiteCertificate(
@@ -113,14 +116,16 @@ class EdgeTier(Tier):
                 if self.cdn is not None
                 else (balancer.dns_name, balancer.zone_id)
             )
-            Route53Record(
-                self,
-                "alias",
-                zone_id=self.zone_id,
-                name=self.domain,
-                type="A",
-                alias=Route53RecordAlias(name=name, zone_id=zone, evaluate_target_health=self.cdn is None),
-            )
+            # CloudFront also answers over IPv6 (the load balancer is IPv4 only).
+            for record_id, record_type in (("alias", "A"), ("alias_ipv6", "AAAA"))[: 2 if self.cdn else 1]:
+                Route53Record(
+                    self,
+                    record_id,
+                    zone_id=self.zone_id,
+                    name=self.domain,
+                    type=record_type,
+                    alias=Route53RecordAlias(name=name, zone_id=zone, evaluate_target_health=self.cdn is None),
+                )
         self._contribute()
 
     @cached_property
@@ -129,8 +134,11 @@ class EdgeTier(Tier):
 
     @cached_property
     def cdn_certificate(self) -> SiteCertificate:
-        """The site's certificate in us-east-1, for CloudFront (the main or the maintenance distribution)."""
+        """The site's certificate in us-east-1, for CloudFront (the main or the maintenance distribution):
+        the load balancer's own when the stack is in us-east-1, else a twin requested there."""
         cdn = self.context.config.edge.cdn
+        if self.context.region_name == CLOUDFRONT_REGION and (cdn is None or cdn.certificate_arn is None):
+            return self.certificate
         return SiteCertificate(
             self,
             "cdn_certificate",
@@ -188,7 +196,7 @@ class EdgeTier(Tier):
         )
 
     def _failover(self, config: FailoverConfig, zone_id: str) -> Failover:
-        maintenance = config.secondary_dns_name is None
+        maintenance = config.maintenance_page
         return Failover(
             self,
             "failover",
@@ -237,7 +245,8 @@ class EdgeTier(Tier):
         if self.firewall is not None:
             self.export("waf_web_acl_arn", self.firewall.web_acl.arn)
             self.export("waf_log_bucket_name", self.firewall.log_bucket.name)
-        if "cdn_certificate" in self.__dict__ and self.cdn_certificate.pending_validation is not None:
+        twin = self.__dict__.get("cdn_certificate")
+        if twin is not None and twin is not self.certificate and twin.pending_validation is not None:
             self.export("cdn_certificate_validation_record", self.cdn_certificate.pending_validation)
         if "cdn_log_bucket" in self.__dict__:
             self.export("cdn_log_bucket_name", self.cdn_log_bucket.name)

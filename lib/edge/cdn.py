@@ -47,6 +47,7 @@ from constructs import Construct
 from lib.config import (
     ALL_VIEWER_ORIGIN_REQUEST_POLICY,
     CACHING_DISABLED_POLICY,
+    CDN_LOG_BUCKET,
     PCI_LOG_RETENTION_DAYS,
     BucketLifecycle,
     CdnConfig,
@@ -62,6 +63,8 @@ ASSETS_ORIGIN = "assets"
 LOG_PREFIX = "cloudfront/"
 ALL_METHODS = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"]
 READ_METHODS = ["GET", "HEAD"]
+# Where CloudFront takes its certificates and web ACLs from.
+CLOUDFRONT_REGION = "us-east-1"
 # CloudFront's hosted zone id for alias records (the same for every distribution).
 CLOUDFRONT_ZONE_ID = "Z2FDTNDATAQYW2"
 
@@ -171,7 +174,7 @@ class Cdn(Construct):
             },
             restrictions=geo_restriction(config.blocked_countries),
             logging_config=standard_logging(props.log_bucket),
-            depends_on=[props.log_bucket.policy_resource],
+            depends_on=[props.log_bucket.policy_resource, props.log_bucket.ownership],
         )
         grant_distribution_read(assets, self.distribution.arn, context)
 
@@ -196,7 +199,7 @@ def cdn_log_bucket(
         "cdn_logs",
         context.lifecycle,
         SecureBucketProps(
-            name=context.names.make("s3_bucket", "cdn-logs"),
+            name=context.names.make("s3_bucket", CDN_LOG_BUCKET),
             lifecycle=BucketLifecycle(
                 expire_after_days=PCI_LOG_RETENTION_DAYS,
                 transition_after_days=90,
@@ -275,6 +278,6 @@ def us_east_1(scope: Construct, context: StackContext) -> TerraformProvider:
         scope,
         "us_east_1",
         alias="us_east_1",
-        region="us-east-1",
+        region=CLOUDFRONT_REGION,
         default_tags=[AwsProviderDefaultTags(tags=context.config.default_tags())],
     )

@@ -1,12 +1,13 @@
 """Route 53: a zone TAP creates, and failover for the site's name (document 002).
 
 A created zone is signed (DNSSEC, with a key-signing key on an asymmetric KMS key in us-east-1,
-where Route 53 requires it) and logs its queries to an encrypted log group in us-east-1 (Route 53
+where Route 53 requires it, and alarms on signing failures there) and logs its queries to an encrypted log group in us-east-1 (Route 53
 writes query logs there only), kept the PCI year.
 
-Failover: the primary record aliases the load balancer and is healthy while its target groups
-have a healthy instance, which a CloudWatch alarm tells Route 53 (so the check follows the deep
-`/health` without exposing it). The secondary is a configured endpoint, or a static maintenance
+Failover: the primary record aliases the load balancer and is healthy while any of its target
+groups has a healthy instance: per group, a CloudWatch alarm on HealthyHostCount and a health
+check following it, combined by a calculated check (so the check follows the deep `/health`
+without exposing it to Route 53's checkers). The secondary is a configured endpoint, or a static maintenance
 page served by its own CloudFront distribution from a private bucket (HTTPS with the site's
 certificate, so HSTS holds during maintenance); Route 53 checks it over HTTPS.
 """
@@ -26,7 +27,7 @@ from cdktn_provider_aws.cloudfront_distribution import (
 )
 from cdktn_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktn_provider_aws.cloudwatch_log_resource_policy import CloudwatchLogResourcePolicy
-from cdktn_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm, CloudwatchMetricAlarmMetricQuery
+from cdktn_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
 from cdktn_provider_aws.kms_alias import KmsAlias
 from cdktn_provider_aws.kms_key import KmsKey
 from cdktn_provider_aws.route53_health_check import Route53HealthCheck
@@ -39,7 +40,7 @@ from cdktn_provider_aws.s3_bucket import S3Bucket
 from cdktn_provider_aws.s3_object import S3Object
 from constructs import Construct
 
-from lib.config import PCI_LOG_RETENTION_DAYS, BucketLifecycle, CdnConfig, FailoverConfig
+from lib.config import CACHING_OPTIMIZED_POLICY, PCI_LOG_RETENTION_DAYS, BucketLifecycle, CdnConfig, FailoverConfig
 from lib.core.bucket import SecureBucket, SecureBucketProps
 from lib.core.context import StackContext
 from lib.core.policies import key_root_statement
@@ -59,7 +60,6 @@ MAINTENANCE_PAGE = Path(__file__).with_name("static") / "maintenance.html"
 MAINTENANCE_KEY = "maintenance.html"
 # Deliberately short: the page should stop being served soon after the primary is back.
 MAINTENANCE_CACHE_SECONDS = 60
-CACHING_OPTIMIZED_POLICY = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -133,14 +133,41 @@ class HostedZone(Construct):
             status="ACTIVE",
         )
         Route53HostedZoneDnssec(self, "dnssec", hosted_zone_id=signing.hosted_zone_id, depends_on=[signing])
+        self.dnssec_alarms = self._dnssec_alarms(context, provider)
         self._query_logging(context, domain, provider)
+
+    def _dnssec_alarms(self, context: StackContext, provider: TerraformProvider) -> dict[str, CloudwatchMetricAlarm]:
+        """Once the DS record is published, a signing fault makes the name unresolvable for
+        validating resolvers: Route 53 reports both conditions in us-east-1."""
+        return {
+            metric: CloudwatchMetricAlarm(
+                self,
+                f"alarm_{slug.replace('-', '_')}",
+                provider=provider,
+                alarm_name=context.names.make("alarm", slug),
+                alarm_description=f"Route 53 {metric} for the zone: fix signing before resolvers refuse the name",
+                namespace="AWS/Route53",
+                metric_name=metric,
+                dimensions={"HostedZoneId": self.zone.zone_id},
+                statistic="Maximum",
+                period=300,
+                evaluation_periods=1,
+                comparison_operator="GreaterThanOrEqualToThreshold",
+                threshold=1,
+                # Route 53 publishes these only while signing is on; silence is not a failure.
+                treat_missing_data="notBreaching",
+            )
+            for metric, slug in (
+                ("DNSSECInternalFailure", "dnssec-internal-failure"),
+                ("DNSSECKeySigningKeysNeedingAction", "dnssec-ksk-needs-action"),
+            )
+        }
 
     def _query_logging(self, context: StackContext, domain: str, provider: TerraformProvider) -> None:
         names = context.names
-        log_group_name = names.record("log_group", f"/aws/route53/{domain}")
-        log_group_arn = context.arn("logs", f"log-group:{log_group_name}").replace(
-            f":{context.region_name}:", f":{QUERY_LOG_REGION}:", 1
-        )
+        # Route 53 needs the /aws/route53/ prefix; the environment's name keeps two zones apart.
+        log_group_name = names.record("log_group", f"/aws/route53/{names.prefix}-{names.suffix}/{domain}")
+        log_group_arn = context.arn("logs", f"log-group:{log_group_name}", region=QUERY_LOG_REGION)
         key = KmsKey(
             self,
             "query_log_key",
@@ -231,7 +258,7 @@ class Failover(Construct):
                 zone_id=config.secondary_zone_id,
                 health_check_path=config.secondary_health_check_path,
             )
-            if config.secondary_dns_name is not None and config.secondary_zone_id is not None
+            if not config.maintenance_page and config.secondary_dns_name and config.secondary_zone_id
             else None
         )
         if secondary is None:
@@ -253,15 +280,15 @@ class Failover(Construct):
                 zone_id=CLOUDFRONT_ZONE_ID,
                 health_check_path=f"/{MAINTENANCE_KEY}",
             )
-        self.healthy_hosts_alarm = self._healthy_hosts_alarm(context, props.load_balancer)
+        self.primary_checks = self._target_group_checks(context, props.load_balancer)
         self.health_checks = {
+            # Healthy while any target group has a healthy instance.
             "primary": Route53HealthCheck(
                 self,
                 "primary_health",
-                type="CLOUDWATCH_METRIC",
-                cloudwatch_alarm_name=self.healthy_hosts_alarm.alarm_name,
-                cloudwatch_alarm_region=context.region_name,
-                insufficient_data_health_status="LastKnownStatus",
+                type="CALCULATED",
+                child_healthchecks=[check.id for check in self.primary_checks.values()],
+                child_health_threshold=1,
                 tags={"Name": context.names.make("health_check", "primary")},
             ),
             "secondary": Route53HealthCheck(
@@ -296,39 +323,40 @@ class Failover(Construct):
             for role, target in targets.items()
         }
 
-    def _healthy_hosts_alarm(self, context: StackContext, load_balancer: LoadBalancer) -> CloudwatchMetricAlarm:
-        """In alarm when no target group has a healthy instance (the sum of their minimums is below 1)."""
-        queries = [
-            CloudwatchMetricAlarmMetricQuery(
-                id=f"hosts_{colour}",
-                metric={
-                    "namespace": "AWS/ApplicationELB",
-                    "metric_name": "HealthyHostCount",
-                    "dimensions": {
-                        "LoadBalancer": load_balancer.load_balancer.arn_suffix,
-                        "TargetGroup": group.arn_suffix,
-                    },
-                    "period": 60,
-                    "stat": "Minimum",
-                },
+    def _target_group_checks(self, context: StackContext, load_balancer: LoadBalancer) -> dict[str, Route53HealthCheck]:
+        """Per target group, an alarm on its healthy instances and a health check that follows it.
+
+        Route 53 follows only alarms on one metric (no metric math), hence one pair per group,
+        combined by the calculated primary check.
+        """
+        checks = {}
+        for colour, group in load_balancer.target_groups.items():
+            alarm = CloudwatchMetricAlarm(
+                self,
+                f"healthy_hosts_{colour}",
+                alarm_name=context.names.make("alarm", colour, "no-healthy-instances"),
+                alarm_description=f"No {colour} instance passes /health: Route 53 counts this group out",
+                namespace="AWS/ApplicationELB",
+                metric_name="HealthyHostCount",
+                dimensions={"LoadBalancer": load_balancer.load_balancer.arn_suffix, "TargetGroup": group.arn_suffix},
+                statistic="Minimum",
+                period=60,
+                evaluation_periods=2,
+                comparison_operator="LessThanThreshold",
+                threshold=1,
+                # No data means no instance reported: as unhealthy as it gets.
+                treat_missing_data="breaching",
             )
-            for colour, group in load_balancer.target_groups.items()
-        ]
-        total = CloudwatchMetricAlarmMetricQuery(
-            id="healthy", expression=" + ".join(q.id for q in queries), label="Healthy instances", return_data=True
-        )
-        return CloudwatchMetricAlarm(
-            self,
-            "healthy_hosts",
-            alarm_name=context.names.make("alarm", "no-healthy-instances"),
-            alarm_description="No instance behind the load balancer passes /health: Route 53 fails over",
-            comparison_operator="LessThanThreshold",
-            threshold=1,
-            evaluation_periods=2,
-            # No data means no instance reported: as unhealthy as it gets.
-            treat_missing_data="breaching",
-            metric_query=[*queries, total],
-        )
+            checks[colour] = Route53HealthCheck(
+                self,
+                f"{colour}_health",
+                type="CLOUDWATCH_METRIC",
+                cloudwatch_alarm_name=alarm.alarm_name,
+                cloudwatch_alarm_region=context.region_name,
+                insufficient_data_health_status="LastKnownStatus",
+                tags={"Name": context.names.make("health_check", colour)},
+            )
+        return checks
 
 
 class MaintenanceSite(Construct):
@@ -419,6 +447,6 @@ class MaintenanceSite(Construct):
             },
             restrictions=geo_restriction(defaults.blocked_countries),
             logging_config=standard_logging(log_bucket),
-            depends_on=[log_bucket.policy_resource, page],
+            depends_on=[log_bucket.policy_resource, log_bucket.ownership, page],
         )
         grant_distribution_read(self.bucket, self.distribution.arn, context)

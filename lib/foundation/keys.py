@@ -17,7 +17,7 @@ from cdktn_provider_aws.kms_alias import KmsAlias
 from cdktn_provider_aws.kms_key import KmsKey
 from constructs import Construct
 
-from lib.config import KeyPurpose
+from lib.config import CDN_LOG_BUCKET, KeyPurpose
 from lib.core.context import StackContext
 from lib.core.policies import KEY_USE_ACTIONS, key_root_statement, key_via_services_statement
 
@@ -65,9 +65,10 @@ def service_principal_statements(purpose: KeyPurpose, ctx: StackContext) -> list
             }
         ]
     if purpose == "s3":
-        # VPC flow logs (and other vended logs) written to SSE-KMS buckets.
+        # VPC flow logs (and other vended logs) written to SSE-KMS buckets, from any of the
+        # account's regions (CloudFront's web ACL delivers from us-east-1).
         edge = ctx.config.edge
-        distributions = edge.cdn is not None or (edge.failover is not None and edge.failover.secondary_dns_name is None)
+        distributions = edge.cdn is not None or (edge.failover is not None and edge.failover.maintenance_page)
         statements = cdn_statements(ctx) if distributions else []
         return [
             *statements,
@@ -79,7 +80,7 @@ def service_principal_statements(purpose: KeyPurpose, ctx: StackContext) -> list
                 "Resource": "*",
                 "Condition": {
                     "StringEquals": account,
-                    "ArnLike": {"aws:SourceArn": ctx.arn("logs", "*")},
+                    "ArnLike": {"aws:SourceArn": ctx.arn("logs", "*", region="*")},
                 },
             },
         ]
@@ -131,13 +132,15 @@ def service_principal_statements(purpose: KeyPurpose, ctx: StackContext) -> list
 
 
 def cdn_statements(ctx: StackContext) -> list[Statement]:
-    """CloudFront reads assets through origin access control and writes its standard logs.
+    """CloudFront reads objects through origin access control and writes its standard logs.
 
     The distribution's id is not known when the key is created (the distribution needs the
-    bucket, which needs the key), so the read is scoped to this account's distributions; the
-    assets bucket's policy names the exact one. Standard logs are written by CloudFront's log
-    delivery, which AWS documents with no condition key to scope it by.
+    bucket, which needs the key), so reads are scoped to this account's distributions; each
+    bucket's policy names the exact one. Standard logs are written by CloudFront's log delivery
+    with no source condition AWS documents, so its use is scoped by S3's encryption context to
+    the one log bucket.
     """
+    log_bucket = f"arn:{ctx.partition}:s3:::{ctx.names.make('s3_bucket', CDN_LOG_BUCKET)}"
     return [
         {
             "Sid": "CloudFrontDecryptsForThisAccountsDistributions",
@@ -153,6 +156,7 @@ def cdn_statements(ctx: StackContext) -> list[Statement]:
             "Principal": {"Service": ctx.principal("delivery.logs")},
             "Action": "kms:GenerateDataKey*",
             "Resource": "*",
+            "Condition": {"ArnLike": {"kms:EncryptionContext:aws:s3:arn": [log_bucket, f"{log_bucket}/*"]}},
         },
     ]
 

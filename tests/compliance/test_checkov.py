@@ -9,6 +9,8 @@ import pytest
 
 from tests.conftest import PROFILE_NAMES, Synthesized
 from tools.compliance import (
+    DOMAIN_CONFIG,
+    WITH_DOMAIN,
     BaselineEntry,
     Finding,
     Scan,
@@ -25,6 +27,9 @@ def test_every_profile_passes_checkov_except_the_baseline(synthesized: Synthesiz
     for name in PROFILE_NAMES:
         result = synthesized.result(name)[0]
         files |= {str(result.output_file): name, str(result.baseline_file): name}
+    for name in WITH_DOMAIN:
+        result = synthesized.result(name, TAP_CONFIG=str(DOMAIN_CONFIG))[0]
+        files |= {str(result.output_file): f"{name}+domain", str(result.baseline_file): f"{name}+domain"}
     outcome = gate(files, load_baseline())
     assert outcome.ok, outcome.report()
     assert outcome.passed > 2000 and outcome.parsing_errors == 0

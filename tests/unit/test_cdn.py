@@ -98,8 +98,9 @@ def test_tls_12_to_viewers_and_every_response_carries_the_security_headers(doc: 
     cloudfront = distribution(doc)
     viewer = cloudfront["viewer_certificate"]
     assert (viewer["minimum_protocol_version"], viewer["ssl_support_method"]) == ("TLSv1.2_2021", "sni-only")
+    # In us-east-1 the load balancer's certificate serves CloudFront too (another region gets a twin).
     assert viewer["acm_certificate_arn"] == ref(
-        doc, "aws_acm_certificate_validation", "edge_cdn_certificate_validation", "certificate_arn"
+        doc, "aws_acm_certificate_validation", "edge_certificate_validation", "certificate_arn"
     )
     assert cloudfront["aliases"] == [f"{name_prefix(profile)}-{SUFFIX}.example.com"]
     headers_policy = ref(doc, "aws_cloudfront_response_headers_policy", "edge_cdn_security_headers")
@@ -111,7 +112,6 @@ def test_tls_12_to_viewers_and_every_response_carries_the_security_headers(doc: 
     hsts = security["strict_transport_security"]
     assert hsts["access_control_max_age_sec"] >= 31_536_000 and hsts["include_subdomains"] and hsts["preload"]
     assert security["content_security_policy"]["content_security_policy"] == RESTRICTIVE_CSP
-    assert "frame-ancestors 'none'" in RESTRICTIVE_CSP and "'unsafe-inline'" not in RESTRICTIVE_CSP
     assert security["frame_options"]["frame_option"] == "DENY"
     assert security["content_type_options"] == {"override": True}
 
@@ -136,7 +136,7 @@ def test_standard_logs_and_sanctioned_countries(doc: Document, profile: str) -> 
     }
 
 
-def test_cloudfronts_waf_and_certificate_live_in_us_east_1(doc: Document, profile: str) -> None:
+def test_cloudfronts_waf_lives_in_us_east_1(doc: Document, profile: str) -> None:
     cdn_profile(profile)
     (aliased,) = [p for p in doc["provider"]["aws"] if p.get("alias") == "us_east_1"]
     assert aliased["region"] == "us-east-1" and aliased["default_tags"][0]["tags"]["Environment"] == SUFFIX
@@ -150,23 +150,61 @@ def test_cloudfronts_waf_and_certificate_live_in_us_east_1(doc: Document, profil
     logging = resources(doc, "aws_wafv2_web_acl_logging_configuration")["edge_cdn_firewall_logging"]
     assert logging["provider"] == "aws.us_east_1"
     assert logging["log_destination_configs"] == [ref(doc, "aws_s3_bucket", "edge_firewall_logs_bucket", "arn")]
-    assert resources(doc, "aws_acm_certificate")["edge_cdn_certificate"]["provider"] == "aws.us_east_1"
-    assert resources(doc, "aws_acm_certificate_validation")["edge_cdn_certificate_validation"]["provider"] == (
-        "aws.us_east_1"
-    )
     assert "edge_cdn_firewall_association" not in resources(doc, "aws_wafv2_web_acl_association")
 
 
-def test_with_a_domain_the_name_points_at_cloudfront_and_one_record_validates_both(synthesized: Synthesized) -> None:
+def test_with_a_domain_the_name_points_at_cloudfront_over_ipv4_and_ipv6(synthesized: Synthesized) -> None:
     doc = synthesized("portal-cdn", TAP_CONFIG=str(DOMAIN_CONFIG))
     records = resources(doc, "aws_route53_record")
-    assert set(records) == {"edge_certificate_validation_record", "edge_alias"}
-    alias = records["edge_alias"]["alias"]
-    assert alias["name"] == ref(doc, "aws_cloudfront_distribution", "edge_cdn_distribution", "domain_name")
-    assert alias["zone_id"] == "Z2FDTNDATAQYW2"
-    fqdn = [ref(doc, "aws_route53_record", "edge_certificate_validation_record", "fqdn")]
+    assert set(records) == {"edge_certificate_validation_record", "edge_alias", "edge_alias_ipv6"}
+    cloudfront = ref(doc, "aws_cloudfront_distribution", "edge_cdn_distribution", "domain_name")
+    for path, record_type in (("edge_alias", "A"), ("edge_alias_ipv6", "AAAA")):
+        assert records[path]["type"] == record_type
+        assert records[path]["alias"] == {
+            "name": cloudfront,
+            "zone_id": "Z2FDTNDATAQYW2",
+            "evaluate_target_health": False,
+        }
+
+
+def test_in_another_region_cloudfront_gets_a_us_east_1_twin_validated_by_the_same_record(
+    synthesized: Synthesized,
+) -> None:
+    doc = synthesized("portal-cdn", TAP_CONFIG=str(DOMAIN_CONFIG), AWS_REGION="eu-west-1")
+    certificates = resources(doc, "aws_acm_certificate")
+    assert certificates["edge_cdn_certificate"]["provider"] == "aws.us_east_1"
+    assert "provider" not in certificates["edge_certificate"]
     validations = resources(doc, "aws_acm_certificate_validation")
+    assert validations["edge_cdn_certificate_validation"]["provider"] == "aws.us_east_1"
+    # ACM asks for the same record for one name in every region of an account: written once.
+    fqdn = [ref(doc, "aws_route53_record", "edge_certificate_validation_record", "fqdn")]
     assert [v["validation_record_fqdns"] for v in validations.values()] == [fqdn, fqdn]
+    assert distribution(doc)["viewer_certificate"]["acm_certificate_arn"] == ref(
+        doc, "aws_acm_certificate_validation", "edge_cdn_certificate_validation", "certificate_arn"
+    )
+    # The us-east-1 web ACL delivers its logs into the eu-west-1 bucket: delivery is admitted from any region.
+    name = address_name(doc, "aws_s3_bucket", "edge_firewall_logs_bucket")
+    (bucket_policy,) = [p for p in resources(doc, "aws_s3_bucket_policy").values() if name in p["bucket"]]
+    (write,) = [s for s in policy(bucket_policy)["Statement"] if s.get("Sid") == "LogDeliveryWrite"]
+    assert (
+        write["Condition"]["ArnLike"]["aws:SourceArn"]
+        == "arn:aws:logs:*:${data.aws_caller_identity.current.account_id}:*"
+    )
+
+
+def test_distributions_wait_for_the_log_bucket_to_accept_acls(synthesized: Synthesized) -> None:
+    """Standard logging fails on a bucket that still refuses ACLs (the default for new buckets)."""
+    doc = synthesized("portal-cdn")
+    ownership = "aws_s3_bucket_ownership_controls." + address_name(
+        doc, "aws_s3_bucket_ownership_controls", "edge_cdn_logs_ownership"
+    )
+    assert ownership in distribution(doc)["depends_on"]
+    maintenance = resources(
+        synthesized("secure-platform", TAP_CONFIG=str(DOMAIN_CONFIG)), "aws_cloudfront_distribution"
+    )
+    assert any(
+        "edge_cdn_logs_ownership" in d for d in maintenance["edge_failover_maintenance_distribution"]["depends_on"]
+    )
 
 
 def test_an_existing_cloudfront_certificate_is_used_as_is(synthesized: Synthesized, tmp_path: Path) -> None:
@@ -176,7 +214,7 @@ def test_an_existing_cloudfront_certificate_is_used_as_is(synthesized: Synthesiz
     doc = synthesized("portal-cdn", TAP_CONFIG=str(config))
     cloudfront = distribution(doc)
     assert cloudfront["viewer_certificate"]["acm_certificate_arn"] == arn
-    assert set(resources(doc, "aws_acm_certificate")) == {"edge_certificate"}
+    assert set(resources(doc, "aws_acm_certificate")) == {"edge_certificate"}  # the configured one replaces the twin
     assert cloudfront["restrictions"]["geo_restriction"] == {"restriction_type": "none"}
 
 

@@ -13,6 +13,7 @@ from lib.profiles import PROFILES
 from lib.synth import synthesize
 from tests.conftest import PROFILE_NAMES, SUFFIX, Synthesized
 from tools.collisions import PHYSICAL_NAME, physical_names, shared_names
+from tools.compliance import DOMAIN_CONFIG, WITH_DOMAIN
 
 PAIRS = list(itertools.combinations(PROFILE_NAMES, 2))
 KINDS = {"aws_s3_bucket", "aws_kms_alias", "aws_dynamodb_table", "aws_cloudwatch_event_bus", "aws_sqs_queue"}
@@ -35,7 +36,9 @@ def test_no_two_profiles_share_a_name_with_one_suffix(synthesized: Synthesized, 
 def test_every_kind_the_issue_names_is_checked_and_present(synthesized: Synthesized) -> None:
     """The check reads names of every kind listed, and the profiles together have each of them."""
     assert set(PHYSICAL_NAME) >= KINDS
-    seen = {kind for profile in PROFILE_NAMES for kind, _ in physical_names(synthesized(profile))}
+    documents = [synthesized(profile) for profile in PROFILE_NAMES]
+    documents += [synthesized(profile, TAP_CONFIG=str(DOMAIN_CONFIG)) for profile in WITH_DOMAIN]
+    seen = {kind for document in documents for kind, _ in physical_names(document)}
     assert KINDS | {"state"} <= seen
 
 
@@ -43,6 +46,9 @@ def test_names_of_one_profile_are_distinct(synthesized: Synthesized) -> None:
     for profile in PROFILE_NAMES:
         names = list(physical_names(synthesized(profile)))
         assert len(names) == len(set(names)), profile
+    for profile in WITH_DOMAIN:
+        names = list(physical_names(synthesized(profile, TAP_CONFIG=str(DOMAIN_CONFIG))))
+        assert len(names) == len(set(names)), f"{profile} with a domain"
 
 
 def test_two_profiles_with_one_prefix_would_collide(tmp_path: Path) -> None:

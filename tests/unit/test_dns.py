@@ -9,27 +9,42 @@ from typing import Any
 import pytest
 
 from lib.edge.dns import MAINTENANCE_PAGE
-from tests.conftest import SUFFIX, Document, Synthesized, address_name, name_prefix, policy, ref, resources
+from lib.synth import warnings
+from tests.conftest import SUFFIX, Document, Synthesized, address_name, policy, ref, resources
 from tests.unit.test_edge_compute import FAILOVER
+from tools.compliance import DOMAIN_CONFIG
+
+DOMAIN = "pay.example.org"  # examples/edge-domain.toml
 
 
-def failover_profile(profile: str) -> None:
-    if profile not in FAILOVER:
-        pytest.skip(f"{profile}: its document has no Route 53 failover")
+@pytest.fixture(name="doc")
+def secure_platform_with_a_domain(synthesized: Synthesized) -> Document:
+    """Document 002's profile once a domain is configured (the zone needs one)."""
+    return synthesized("secure-platform", TAP_CONFIG=str(DOMAIN_CONFIG))
 
 
-def domain(profile: str) -> str:
-    return f"{name_prefix(profile)}-{SUFFIX}.example.com"
+def test_without_a_domain_there_is_no_zone_nor_failover_and_synth_says_so(synthesized: Synthesized) -> None:
+    doc = synthesized("secure-platform")
+    for kind in ("aws_route53_zone", "aws_route53_health_check", "aws_route53_record", "aws_cloudfront_distribution"):
+        assert resources(doc, kind) == {}, kind
+    config = synthesized.result("secure-platform")[0].config
+    (zone_warning,) = [w for w in warnings(config) if "hosted_zone_id = 'create'" in w]
+    assert "no zone, DNSSEC or failover records until [edge] domain_name is set" in zone_warning
 
 
-def test_only_document_002_creates_a_zone_and_failover(doc: Document, profile: str) -> None:
-    assert bool(resources(doc, "aws_route53_zone")) is (profile in FAILOVER)
-    assert bool(resources(doc, "aws_route53_health_check")) is (profile in FAILOVER)
+def test_only_document_002_fails_over(synthesized: Synthesized) -> None:
+    for profile in ("web-mysql", "portal-cdn", "serverless-payments", "full"):
+        assert resources(synthesized(profile, TAP_CONFIG=str(DOMAIN_CONFIG)), "aws_route53_health_check") == {}
+    assert {"secure-platform"} == FAILOVER
 
 
-def test_a_created_zone_is_signed_with_a_us_east_1_key(doc: Document, profile: str) -> None:
-    failover_profile(profile)
-    assert resources(doc, "aws_route53_zone")["edge_hosted_zone"]["name"] == domain(profile)
+def test_a_new_zone_must_be_delegated_during_the_first_apply(synthesized: Synthesized) -> None:
+    config = synthesized.result("secure-platform", TAP_CONFIG=str(DOMAIN_CONFIG))[0].config
+    assert any("delegate it to its name servers" in w for w in warnings(config))
+
+
+def test_a_created_zone_is_signed_with_a_us_east_1_key(doc: Document) -> None:
+    assert resources(doc, "aws_route53_zone")["edge_hosted_zone"]["name"] == DOMAIN
     key = resources(doc, "aws_kms_key")["edge_hosted_zone_signing_key"]
     assert (key["customer_master_key_spec"], key["key_usage"], key["provider"]) == (
         "ECC_NIST_P256",
@@ -50,10 +65,9 @@ def test_a_created_zone_is_signed_with_a_us_east_1_key(doc: Document, profile: s
     assert dnssec["depends_on"] == [f"aws_route53_key_signing_key.{signing_address}"]
 
 
-def test_a_created_zone_logs_its_queries_encrypted_for_a_year(doc: Document, profile: str) -> None:
-    failover_profile(profile)
+def test_a_created_zone_logs_its_queries_encrypted_for_a_year(doc: Document) -> None:
     group = resources(doc, "aws_cloudwatch_log_group")["edge_hosted_zone_query_log_group"]
-    assert group["name"] == f"/aws/route53/{domain(profile)}" and group["provider"] == "aws.us_east_1"
+    assert group["name"] == f"/aws/route53/pay-{SUFFIX}/{DOMAIN}" and group["provider"] == "aws.us_east_1"
     assert group["retention_in_days"] == 365
     assert group["kms_key_id"] == ref(doc, "aws_kms_key", "edge_hosted_zone_query_log_key", "arn")
     key = resources(doc, "aws_kms_key")["edge_hosted_zone_query_log_key"]
@@ -61,7 +75,7 @@ def test_a_created_zone_logs_its_queries_encrypted_for_a_year(doc: Document, pro
     resource_policy = resources(doc, "aws_cloudwatch_log_resource_policy")["edge_hosted_zone_query_log_policy"]
     (write,) = json.loads(resource_policy["policy_document"])["Statement"]
     assert write["Principal"] == {"Service": "route53.amazonaws.com"}
-    assert write["Resource"].endswith(f":log-group:/aws/route53/{domain(profile)}:*")
+    assert write["Resource"].endswith(f":log-group:/aws/route53/pay-{SUFFIX}/{DOMAIN}:*")
     assert ":logs:us-east-1:" in write["Resource"]
     query_log = resources(doc, "aws_route53_query_log")["edge_hosted_zone_query_log"]
     assert query_log["cloudwatch_log_group_arn"] == ref(
@@ -78,13 +92,12 @@ def records(doc: Document) -> dict[str, dict[str, Any]]:
     }
 
 
-def test_failover_records_primary_the_load_balancer_secondary_the_maintenance_page(doc: Document, profile: str) -> None:
-    failover_profile(profile)
+def test_failover_records_primary_the_load_balancer_secondary_the_maintenance_page(doc: Document) -> None:
     found = records(doc)
     assert set(found) == {"primary", "secondary"}
     assert "edge_alias" not in resources(doc, "aws_route53_record")  # failover replaces the plain alias
     for role, record in found.items():
-        assert (record["name"], record["type"], record["set_identifier"]) == (domain(profile), "A", role)
+        assert (record["name"], record["type"], record["set_identifier"]) == (DOMAIN, "A", role)
         assert record["failover_routing_policy"] == {"type": role.upper()}
         assert record["health_check_id"] == ref(doc, "aws_route53_health_check", f"edge_failover_{role}_health")
     assert found["primary"]["alias"]["name"] == ref(doc, "aws_lb", "edge_load_balancer", "dns_name")
@@ -96,29 +109,48 @@ def test_failover_records_primary_the_load_balancer_secondary_the_maintenance_pa
     }
 
 
-def test_the_primary_is_healthy_while_a_target_group_has_a_healthy_instance(doc: Document, profile: str) -> None:
-    failover_profile(profile)
-    check = resources(doc, "aws_route53_health_check")["edge_failover_primary_health"]
-    alarm = resources(doc, "aws_cloudwatch_metric_alarm")["edge_failover_healthy_hosts"]
-    assert check["type"] == "CLOUDWATCH_METRIC" and check["cloudwatch_alarm_region"] == "us-east-1"
-    assert check["cloudwatch_alarm_name"] == ref(
-        doc, "aws_cloudwatch_metric_alarm", "edge_failover_healthy_hosts", "alarm_name"
+def test_the_primary_is_healthy_while_a_target_group_has_a_healthy_instance(doc: Document) -> None:
+    checks = resources(doc, "aws_route53_health_check")
+    primary = checks["edge_failover_primary_health"]
+    # Route 53 follows only single-metric alarms: one alarm and check per group, combined.
+    assert (primary["type"], primary["child_health_threshold"]) == ("CALCULATED", 1)
+    assert primary["child_healthchecks"] == [ref(doc, "aws_route53_health_check", "edge_failover_web_health")]
+    web = checks["edge_failover_web_health"]
+    assert (web["type"], web["cloudwatch_alarm_region"]) == ("CLOUDWATCH_METRIC", "us-east-1")
+    assert web["cloudwatch_alarm_name"] == ref(
+        doc, "aws_cloudwatch_metric_alarm", "edge_failover_healthy_hosts_web", "alarm_name"
     )
+    alarm = resources(doc, "aws_cloudwatch_metric_alarm")["edge_failover_healthy_hosts_web"]
+    assert "metric_query" not in alarm
+    assert (alarm["namespace"], alarm["metric_name"], alarm["statistic"]) == (
+        "AWS/ApplicationELB",
+        "HealthyHostCount",
+        "Minimum",
+    )
+    assert alarm["dimensions"] == {
+        "LoadBalancer": ref(doc, "aws_lb", "edge_load_balancer", "arn_suffix"),
+        "TargetGroup": ref(doc, "aws_lb_target_group", "edge_load_balancer_target_group_web", "arn_suffix"),
+    }
     assert (alarm["comparison_operator"], alarm["threshold"], alarm["treat_missing_data"]) == (
         "LessThanThreshold",
         1,
         "breaching",
     )
-    metrics = [q for q in alarm["metric_query"] if "metric" in q]
-    groups = {ref(doc, "aws_lb_target_group", f"edge_load_balancer_target_group_{c}", "arn_suffix") for c in ["web"]}
-    assert {q["metric"]["dimensions"]["TargetGroup"] for q in metrics} == groups
-    assert all(q["metric"]["metric_name"] == "HealthyHostCount" for q in metrics)
-    (total,) = [q for q in alarm["metric_query"] if "expression" in q]
-    assert total["expression"] == " + ".join(q["id"] for q in metrics) and total["return_data"] is True
 
 
-def test_the_secondary_is_checked_over_https(doc: Document, profile: str) -> None:
-    failover_profile(profile)
+def test_signing_failures_raise_alarms_in_us_east_1(doc: Document) -> None:
+    alarms = resources(doc, "aws_cloudwatch_metric_alarm")
+    for metric, path in (
+        ("DNSSECInternalFailure", "edge_hosted_zone_alarm_dnssec_internal_failure"),
+        ("DNSSECKeySigningKeysNeedingAction", "edge_hosted_zone_alarm_dnssec_ksk_needs_action"),
+    ):
+        alarm = alarms[path]
+        assert (alarm["namespace"], alarm["metric_name"], alarm["provider"]) == ("AWS/Route53", metric, "aws.us_east_1")
+        assert alarm["dimensions"] == {"HostedZoneId": ref(doc, "aws_route53_zone", "edge_hosted_zone", "zone_id")}
+        assert (alarm["comparison_operator"], alarm["threshold"]) == ("GreaterThanOrEqualToThreshold", 1)
+
+
+def test_the_secondary_is_checked_over_https(doc: Document) -> None:
     check = resources(doc, "aws_route53_health_check")["edge_failover_secondary_health"]
     assert (check["type"], check["port"], check["resource_path"], check["enable_sni"]) == (
         "HTTPS",
@@ -132,19 +164,19 @@ def test_the_secondary_is_checked_over_https(doc: Document, profile: str) -> Non
     )
 
 
-def test_the_maintenance_page_is_private_behind_https_and_the_cloudfront_waf(doc: Document, profile: str) -> None:
-    failover_profile(profile)
+def test_the_maintenance_page_is_private_behind_https_and_the_cloudfront_waf(doc: Document) -> None:
     page = resources(doc, "aws_s3_object")["edge_failover_maintenance_page"]
     assert page["content"] == MAINTENANCE_PAGE.read_text() and page["content_type"].startswith("text/html")
     assert "<script" not in page["content"]  # the restrictive CSP allows no inline script
     assert page["server_side_encryption"] == "aws:kms"
     distribution = resources(doc, "aws_cloudfront_distribution")["edge_failover_maintenance_distribution"]
-    assert distribution["aliases"] == [domain(profile)]
+    assert distribution["aliases"] == [DOMAIN]
     assert distribution["default_root_object"] == "maintenance.html"
     assert distribution["web_acl_id"] == ref(doc, "aws_wafv2_web_acl", "edge_cdn_firewall_web_acl", "arn")
     assert distribution["viewer_certificate"]["minimum_protocol_version"] == "TLSv1.2_2021"
+    # In us-east-1, the load balancer's certificate serves CloudFront too.
     assert distribution["viewer_certificate"]["acm_certificate_arn"] == ref(
-        doc, "aws_acm_certificate_validation", "edge_cdn_certificate_validation", "certificate_arn"
+        doc, "aws_acm_certificate_validation", "edge_certificate_validation", "certificate_arn"
     )
     assert [(e["error_code"], e["response_code"]) for e in distribution["custom_error_response"]] == [
         (403, 503),
@@ -163,12 +195,13 @@ def test_the_maintenance_page_is_private_behind_https_and_the_cloudfront_waf(doc
 def test_a_configured_secondary_replaces_the_maintenance_page(synthesized: Synthesized, tmp_path: Path) -> None:
     config = tmp_path / "dr.toml"
     config.write_text(
+        '[edge]\ndomain_name = "pay.example.org"\nhosted_zone_id = "create"\n'
         '[edge.failover]\nsecondary_dns_name = "dr-alb.eu-west-1.elb.amazonaws.com"\n'
         'secondary_zone_id = "Z32O12XQLNTSW2"\nsecondary_health_check_path = "/status"\n'
     )
     doc = synthesized("secure-platform", TAP_CONFIG=str(config))
     assert "edge_failover_maintenance_distribution" not in resources(doc, "aws_cloudfront_distribution")
-    assert "edge_cdn_certificate" not in resources(doc, "aws_acm_certificate")
+    assert set(resources(doc, "aws_acm_certificate")) == {"edge_certificate"}
     secondary = records(doc)["secondary"]
     assert secondary["alias"]["name"] == "dr-alb.eu-west-1.elb.amazonaws.com"
     assert secondary["alias"]["zone_id"] == "Z32O12XQLNTSW2"

@@ -23,9 +23,9 @@ from tests.conftest import (
     ref,
     resources,
 )
+from tools.compliance import DOMAIN_CONFIG
 
 ROOT = Path(__file__).resolve().parents[2]
-DOMAIN_CONFIG = ROOT / "tests" / "fixtures" / "config" / "edge-domain.toml"
 # profile -> (internal, fleets, instance type)
 EDGE = {
     "web-mysql": (False, {"web"}, "t3.small"),
@@ -248,20 +248,14 @@ def test_geo_blocking_and_forwarded_ip_come_from_configuration(synthesized: Synt
 def test_without_a_domain_the_certificate_is_a_placeholder_that_cannot_validate(doc: Document, profile: str) -> None:
     edge_profile(profile)
     certificates = resources(doc, "aws_acm_certificate")
-    # CloudFront's twin (for the CDN or the maintenance page) lives in us-east-1, through the aliased provider.
-    twin = profile in CDN | FAILOVER
-    assert set(certificates) == {"edge_certificate"} | ({"edge_cdn_certificate"} if twin else set())
-    for certificate in certificates.values():
-        assert certificate["domain_name"] == f"{name_prefix(profile)}-{SUFFIX}.example.com"
-        assert certificate["validation_method"] == "DNS" and certificate["lifecycle"]["create_before_destroy"] is True
-    validations = resources(doc, "aws_acm_certificate_validation").values()
-    if profile in FAILOVER:
-        # Document 002's zone is created, for the placeholder name too: validation waits on its record.
-        record = ref(doc, "aws_route53_record", "edge_certificate_validation_record", "fqdn")
-        assert all(v["validation_record_fqdns"] == [record] for v in validations)
-        return
-    assert all("validation_record_fqdns" not in v for v in validations)
-    assert resources(doc, "aws_route53_record") == {}
+    # One certificate: in us-east-1 CloudFront uses the load balancer's (test_cdn.py covers other regions).
+    (certificate,) = certificates.values()
+    assert certificate["domain_name"] == f"{name_prefix(profile)}-{SUFFIX}.example.com"
+    assert certificate["validation_method"] == "DNS" and certificate["lifecycle"]["create_before_destroy"] is True
+    (validation,) = resources(doc, "aws_acm_certificate_validation").values()
+    assert "validation_record_fqdns" not in validation
+    # No zone for a placeholder (Route 53 refuses example.com), so no record anywhere.
+    assert resources(doc, "aws_route53_record") == {} and resources(doc, "aws_route53_zone") == {}
 
 
 def test_a_configured_domain_gets_a_zone_validation_record_and_an_alias(synthesized: Synthesized) -> None:

@@ -76,7 +76,7 @@ class Host:
         self.root.mkdir()
         self.bin.mkdir()
         recorder = f'#!/bin/sh\necho "$(basename "$0") $*" >> {self.calls}\n'
-        for name in ("dnf", "useradd", "usermod", "chgrp", "systemctl", "amazon-cloudwatch-agent-ctl"):
+        for name in ("dnf", "useradd", "usermod", "chgrp", "systemctl", "amazon-cloudwatch-agent-ctl", "shutdown"):
             self._tool(name, recorder)
         self._tool("id", recorder + "exit 1\n")  # no such user yet
         self._tool("aws", recorder + f'cp {served} "$7"\n')  # aws s3 cp --only-show-errors --region R SRC DEST
@@ -132,7 +132,7 @@ def test_the_user_data_installs_the_verified_release_under_systemd(built: artifa
     assert oct((host.root / "var/log/tap-health").stat().st_mode & 0o777) == "0o750"
     assert "StandardOutput=append:/var/log/tap-health/health.log" in unit
     assert any(call.startswith("useradd --system") and call.endswith("tap-health") for call in calls)
-    assert calls[-1] == "systemctl enable --now tap-health.service"
+    assert calls[-1] == "systemctl enable --now tap-health.service"  # and no shutdown
 
 
 def test_the_user_data_refuses_an_artifact_whose_hash_does_not_match(built: artifact.Artifact, tmp_path: Path) -> None:
@@ -141,7 +141,9 @@ def test_the_user_data_refuses_an_artifact_whose_hash_does_not_match(built: arti
     host = Host(tmp_path, tampered)
     result = host.run(script_for(built))
     assert result.returncode == 1 and "does not match its SHA-256; refusing" in result.stderr
-    assert [call.split()[0] for call in host.recorded()] == ["aws"]  # nothing on the host changed
+    # Nothing on the host changed, and the instance powers off so that Auto Scaling replaces it.
+    assert [call.split()[0] for call in host.recorded()] == ["aws", "shutdown"]
+    assert host.recorded()[-1] == "shutdown -h now" and "powering off" in result.stderr
     assert not (host.root / "opt").exists()
 
 

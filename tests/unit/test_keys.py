@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from lib.core.context import StackContext
 from lib.foundation.keys import key_policy
 from lib.profiles import load_config
@@ -24,12 +26,15 @@ SERVICE_PRINCIPALS = {
     "events": {"events.amazonaws.com", "cloudwatch.amazonaws.com"},
 }
 ACCOUNT = "${data.aws_caller_identity.current.account_id}"
+# Profiles with a CloudFront distribution (003's CDN, full's, 002's maintenance page).
+DISTRIBUTIONS = frozenset({"portal-cdn", "full", "secure-platform"})
 
 
 def keys(doc: Document) -> dict[str, dict[str, Any]]:
     found = {}
     for path, key in resources(doc, "aws_kms_key").items():
-        found[path.removeprefix("foundation_keys_")] = key
+        if path.startswith("foundation_keys_"):  # the edge's us-east-1 keys are tested with it
+            found[path.removeprefix("foundation_keys_")] = key
     return found
 
 
@@ -46,8 +51,10 @@ def test_every_key_rotates_yearly(doc: Document) -> None:
 def test_every_key_has_its_alias_with_the_profile_prefix(doc: Document, profile: str) -> None:
     prefix = name_prefix(profile)
     aliases = {a["name"]: a["target_key_id"] for a in resources(doc, "aws_kms_alias").values()}
+    # A created zone's keys live in us-east-1 with the edge (document 002's DNSSEC and query logs).
+    edge_keys = {"edge_hosted_zone_signing_key": "dnssec", "edge_hosted_zone_query_log_key": "query-logs"}
     for path in resources(doc, "aws_kms_key"):
-        purpose = path.removeprefix("foundation_keys_")
+        purpose = edge_keys.get(path) or path.removeprefix("foundation_keys_")
         assert aliases[f"alias/{prefix}-{purpose}-{SUFFIX}"] == ref(doc, "aws_kms_key", path, "key_id")
     assert len(aliases) == len(resources(doc, "aws_kms_key"))
 
@@ -62,7 +69,10 @@ def test_key_policies_grant_root_and_only_the_purposes_services(doc: Document, p
         for statement in statements:
             service = statement["Principal"].get("Service", [])
             services |= {service} if isinstance(service, str) else set(service)
-        assert services == {p.format(region=region) for p in SERVICE_PRINCIPALS.get(purpose, set())}, purpose
+        expected = {p.format(region=region) for p in SERVICE_PRINCIPALS.get(purpose, set())}
+        if purpose == "s3" and profile in DISTRIBUTIONS:
+            expected.add("cloudfront.amazonaws.com")  # reads through origin access control
+        assert services == expected, purpose
         for statement in statements:
             if statement["Principal"] == {"AWS": "*"}:
                 # Only the compute key's Auto Scaling statements, bound to its service-linked role
@@ -107,3 +117,19 @@ def test_database_key_is_usable_only_through_rds_and_secrets_manager() -> None:
 def test_deletion_window_follows_the_environment_mode(synthesized: Synthesized) -> None:
     assert {k["deletion_window_in_days"] for k in keys(synthesized("full")).values()} == {7}
     assert {k["deletion_window_in_days"] for k in keys(synthesized("full", TAP_PROTECTED="true")).values()} == {30}
+
+
+@pytest.mark.parametrize("profile", sorted(DISTRIBUTIONS))
+def test_cloudfront_log_delivery_may_use_the_s3_key_for_its_log_bucket_only(
+    synthesized: Synthesized, profile: str
+) -> None:
+    key = resources(synthesized(profile), "aws_kms_key")["foundation_keys_s3"]
+    (delivery,) = [s for s in policy(key)["Statement"] if s.get("Sid") == "CloudFrontStandardLogDelivery"]
+    bucket = f"arn:aws:s3:::{name_prefix(profile)}-cdn-logs-{SUFFIX}"
+    assert delivery["Condition"] == {"ArnLike": {"kms:EncryptionContext:aws:s3:arn": [bucket, f"{bucket}/*"]}}
+    assert delivery["Action"] == "kms:GenerateDataKey*"
+
+
+def test_profiles_without_a_distribution_give_cloudfront_nothing(synthesized: Synthesized) -> None:
+    key = resources(synthesized("web-mysql"), "aws_kms_key")["foundation_keys_s3"]
+    assert not [s for s in policy(key)["Statement"] if "CloudFront" in s.get("Sid", "")]

@@ -11,20 +11,26 @@ import copy
 import pytest
 
 from tests.conftest import PROFILE_NAMES, Synthesized, address_name
+from tools.compliance import DOMAIN_CONFIG, WITH_DOMAIN
 from tools.stateful import BASELINE, ENVIRONMENT, STATEFUL_TYPES, drift, load, moves, stateful_addresses
 
+VARIANTS = [*PROFILE_NAMES, *(f"{name}+domain" for name in WITH_DOMAIN)]
 
-@pytest.mark.parametrize("profile", PROFILE_NAMES)
-def test_stateful_addresses_are_the_pinned_ones(synthesized: Synthesized, profile: str) -> None:
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_stateful_addresses_are_the_pinned_ones(synthesized: Synthesized, variant: str) -> None:
     pinned = load()
-    for stack, document in ((ENVIRONMENT, synthesized(profile)), (BASELINE, synthesized.baseline(profile))):
-        found = drift(pinned, profile, stack, stateful_addresses(document), moves(document))
+    profile, _, domain = variant.partition("+")
+    env = {"TAP_CONFIG": str(DOMAIN_CONFIG)} if domain else {}
+    documents = ((ENVIRONMENT, synthesized(profile, **env)), (BASELINE, synthesized.baseline(profile, **env)))
+    for stack, document in documents:
+        found = drift(pinned, variant, stack, stateful_addresses(document), moves(document))
         assert found is None or found.safe, f"{found}\n(a rename needs a moved block; then run `make pin`)"
 
 
 def test_every_profile_is_pinned_for_both_stacks() -> None:
     pinned = load()
-    assert set(pinned) == set(PROFILE_NAMES)
+    assert set(pinned) == set(VARIANTS)
     assert all(set(stacks) == {ENVIRONMENT, BASELINE} and stacks[ENVIRONMENT] for stacks in pinned.values())
 
 
