@@ -62,6 +62,12 @@ class BucketLifecycle:
     noncurrent_expire_after_days: int = 90
 
 
+# Logs kept for PCI-DSS 10.5.1's year: three months at hand, then Glacier Instant Retrieval.
+PCI_LOG_LIFECYCLE = BucketLifecycle(
+    expire_after_days=PCI_LOG_RETENTION_DAYS, transition_after_days=90, transition_storage_class="GLACIER_IR"
+)
+
+
 @dataclass(frozen=True, kw_only=True)
 class StorageConfig:
     """Buckets keyed by stable purpose names, so ids do not shift when one is added or removed.

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from lib.config import (
     INTERFACE_SERVICES,
     KEY_PURPOSES,
+    PCI_LOG_LIFECYCLE,
     AuroraConfig,
     BackendConfig,
     BlueGreenConfig,
@@ -44,7 +45,7 @@ from lib.validation import validate
 DEFAULT_PROFILE = "full"
 
 # PCI 10.5.1: flow logs are audit logs, kept a year; older ones move to cheaper storage.
-FLOW_LOGS = BucketLifecycle(expire_after_days=365, transition_after_days=90, transition_storage_class="GLACIER_IR")
+FLOW_LOGS = PCI_LOG_LIFECYCLE
 STATIC_ASSETS = BucketLifecycle(noncurrent_expire_after_days=30)
 # Document 003: application logs kept 90 days (storage adds the 12-month archive).
 APP_LOGS_90_DAYS = BucketLifecycle(

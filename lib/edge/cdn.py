@@ -48,8 +48,7 @@ from lib.config import (
     ALL_VIEWER_ORIGIN_REQUEST_POLICY,
     CACHING_DISABLED_POLICY,
     CDN_LOG_BUCKET,
-    PCI_LOG_RETENTION_DAYS,
-    BucketLifecycle,
+    PCI_LOG_LIFECYCLE,
     CdnConfig,
 )
 from lib.core.bucket import SecureBucket, SecureBucketProps
@@ -200,11 +199,7 @@ def cdn_log_bucket(
         context.lifecycle,
         SecureBucketProps(
             name=context.names.make("s3_bucket", CDN_LOG_BUCKET),
-            lifecycle=BucketLifecycle(
-                expire_after_days=PCI_LOG_RETENTION_DAYS,
-                transition_after_days=90,
-                transition_storage_class="GLACIER_IR",
-            ),
+            lifecycle=PCI_LOG_LIFECYCLE,
             kms_key=s3_key,
             access_log_bucket=access_log_bucket,
             object_ownership="BucketOwnerPreferred",

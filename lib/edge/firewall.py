@@ -31,7 +31,7 @@ from cdktn_provider_aws.wafv2_web_acl_association import Wafv2WebAclAssociation
 from cdktn_provider_aws.wafv2_web_acl_logging_configuration import Wafv2WebAclLoggingConfiguration
 from constructs import Construct
 
-from lib.config import PCI_LOG_RETENTION_DAYS, BucketLifecycle, WafConfig
+from lib.config import PCI_LOG_LIFECYCLE, WafConfig
 from lib.core.bucket import SecureBucket, SecureBucketProps, grant_log_delivery
 from lib.core.context import StackContext
 
@@ -166,11 +166,7 @@ def waf_log_bucket(
         SecureBucketProps(
             # WAF delivers only into buckets named aws-waf-logs-*.
             name=names.record("s3_bucket", f"aws-waf-logs-{names.prefix}-{names.suffix}"),
-            lifecycle=BucketLifecycle(
-                expire_after_days=PCI_LOG_RETENTION_DAYS,
-                transition_after_days=90,
-                transition_storage_class="GLACIER_IR",
-            ),
+            lifecycle=PCI_LOG_LIFECYCLE,
             kms_key=s3_key,
             access_log_bucket=access_log_bucket,
         ),

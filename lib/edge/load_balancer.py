@@ -49,7 +49,7 @@ from cdktn_provider_aws.security_group import SecurityGroup
 from cdktn_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
-from lib.config import PCI_LOG_RETENTION_DAYS, BucketLifecycle, LoadBalancerConfig
+from lib.config import PCI_LOG_LIFECYCLE, LoadBalancerConfig
 from lib.core.bucket import SecureBucket, SecureBucketProps
 from lib.core.context import StackContext
 from lib.core.security_groups import HTTPS, allow, workload_security_group
@@ -285,11 +285,7 @@ class LoadBalancer(Construct):
             context.lifecycle,
             SecureBucketProps(
                 name=context.names.make("s3_bucket", "alb-logs"),
-                lifecycle=BucketLifecycle(
-                    expire_after_days=PCI_LOG_RETENTION_DAYS,
-                    transition_after_days=90,
-                    transition_storage_class="GLACIER_IR",
-                ),
+                lifecycle=PCI_LOG_LIFECYCLE,
                 # ELB delivers access logs only into SSE-S3 buckets (baseline entry CKV_AWS_145).
                 kms_key=None,
                 access_log_bucket=access_log_bucket,

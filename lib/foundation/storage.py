@@ -19,7 +19,7 @@ from cdktn_provider_aws.s3_bucket_replication_configuration import (
 )
 from constructs import Construct
 
-from lib.config import PCI_LOG_RETENTION_DAYS, BucketLifecycle
+from lib.config import PCI_LOG_LIFECYCLE, PCI_LOG_RETENTION_DAYS, BucketLifecycle
 from lib.core.bucket import SecureBucket, SecureBucketProps
 from lib.core.context import StackContext
 from lib.core.iam import service_role
@@ -30,9 +30,7 @@ def needs_archive(lifecycle: BucketLifecycle) -> bool:
     return lifecycle.expire_after_days is not None and lifecycle.expire_after_days < PCI_LOG_RETENTION_DAYS
 
 
-ARCHIVE_LIFECYCLE = BucketLifecycle(
-    expire_after_days=PCI_LOG_RETENTION_DAYS, transition_after_days=90, transition_storage_class="GLACIER_IR"
-)
+ARCHIVE_LIFECYCLE = PCI_LOG_LIFECYCLE
 
 
 class Storage(Construct):
