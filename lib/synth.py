@@ -169,8 +169,9 @@ def edge_and_compute(config: DeploymentConfig) -> list[str]:
     ]
     if cdn is not None:
         edge.append(
-            f"CloudFront ({cdn.price_class}, TLS 1.2+, assets bucket through OAC on {', '.join(cdn.static_paths)}, "
-            "HSTS and CSP, standard logs, us-east-1 WAF and certificate)"
+            f"CloudFront ({cdn.price_class}, TLS 1.2+, assets bucket through OAC on {', '.join(cdn.static_paths)}"
+            + (", the payment API under the site's name" if config.payments is not None else "")
+            + ", HSTS and CSP, standard logs, us-east-1 WAF)"
         )
     zone = config.edge.hosted_zone_id is not None and config.edge.domain_name is not None
     if zone and config.edge.hosted_zone_id == "create":

@@ -62,7 +62,7 @@ class TapStack(TerraformStack):
         self.compute: ComputeTier | None = None
         if config.compute is not None and self.data.database is not None:
             access_logs = self.foundation.storage.access_logs.bucket
-            api = self.payments.api.api if self.payments is not None and self.payments.api is not None else None
+            payment_api = self.payments.api if self.payments is not None else None
             self.edge = EdgeTier(
                 self,
                 "edge",
@@ -71,7 +71,8 @@ class TapStack(TerraformStack):
                     placement=placement,
                     access_log_bucket=access_logs,
                     s3_key=keys("s3"),
-                    http_api=api,
+                    http_api=payment_api.api if payment_api is not None else None,
+                    http_api_stage=payment_api.stage if payment_api is not None else None,
                     assets_bucket=self.foundation.storage.buckets.get("assets"),
                 ),
             )

@@ -50,6 +50,8 @@ PHYSICAL_NAME: Mapping[str, str] = {
     "aws_cloudfront_origin_access_control": "name",
     "aws_cloudwatch_log_resource_policy": "policy_name",
     "aws_kinesis_firehose_delivery_stream": "name",
+    # A regional custom domain: one per name, account and region.
+    "aws_apigatewayv2_domain_name": "domain_name",
 }
 # Types whose name is unique only within a parent that is itself uniquely named.
 SCOPED: Mapping[str, str] = {

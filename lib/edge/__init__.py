@@ -15,6 +15,7 @@ from functools import cached_property
 
 from cdktn import TerraformProvider
 from cdktn_provider_aws.apigatewayv2_api import Apigatewayv2Api
+from cdktn_provider_aws.apigatewayv2_stage import Apigatewayv2Stage
 from cdktn_provider_aws.kms_key import KmsKey
 from cdktn_provider_aws.route53_record import Route53Record, Route53RecordAlias
 from cdktn_provider_aws.s3_bucket import S3Bucket
@@ -22,10 +23,20 @@ from constructs import Construct
 
 from lib.compute.artifact import APP_PORT
 from lib.config import CdnConfig, FailoverConfig
+from lib.contracts import payments as contract
 from lib.core.bucket import SecureBucket
 from lib.core.context import StackContext
 from lib.core.tier import Tier
-from lib.edge.cdn import CLOUDFRONT_REGION, CLOUDFRONT_ZONE_ID, Cdn, CdnProps, cdn_log_bucket, origin_guard, us_east_1
+from lib.edge.cdn import (
+    CLOUDFRONT_REGION,
+    CLOUDFRONT_ZONE_ID,
+    Cdn,
+    CdnProps,
+    api_origin,
+    cdn_log_bucket,
+    origin_guard,
+    us_east_1,
+)
 from lib.edge.certificate import CertificateProps, SiteCertificate, site_domain
 from lib.edge.dns import Failover, FailoverProps, HostedZone
 from lib.edge.firewall import Firewall, FirewallProps
@@ -40,8 +51,10 @@ class EdgeProps:
     access_log_bucket: S3Bucket
     # The WAF's, CloudFront's and the maintenance page's buckets are encrypted with it.
     s3_key: KmsKey
-    # The HTTP API an internal load balancer is reached through (document 004's payment API).
+    # The payment HTTP API: an internal load balancer is reached through it (document 004), and
+    # CloudFront fronts it (with edge.cdn); its stage is what a custom domain maps.
     http_api: Apigatewayv2Api | None = None
+    http_api_stage: Apigatewayv2Stage | None = None
     # What CloudFront serves static paths from (with edge.cdn).
     assets_bucket: SecureBucket | None = None
 
@@ -179,6 +192,20 @@ class EdgeTier(Tier):
     def _cdn(self, cdn: CdnConfig, guard: OriginGuard) -> Cdn:
         if self.props.assets_bucket is None:
             raise ValueError("CloudFront serves static paths from the assets bucket (validated)")
+        api = self.props.http_api
+        stage = self.props.http_api_stage
+        fronted_api = (
+            api_origin(
+                self,
+                domain_name=self.domain,
+                certificate_arn=self.certificate.arn,
+                api=api,
+                stage=stage,
+                path=contract.PAYMENTS_PATH,
+            )
+            if api is not None and stage is not None
+            else None
+        )
         return Cdn(
             self,
             "cdn",
@@ -192,6 +219,7 @@ class EdgeTier(Tier):
                 origin_header_value=guard.header_value,
                 assets_bucket=self.props.assets_bucket,
                 log_bucket=self.cdn_log_bucket,
+                api=fronted_api,
             ),
         )
 

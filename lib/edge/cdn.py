@@ -3,6 +3,8 @@
 - Dynamic paths go to the load balancer uncached (AWS's CachingDisabled policy), with every viewer
   header forwarded (AllViewer), Host included: CloudFront then checks the load balancer's
   certificate against the site's own name, so TLS to the origin is verified end to end.
+- In `full`, the payment API's paths go to the HTTP API, uncached, through a regional custom
+  domain of the site's own name (see `api_origin`: IAM's SigV4 signs the Host).
 - Static paths come from the assets bucket through origin access control (SigV4-signed requests;
   the bucket admits this distribution only, and the s3 key lets CloudFront decrypt for it).
 - TLS 1.2+ to viewers (TLSv1.2_2021, SNI) and to the origin (TLSv1.2, HTTPS only).
@@ -28,6 +30,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from cdktn import TerraformProvider, TerraformResource, TerraformResourceLifecycle
+from cdktn_provider_aws.apigatewayv2_api import Apigatewayv2Api
+from cdktn_provider_aws.apigatewayv2_api_mapping import Apigatewayv2ApiMapping
+from cdktn_provider_aws.apigatewayv2_domain_name import Apigatewayv2DomainName
+from cdktn_provider_aws.apigatewayv2_stage import Apigatewayv2Stage
 from cdktn_provider_aws.cloudfront_cache_policy import CloudfrontCachePolicy
 from cdktn_provider_aws.cloudfront_distribution import (
     CloudfrontDistribution,
@@ -59,6 +65,7 @@ from lib.edge.load_balancer import OriginGuard
 ORIGIN_FACING_PREFIX_LIST = "com.amazonaws.global.cloudfront.origin-facing"
 LOAD_BALANCER_ORIGIN = "load_balancer"
 ASSETS_ORIGIN = "assets"
+API_ORIGIN = "payments_api"
 LOG_PREFIX = "cloudfront/"
 ALL_METHODS = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"]
 READ_METHODS = ["GET", "HEAD"]
@@ -88,6 +95,47 @@ def origin_guard(scope: Construct) -> OriginGuard:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ApiOrigin:
+    """An HTTP API behind the distribution: the paths it serves and where CloudFront sends them."""
+
+    path_patterns: tuple[str, ...]
+    # The API custom domain's regional endpoint (d-....execute-api.<region>.amazonaws.com).
+    target_domain_name: str
+
+
+def api_origin(
+    scope: Construct,
+    *,
+    domain_name: str,
+    certificate_arn: str,
+    api: Apigatewayv2Api,
+    stage: Apigatewayv2Stage,
+    path: str,
+) -> ApiOrigin:
+    """The HTTP API reached through CloudFront under the site's own name.
+
+    Its routes are IAM-authorized and SigV4 signs the Host header: a client signs for the site's
+    name, CloudFront forwards that Host (AllViewer), and a regional custom domain of the same name
+    lets API Gateway route and verify the signature. The DNS name stays CloudFront's.
+    """
+    domain = Apigatewayv2DomainName(
+        scope,
+        "api_domain",
+        domain_name=domain_name,
+        domain_name_configuration={
+            "certificate_arn": certificate_arn,
+            "endpoint_type": "REGIONAL",
+            "security_policy": "TLS_1_2",
+        },
+    )
+    Apigatewayv2ApiMapping(scope, "api_mapping", api_id=api.id, domain_name=domain.id, stage=stage.id)
+    return ApiOrigin(
+        path_patterns=(path, f"{path}/*"),
+        target_domain_name=domain.domain_name_configuration.target_domain_name,
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
 class CdnProps:
     config: CdnConfig
     domain_name: str
@@ -99,6 +147,8 @@ class CdnProps:
     assets_bucket: SecureBucket
     # The standard-log bucket the edge's distributions share (`cdn_log_bucket`).
     log_bucket: SecureBucket
+    # The payment API, when CloudFront fronts it too (`full`).
+    api: ApiOrigin | None = None
 
 
 class Cdn(Construct):
@@ -155,16 +205,27 @@ class Cdn(Construct):
                     domain_name=assets.bucket.bucket_regional_domain_name,
                     origin_access_control_id=access_control.id,
                 ),
+                *self._api_origins(props.api),
             ],
             default_cache_behavior=CloudfrontDistributionDefaultCacheBehavior(
                 **self._behavior(LOAD_BALANCER_ORIGIN, ALL_METHODS, CACHING_DISABLED_POLICY),
                 origin_request_policy_id=ALL_VIEWER_ORIGIN_REQUEST_POLICY,
             ),
             ordered_cache_behavior=[
-                CloudfrontDistributionOrderedCacheBehavior(
-                    **self._behavior(ASSETS_ORIGIN, READ_METHODS, self.static_cache_policy.id), path_pattern=path
-                )
-                for path in config.static_paths
+                *(
+                    CloudfrontDistributionOrderedCacheBehavior(
+                        **self._behavior(API_ORIGIN, ALL_METHODS, CACHING_DISABLED_POLICY),
+                        origin_request_policy_id=ALL_VIEWER_ORIGIN_REQUEST_POLICY,
+                        path_pattern=path,
+                    )
+                    for path in (props.api.path_patterns if props.api else ())
+                ),
+                *(
+                    CloudfrontDistributionOrderedCacheBehavior(
+                        **self._behavior(ASSETS_ORIGIN, READ_METHODS, self.static_cache_policy.id), path_pattern=path
+                    )
+                    for path in config.static_paths
+                ),
             ],
             viewer_certificate={
                 "acm_certificate_arn": props.certificate_arn,
@@ -176,6 +237,23 @@ class Cdn(Construct):
             depends_on=[props.log_bucket.policy_resource, props.log_bucket.ownership],
         )
         grant_distribution_read(assets, self.distribution.arn, context)
+
+    @staticmethod
+    def _api_origins(api: ApiOrigin | None) -> list[CloudfrontDistributionOrigin]:
+        if api is None:
+            return []
+        return [
+            CloudfrontDistributionOrigin(
+                origin_id=API_ORIGIN,
+                domain_name=api.target_domain_name,
+                custom_origin_config={
+                    "http_port": 80,
+                    "https_port": 443,
+                    "origin_protocol_policy": "https-only",
+                    "origin_ssl_protocols": ["TLSv1.2"],
+                },
+            )
+        ]
 
     def _behavior(self, origin: str, methods: Sequence[str], cache_policy: str) -> dict[str, Any]:
         return {

@@ -68,7 +68,7 @@ def test_static_paths_come_from_the_assets_bucket_through_origin_access_control(
     )
     access = resources(doc, "aws_cloudfront_origin_access_control")["edge_cdn_assets_access"]
     assert (access["signing_behavior"], access["signing_protocol"]) == ("always", "sigv4")
-    cached = cloudfront["ordered_cache_behavior"]
+    cached = [b for b in cloudfront["ordered_cache_behavior"] if b["target_origin_id"] == "assets"]
     assert [b["path_pattern"] for b in cached] == ["/static/*", "/assets/*"]
     static_policy = ref(doc, "aws_cloudfront_cache_policy", "edge_cdn_static_cache_policy")
     assert all(b["target_origin_id"] == "assets" and b["cache_policy_id"] == static_policy for b in cached)
@@ -264,3 +264,35 @@ def test_targets_forwarded_only_by_the_origin_header_rule_are_still_checked(synt
     assert [gap.reason for gap in load_balancer_gaps(doc)] == [
         "the target's security group does not admit the caller on 8080"
     ]
+
+
+def test_in_full_the_payment_api_is_behind_cloudfront_under_the_sites_name(synthesized: Synthesized) -> None:
+    doc = synthesized("full")
+    cloudfront = distribution(doc)
+    (api,) = [o for o in cloudfront["origin"] if o["origin_id"] == "payments_api"]
+    assert api["domain_name"] == (
+        "${aws_apigatewayv2_domain_name."
+        + address_name(doc, "aws_apigatewayv2_domain_name", "edge_api_domain")
+        + ".domain_name_configuration[0].target_domain_name}"
+    )
+    assert api["custom_origin_config"]["origin_protocol_policy"] == "https-only"
+    api_paths = [b for b in cloudfront["ordered_cache_behavior"] if b["target_origin_id"] == "payments_api"]
+    assert [b["path_pattern"] for b in api_paths] == ["/payments", "/payments/*"]
+    for behavior in api_paths:
+        # Uncached, every method, Host forwarded: SigV4 signs the site's name, which the custom domain answers to.
+        assert behavior["cache_policy_id"] == CACHING_DISABLED_POLICY
+        assert behavior["origin_request_policy_id"] == ALL_VIEWER_ORIGIN_REQUEST_POLICY
+        assert "POST" in behavior["allowed_methods"]
+    domain = resources(doc, "aws_apigatewayv2_domain_name")["edge_api_domain"]
+    assert domain["domain_name"] == cloudfront["aliases"][0]
+    assert domain["domain_name_configuration"] == {
+        "certificate_arn": ref(doc, "aws_acm_certificate_validation", "edge_certificate_validation", "certificate_arn"),
+        "endpoint_type": "REGIONAL",
+        "security_policy": "TLS_1_2",
+    }
+    mapping = resources(doc, "aws_apigatewayv2_api_mapping")["edge_api_mapping"]
+    assert mapping["api_id"] == ref(doc, "aws_apigatewayv2_api", "payments_api")
+    assert mapping["stage"] == ref(doc, "aws_apigatewayv2_stage", "payments_api_stage")
+    # 003 has no payment API: CloudFront fronts the load balancer and the assets only.
+    portal = distribution(synthesized("portal-cdn"))
+    assert [o["origin_id"] for o in portal["origin"]] == ["load_balancer", "assets"]

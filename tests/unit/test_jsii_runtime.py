@@ -28,7 +28,13 @@ def test_configure_uses_the_wheel_node_and_keeps_user_options() -> None:
     jsii_runtime.configure(environ)  # idempotent
     assert Path(environ["JSII_NODE"]) == jsii_runtime.wheel_node()
     assert jsii_runtime.wheel_node().is_file()
-    assert environ["NODE_OPTIONS"] == f"--max-old-space-size=2048 --require={jsii_runtime.LAZY_INDEX_HOOK}"
+    assert environ["NODE_OPTIONS"] == (
+        f"--max-old-space-size=2048 --require={jsii_runtime.LAZY_INDEX_HOOK} --max-semi-space-size=4"
+    )
+    # A user's own young-generation size wins.
+    tuned = {"NODE_OPTIONS": "--max-semi-space-size=16"}
+    jsii_runtime.configure(tuned)
+    assert tuned["NODE_OPTIONS"] == f"--max-semi-space-size=16 --require={jsii_runtime.LAZY_INDEX_HOOK}"
     explicit = {"JSII_NODE": "/opt/node/bin/node"}
     jsii_runtime.configure(explicit)
     assert explicit["JSII_NODE"] == "/opt/node/bin/node"
