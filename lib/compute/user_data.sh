@@ -6,8 +6,9 @@ set -euo pipefail
 umask 022
 root="${INSTALL_ROOT:-}"  # empty on an instance; a scratch directory in the tests
 work="$(mktemp -d)"
-# A failed install powers the instance off: stopped, it fails EC2's status checks and Auto Scaling
-# replaces it, rather than keeping an instance that never serves.
+# A failed install powers the instance off: Auto Scaling counts an instance that is not running
+# as unhealthy and replaces it, rather than keeping one that never serves. (A bad release keeps
+# cycling instances until it is fixed; the group's activity shows it.)
 on_exit() {
   local status=$?
   rm -rf "$work"
@@ -56,12 +57,12 @@ TAP_PORT=$APP_PORT
 TAP_TLS_CERT=/etc/tap-health/tls.crt
 TAP_TLS_KEY=/etc/tap-health/tls.key
 ENV
-# Application logs: systemd appends the service's JSON lines here; the agent (in the service's
-# group, read only) ships them to the encrypted log group, one stream per instance.
+# Application logs: systemd appends the service's JSON lines here (it opens the file, as root);
+# the agent reads them through the directory's group, its own primary group, and ships them to
+# the encrypted log group, one stream per instance. Nobody else may read them.
 logs="$root/var/log/tap-health"
 install -d -m 0750 "$logs"
-chgrp tap-health "$logs"
-usermod -a -G tap-health cwagent
+chgrp cwagent "$logs"
 install -d -m 0755 "$root/etc/logrotate.d"
 cat > "$root/etc/logrotate.d/tap-health" <<ROTATE
 /var/log/tap-health/health.log {
@@ -91,6 +92,7 @@ cat > "$agent" <<AGENT
 }
 AGENT
 amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c "file:$agent"
+systemctl enable --now logrotate.timer
 
 install -m 0644 "$release/tap-health.service" "$root/etc/systemd/system/tap-health.service"
 systemctl daemon-reload

@@ -68,7 +68,9 @@ def service_principal_statements(purpose: KeyPurpose, ctx: StackContext) -> list
         # VPC flow logs (and other vended logs) written to SSE-KMS buckets, from any of the
         # account's regions (CloudFront's web ACL delivers from us-east-1).
         edge = ctx.config.edge
-        distributions = edge.cdn is not None or (edge.failover is not None and edge.failover.maintenance_page)
+        # The maintenance page's distribution exists only with a domain (its zone needs one).
+        maintenance = edge.failover is not None and edge.failover.maintenance_page and edge.domain_name is not None
+        distributions = edge.cdn is not None or maintenance
         statements = cdn_statements(ctx) if distributions else []
         return [
             *statements,

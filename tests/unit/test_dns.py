@@ -11,7 +11,6 @@ import pytest
 from lib.edge.dns import MAINTENANCE_PAGE
 from lib.synth import warnings
 from tests.conftest import SUFFIX, Document, Synthesized, address_name, policy, ref, resources
-from tests.unit.test_edge_compute import FAILOVER
 from tools.compliance import DOMAIN_CONFIG
 
 DOMAIN = "pay.example.org"  # examples/edge-domain.toml
@@ -35,7 +34,6 @@ def test_without_a_domain_there_is_no_zone_nor_failover_and_synth_says_so(synthe
 def test_only_document_002_fails_over(synthesized: Synthesized) -> None:
     for profile in ("web-mysql", "portal-cdn", "serverless-payments", "full"):
         assert resources(synthesized(profile, TAP_CONFIG=str(DOMAIN_CONFIG)), "aws_route53_health_check") == {}
-    assert {"secure-platform"} == FAILOVER
 
 
 def test_a_new_zone_must_be_delegated_during_the_first_apply(synthesized: Synthesized) -> None:

@@ -1,6 +1,6 @@
 """The health service's artifact and the user data that installs it (`lib/compute/artifact.py`).
 
-The user data runs for real here, with `aws`, `dnf`, `useradd`, `usermod`, `chgrp`, `systemctl` and
+The user data runs for real here, with `aws`, `dnf`, `useradd`, `chgrp`, `systemctl` and
 the CloudWatch agent's control replaced
 by recorders on PATH and the file system rooted in a scratch directory (INSTALL_ROOT).
 """
@@ -76,7 +76,7 @@ class Host:
         self.root.mkdir()
         self.bin.mkdir()
         recorder = f'#!/bin/sh\necho "$(basename "$0") $*" >> {self.calls}\n'
-        for name in ("dnf", "useradd", "usermod", "chgrp", "systemctl", "amazon-cloudwatch-agent-ctl", "shutdown"):
+        for name in ("dnf", "useradd", "chgrp", "systemctl", "amazon-cloudwatch-agent-ctl", "shutdown"):
             self._tool(name, recorder)
         self._tool("id", recorder + "exit 1\n")  # no such user yet
         self._tool("aws", recorder + f'cp {served} "$7"\n')  # aws s3 cp --only-show-errors --region R SRC DEST
@@ -127,7 +127,8 @@ def test_the_user_data_installs_the_verified_release_under_systemd(built: artifa
     (collected,) = agent["logs"]["logs_collected"]["files"]["collect_list"]
     assert collected["file_path"] == "/var/log/tap-health/health.log"
     assert collected["log_group_name"] == "/tap/dev/app/health"
-    assert "usermod -a -G tap-health cwagent" in calls
+    assert "chgrp cwagent " + str(host.root / "var/log/tap-health") in calls  # the agent's own group
+    assert "systemctl enable --now logrotate.timer" in calls
     assert any(call.startswith("amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s") for call in calls)
     assert oct((host.root / "var/log/tap-health").stat().st_mode & 0o777) == "0o750"
     assert "StandardOutput=append:/var/log/tap-health/health.log" in unit

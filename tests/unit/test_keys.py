@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ from lib.core.context import StackContext
 from lib.foundation.keys import key_policy
 from lib.profiles import load_config
 from tests.conftest import SUFFIX, Document, Synthesized, name_prefix, policy, ref, resources
+from tools.compliance import DOMAIN_CONFIG
 
 EXPECTED_PURPOSES = {
     "web-mysql": {"database", "s3", "logs", "secrets", "compute"},
@@ -26,8 +28,9 @@ SERVICE_PRINCIPALS = {
     "events": {"events.amazonaws.com", "cloudwatch.amazonaws.com"},
 }
 ACCOUNT = "${data.aws_caller_identity.current.account_id}"
-# Profiles with a CloudFront distribution (003's CDN, full's, 002's maintenance page).
-DISTRIBUTIONS = frozenset({"portal-cdn", "full", "secure-platform"})
+# Profiles with a CloudFront distribution by default (003's CDN, full's); 002's maintenance page
+# needs a domain.
+DISTRIBUTIONS = frozenset({"portal-cdn", "full"})
 
 
 def keys(doc: Document) -> dict[str, dict[str, Any]]:
@@ -119,17 +122,23 @@ def test_deletion_window_follows_the_environment_mode(synthesized: Synthesized) 
     assert {k["deletion_window_in_days"] for k in keys(synthesized("full", TAP_PROTECTED="true")).values()} == {30}
 
 
-@pytest.mark.parametrize("profile", sorted(DISTRIBUTIONS))
+@pytest.mark.parametrize(
+    ("profile", "config"), [("portal-cdn", None), ("full", None), ("secure-platform", DOMAIN_CONFIG)]
+)
 def test_cloudfront_log_delivery_may_use_the_s3_key_for_its_log_bucket_only(
-    synthesized: Synthesized, profile: str
+    synthesized: Synthesized, profile: str, config: Path | None
 ) -> None:
-    key = resources(synthesized(profile), "aws_kms_key")["foundation_keys_s3"]
+    doc = synthesized(profile, **({"TAP_CONFIG": str(config)} if config else {}))
+    key = resources(doc, "aws_kms_key")["foundation_keys_s3"]
     (delivery,) = [s for s in policy(key)["Statement"] if s.get("Sid") == "CloudFrontStandardLogDelivery"]
-    bucket = f"arn:aws:s3:::{name_prefix(profile)}-cdn-logs-{SUFFIX}"
+    # The bucket the distributions really log into (read from the document, not rebuilt).
+    bucket = f"arn:aws:s3:::{resources(doc, 'aws_s3_bucket')['edge_cdn_logs_bucket']['bucket']}"
     assert delivery["Condition"] == {"ArnLike": {"kms:EncryptionContext:aws:s3:arn": [bucket, f"{bucket}/*"]}}
     assert delivery["Action"] == "kms:GenerateDataKey*"
 
 
 def test_profiles_without_a_distribution_give_cloudfront_nothing(synthesized: Synthesized) -> None:
-    key = resources(synthesized("web-mysql"), "aws_kms_key")["foundation_keys_s3"]
-    assert not [s for s in policy(key)["Statement"] if "CloudFront" in s.get("Sid", "")]
+    # secure-platform without a domain has no maintenance distribution, so nothing for CloudFront.
+    for profile in ("web-mysql", "secure-platform"):
+        key = resources(synthesized(profile), "aws_kms_key")["foundation_keys_s3"]
+        assert not [s for s in policy(key)["Statement"] if "CloudFront" in s.get("Sid", "")], profile
