@@ -29,13 +29,15 @@ class Tier(Construct):
     def __init__(self, scope: Construct, construct_id: str, context: StackContext) -> None:
         super().__init__(scope, construct_id)
         self.context = context
+        # Kept here: reading `node.id` is two round trips to Node, and contribute asks per output.
+        self.tier_id = construct_id
         self.outputs: dict[str, Output] = {}
         self.parameters: dict[str, str] = {}
 
     def export(self, name: str, value: object, *, sensitive: bool = False) -> None:
         """A stack output (`terraform output <name>`); ARNs of secrets are exported as sensitive."""
         if name in self.outputs:
-            raise ValueError(f"output {name!r} exported twice by tier {self.node.id}")
+            raise ValueError(f"output {name!r} exported twice by tier {self.tier_id}")
         self.outputs[name] = Output(value, sensitive)
 
     def publish(self, relative_name: str, value: str) -> None:
@@ -51,8 +53,8 @@ def contribute(
     for tier in tiers:
         for name, output in tier.outputs.items():
             if name in seen:
-                raise ValueError(f"output {name!r} exported by both {seen[name]} and {tier.node.id}")
-            seen[name] = tier.node.id
+                raise ValueError(f"output {name!r} exported by both {seen[name]} and {tier.tier_id}")
+            seen[name] = tier.tier_id
             TerraformOutput(stack, name, value=output.value, sensitive=output.sensitive)
     config = context.config.parameters
     if config is None or parameters_key is None:
