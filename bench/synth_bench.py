@@ -3,8 +3,9 @@
 Each run is a fresh `python tap.py` process (new interpreter, new jsii/Node child). Wall time is
 measured around the process; peak memory is the largest sum of RSS over the process tree
 (Python + Node), sampled every 10 ms from /proc. The jsii package cache is warm, as it is after
-the first synthesis on a machine; the first-ever run (which unpacks the 46 MB provider
-assembly) is measured once separately for `full`.
+the first synthesis on a machine, and so is the kernel's compile cache; the first-ever run
+(which unpacks the 46 MB provider assembly and compiles its modules) is measured once
+separately for `full`.
 """
 
 from __future__ import annotations
@@ -118,9 +119,12 @@ def main() -> int:
             failures.append(f"full: {build:.2f} s in synthesize(), target < {TARGET_SECONDS} s")
         first_dir = Path(scratch) / "first-run"
         first_dir.mkdir()
-        cache = Path(scratch) / "empty-jsii-cache"
-        wall, peak = cold_synth("full", first_dir, {"JSII_RUNTIME_PACKAGE_CACHE_ROOT": str(cache)})
-        print(f"{'full, first run':22} {wall:7.2f} {peak:8d}   (empty jsii package cache: unpacks the provider once)")
+        empty_caches = {
+            "JSII_RUNTIME_PACKAGE_CACHE_ROOT": str(Path(scratch) / "empty-jsii-cache"),
+            "TAP_NODE_COMPILE_CACHE": str(Path(scratch) / "empty-compile-cache"),
+        }
+        wall, peak = cold_synth("full", first_dir, empty_caches)
+        print(f"{'full, first run':22} {wall:7.2f} {peak:8d}   (empty caches: unpacks the provider, compiles once)")
     verdict = "met" if not failures else "MISSED"
     print(f"target: full synthesize() < {TARGET_SECONDS:g} s and cold peak < {TARGET_MB} MB: {verdict}")
     for failure in failures:

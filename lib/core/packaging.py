@@ -8,11 +8,12 @@ permissions, so the same inputs give the same bytes and the same `source_code_ha
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import importlib.metadata
 import io
 import zipfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,14 +28,21 @@ class LambdaPackage:
     sha256_base64: str
 
 
-def distribution_files(name: str) -> Iterable[tuple[str, Path]]:
-    """(path inside the zip, file on disk) for an installed distribution's importable files."""
+@functools.cache
+def distribution_files(name: str) -> tuple[tuple[str, Path], ...]:
+    """(path inside the zip, file on disk) for an installed distribution's importable files.
+
+    Cached per process: several functions ship the same distributions, and reading a
+    distribution's record costs more than hashing its files.
+    """
     distribution = importlib.metadata.distribution(name)
-    for file in distribution.files or []:
-        parts = Path(file).parts
-        if file.name.endswith(SKIPPED_SUFFIXES) or any(p.endswith(SKIPPED_PARTS) for p in parts) or parts[0] == "..":
-            continue
-        yield str(file).replace("\\", "/"), Path(str(distribution.locate_file(file)))
+    return tuple(
+        (str(file).replace("\\", "/"), Path(str(distribution.locate_file(file))))
+        for file in distribution.files or []
+        if not file.name.endswith(SKIPPED_SUFFIXES)
+        and not any(p.endswith(SKIPPED_PARTS) for p in Path(file).parts)
+        and Path(file).parts[0] != ".."
+    )
 
 
 def build(

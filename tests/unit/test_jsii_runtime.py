@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -28,13 +29,12 @@ def test_configure_uses_the_wheel_node_and_keeps_user_options() -> None:
     jsii_runtime.configure(environ)  # idempotent
     assert Path(environ["JSII_NODE"]) == jsii_runtime.wheel_node()
     assert jsii_runtime.wheel_node().is_file()
-    assert environ["NODE_OPTIONS"] == (
-        f"--max-old-space-size=2048 --require={jsii_runtime.LAZY_INDEX_HOOK} --max-semi-space-size=4"
-    )
+    hooks = f"--require={jsii_runtime.LAZY_INDEX_HOOK} --require={jsii_runtime.COMPILE_CACHE_HOOK}"
+    assert environ["NODE_OPTIONS"] == f"--max-old-space-size=2048 {hooks} --max-semi-space-size=4"
     # A user's own young-generation size wins.
     tuned = {"NODE_OPTIONS": "--max-semi-space-size=16"}
     jsii_runtime.configure(tuned)
-    assert tuned["NODE_OPTIONS"] == f"--max-semi-space-size=16 --require={jsii_runtime.LAZY_INDEX_HOOK}"
+    assert tuned["NODE_OPTIONS"] == f"--max-semi-space-size=16 {hooks}"
     explicit = {"JSII_NODE": "/opt/node/bin/node"}
     jsii_runtime.configure(explicit)
     assert explicit["JSII_NODE"] == "/opt/node/bin/node"
@@ -99,9 +99,10 @@ def test_lazy_index_exports_the_same_submodules_and_loads_only_what_is_used(
     assert lazy["loadedFiles"] * 10 < eager["loadedFiles"]  # type: ignore[operator]
 
 
-def run_python(code: str) -> subprocess.CompletedProcess[str]:
+def run_python(code: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
     """A fresh interpreter in the repository, without the session's jsii settings."""
-    env = {k: v for k, v in os.environ.items() if k not in ("JSII_NODE", "NODE_OPTIONS")}
+    env = {k: v for k, v in os.environ.items() if k not in ("JSII_NODE", "NODE_OPTIONS", "TAP_NODE_COMPILE_CACHE")}
+    env.update(extra_env)
     return subprocess.run(
         [sys.executable, "-c", code],
         cwd=Path(__file__).resolve().parents[2],
@@ -171,3 +172,76 @@ def test_reference_attributes_are_read_from_node_once_per_object(synthesized: Sy
     assert key.__dict__["_tap_attribute_references"] == {"arn": key.arn}
     _ = key.key_usage  # a computed attribute outside the reference set: read through, not cached
     assert set(key.__dict__["_tap_attribute_references"]) == {"arn"}
+
+
+def test_compile_cache_defaults_beside_the_user_cache_and_the_user_can_turn_it_off() -> None:
+    environ = {"XDG_CACHE_HOME": "/var/cache/me"}
+    jsii_runtime.configure(environ)
+    assert environ["TAP_NODE_COMPILE_CACHE"] == "/var/cache/me/tap/node-compile-cache"
+    off = {"TAP_NODE_COMPILE_CACHE": ""}
+    jsii_runtime.configure(off)
+    assert off["TAP_NODE_COMPILE_CACHE"] == ""
+
+
+ONE_KEY = (
+    "from tools import jsii_runtime; jsii_runtime.prepare(); from cdktn import App, TerraformStack; "
+    "from cdktn_provider_aws.kms_key import KmsKey; from cdktn_provider_aws.provider import AwsProvider; "
+    "stack = TerraformStack(App(), 's'); AwsProvider(stack, 'aws', region='us-east-1'); KmsKey(stack, 'key')"
+)
+# Node's own trace of its compile cache (NODE_DEBUG_NATIVE=COMPILE_CACHE), for one provider module.
+KMS_MODULE_ACCEPTED = "@cdktn/provider-aws/lib/kms-key/index.js was accepted"
+
+
+def test_the_kernel_reuses_compiled_modules_although_its_module_directory_is_new_each_run(tmp_path: Path) -> None:
+    """The second run reads the first run's compiled code; with the cache off, nothing is read or kept."""
+    cache = tmp_path / "cache"
+    trace = {"NODE_DEBUG_NATIVE": "COMPILE_CACHE", "TAP_NODE_COMPILE_CACHE": str(cache)}
+    first, second = run_python(ONE_KEY, **trace), run_python(ONE_KEY, **trace)
+    assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
+    assert KMS_MODULE_ACCEPTED not in first.stderr  # nothing to reuse yet
+    assert KMS_MODULE_ACCEPTED in second.stderr
+    # Each run had its own temporary module directory, and neither left it behind.
+    kernel_dirs = set(
+        re.findall(r"(/\S*/jsii-kernel-[^/]+)/node_modules/@cdktn/provider-aws", first.stderr + second.stderr)
+    )
+    assert len(kernel_dirs) == 2 and not any(Path(d).exists() for d in kernel_dirs)
+    assert any(cache.rglob("*"))
+
+    off = run_python(ONE_KEY, NODE_DEBUG_NATIVE="COMPILE_CACHE", TAP_NODE_COMPILE_CACHE="")
+    assert off.returncode == 0, off.stderr
+    assert "[compile cache]" not in off.stderr
+
+
+def test_structs_are_sent_exactly_as_jsii_itself_would_send_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nested structs, lists, maps, enums-as-strings and unset fields: the same message either way."""
+    from cdktn_provider_aws.s3_bucket_lifecycle_configuration import (  # noqa: PLC0415
+        S3BucketLifecycleConfigurationConfig,
+        S3BucketLifecycleConfigurationRule,
+        S3BucketLifecycleConfigurationRuleExpiration,
+        S3BucketLifecycleConfigurationRuleFilter,
+        S3BucketLifecycleConfigurationRuleTransition,
+    )
+    from jsii import _kernel  # noqa: PLC0415
+
+    config = S3BucketLifecycleConfigurationConfig(
+        bucket="logs",
+        rule=[
+            S3BucketLifecycleConfigurationRule(
+                id="archive",
+                status="Enabled",
+                filter=S3BucketLifecycleConfigurationRuleFilter(prefix=""),
+                transition=[S3BucketLifecycleConfigurationRuleTransition(days=90, storage_class="GLACIER")],
+                expiration=S3BucketLifecycleConfigurationRuleExpiration(days=365),
+            )
+        ],
+        depends_on=[],
+    )
+    fast = _kernel._make_reference_for_native
+    assert getattr(fast, "from_values", False)
+    sent_fast = fast(None, [config, {"plain": {"map": [1, "two"]}}])
+    monkeypatch.setattr(_kernel, "_make_reference_for_native", fast.original)  # jsii's own, all the way down
+    sent_by_jsii = _kernel._make_reference_for_native(None, [config, {"plain": {"map": [1, "two"]}}])
+    assert sent_fast == sent_by_jsii
+    rule = sent_fast[0]["$jsii.struct"]["data"]["rule"][0]["$jsii.struct"]
+    assert rule["data"]["expiration"]["$jsii.struct"]["data"]["days"] == 365
+    assert rule["data"]["abortIncompleteMultipartUpload"] is None  # unset fields are sent as None, as jsii does
