@@ -10,24 +10,21 @@ environment never touches it.
 
 from __future__ import annotations
 
-import json
-
 from cdktn import TerraformOutput, TerraformStack
 from cdktn_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
-from cdktn_provider_aws.kms_alias import KmsAlias
-from cdktn_provider_aws.kms_key import KmsKey
 from cdktn_provider_aws.xray_encryption_config import XrayEncryptionConfig
 from constructs import Construct
 
 from lib.config import BackendConfig, BaselineConfig, TagsConfig
 from lib.core import terraform
-from lib.core.context import Lifecycle
+from lib.core.context import BaselineContext, Lifecycle
+from lib.core.kms import customer_managed_key
 from lib.core.naming import Names
-from lib.core.policies import key_root_statement, key_via_services_statement, policy_document
+from lib.core.policies import key_via_services_statement
+from lib.governance import AccountGovernance
 from lib.regions import region as region_facts
 
 BASELINE_PREFIX = "tap-baseline"
-LIFECYCLE = Lifecycle.of(destroyable=False)
 
 
 def baseline_tags() -> dict[str, str]:
@@ -63,30 +60,30 @@ class BaselineStack(TerraformStack):
             backend=backend,
             key=terraform.state_key(construct_id, "baseline", region),
         )
-        self.names = Names(prefix=BASELINE_PREFIX, suffix=region)
-        facts = region_facts(region)
         account_id = DataAwsCallerIdentity(self, "current").account_id
+        self.context = context = BaselineContext(
+            config=config,
+            names=Names(prefix=BASELINE_PREFIX, suffix=region),
+            account_id=account_id,
+            region=region_facts(region),
+            lifecycle=Lifecycle.of(destroyable=config.destroyable),
+        )
         if config.xray_encryption:
-            root = f"arn:{facts.partition.name}:iam::{account_id}:root"
-            alias = self.names.alias("traces")
-            key = KmsKey(
+            key = customer_managed_key(
                 self,
                 "traces_key",
+                context=context,
+                purpose="traces",
                 description="TAP account baseline: X-Ray trace encryption",
-                enable_key_rotation=True,
-                rotation_period_in_days=365,
-                deletion_window_in_days=LIFECYCLE.key_deletion_days,
-                policy=json.dumps(
-                    policy_document(
-                        [
-                            key_root_statement(root),
-                            key_via_services_statement(root, account_id, [facts.service_host("xray")]),
-                        ]
-                    )
-                ),
-                tags={"Name": alias.removeprefix("alias/")},
+                statements=[
+                    key_via_services_statement(context.account_root, account_id, [context.region.service_host("xray")])
+                ],
             )
-            KmsAlias(self, "traces_key_alias", name=alias, target_key_id=key.key_id)
             # Account-wide: one per account and region, which is why it lives here.
             XrayEncryptionConfig(self, "trace_encryption", type="KMS", key_id=key.arn)
             TerraformOutput(self, "trace_key_arn", value=key.arn)
+        self.governance = AccountGovernance(self, "governance", context)
+
+    @property
+    def names(self) -> Names:
+        return self.context.names

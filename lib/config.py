@@ -404,12 +404,75 @@ class ComputeConfig:
     batch: FleetConfig | None = None
 
 
+GuardDutyFrequency = Literal["FIFTEEN_MINUTES", "ONE_HOUR", "SIX_HOURS"]
+SnapshotFrequency = Literal["One_Hour", "Three_Hours", "Six_Hours", "Twelve_Hours", "TwentyFour_Hours"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class GuardDutyConfig:
+    """Threat detection (PCI 11.5). Document 002: never a second detector where one exists."""
+
+    enabled: bool = True
+    # An existing detector's id (`make discover` finds it): adopted with a Terraform import
+    # instead of created, since a region has one detector and deleting it deletes every finding.
+    existing_detector_id: str | None = None
+    # Document 002's value.
+    finding_publishing_frequency: GuardDutyFrequency = "SIX_HOURS"
+    # Findings at or above this severity go to the security-alerts topic (7.0: HIGH and above).
+    alert_min_severity: float = 7.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConfigRecorderConfig:
+    """AWS Config: the recorder, its delivery channel and TAP's managed rules (PCI 10.4, 11.5)."""
+
+    enabled: bool = True
+    # IAM and other global types: record them in one region only, or every region counts them.
+    record_global_resources: bool = True
+    # A region has one recorder and one delivery channel: adopt existing ones by name.
+    existing_recorder_name: str | None = None
+    existing_delivery_channel_name: str | None = None
+    snapshot_frequency: SnapshotFrequency = "TwentyFour_Hours"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SecurityHubConfig:
+    """Security Hub with the PCI DSS v4.0.1 and AWS Foundational Security Best Practices standards."""
+
+    enabled: bool = True
+    # The account already has Security Hub: adopt the subscription with an import.
+    existing_subscription: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrailConfig:
+    """The account's multi-region CloudTrail (PCI 10.2) and its monitoring set (10.4.1)."""
+
+    enabled: bool = True
+    # Object Lock retention of the log files; PCI 10.5.1 asks for a year.
+    retention_days: int = PCI_LOG_RETENTION_DAYS
+    log_group_retention_days: int = PCI_LOG_RETENTION_DAYS
+
+
 @dataclass(frozen=True, kw_only=True)
 class BaselineConfig:
     """The account baseline (one per account and region). Never set by a profile: see `baseline_stack.py`."""
 
+    # A sandbox account's baseline may be torn down (7-day key windows, governance-mode Object
+    # Lock); by default it is protected like production.
+    destroyable: bool = False
     # Encrypt X-Ray traces with a customer-managed key (account-wide setting).
     xray_encryption: bool = True
+    # Who receives the security-alerts topic (GuardDuty, Config, CloudTrail alarms) by e-mail.
+    security_alert_emails: tuple[str, ...] = ()
+    guardduty: GuardDutyConfig = GuardDutyConfig()
+    aws_config: ConfigRecorderConfig = ConfigRecorderConfig()
+    security_hub: SecurityHubConfig = SecurityHubConfig()
+    cloudtrail: TrailConfig = TrailConfig()
+    # IAM Access Analyzer for the account (external access to TAP's resources, PCI 7.2).
+    access_analyzer: bool = True
+    # S3's account-level public access block (PCI 1.4.4): no bucket can be made public.
+    account_public_access_block: bool = True
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -276,7 +276,13 @@ def _plain(value: Any) -> Any:
 def _stack_lines(name: str, document: dict[str, Any], output_file: Path) -> list[str]:
     backend = document.get("terraform", {}).get("backend", {})
     backend_text = ", ".join(f"{kind} ({json.dumps(settings, sort_keys=True)})" for kind, settings in backend.items())
-    counts = Counter({kind: len(items) for kind, items in document.get("resource", {}).items()})
+    # A resource over a `for_each` map is one resource per key once applied (the Config rules).
+    counts = Counter(
+        {
+            kind: sum(len(item.get("for_each") or {}) or 1 for item in items.values())
+            for kind, items in document.get("resource", {}).items()
+        }
+    )
     return [
         f"stack:    {name}",
         f"backend:  {backend_text}",

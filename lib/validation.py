@@ -903,6 +903,60 @@ def check_parameters(config: DeploymentConfig) -> Iterable[Violation]:
         )
 
 
+GUARDDUTY_DETECTOR_ID = re.compile(r"[0-9a-f]{32}")
+# GuardDuty's severity scale: LOW 1.0-3.9, MEDIUM 4.0-6.9, HIGH 7.0-8.9, CRITICAL 9.0-10.0.
+GUARDDUTY_SEVERITY = (1.0, 10.0)
+
+
+def check_baseline(config: DeploymentConfig) -> Iterable[Violation]:
+    """The account baseline's `[baseline]` settings (the same whatever profile synthesizes it)."""
+    baseline = config.baseline
+    detector = baseline.guardduty.existing_detector_id
+    if detector is not None and not GUARDDUTY_DETECTOR_ID.fullmatch(detector):
+        yield violation(
+            "baseline.detector_id",
+            "baseline.guardduty.existing_detector_id",
+            detector,
+            "must be a GuardDuty detector id: 32 lowercase hexadecimal characters (`make discover` finds it)",
+        )
+    low, high = GUARDDUTY_SEVERITY
+    severity = baseline.guardduty.alert_min_severity
+    if not low <= severity <= high:
+        yield violation(
+            "baseline.severity",
+            "baseline.guardduty.alert_min_severity",
+            severity,
+            f"must be on GuardDuty's scale, {low:g}-{high:g} (7: HIGH and above)",
+        )
+    for field_name in ("existing_recorder_name", "existing_delivery_channel_name"):
+        name = getattr(baseline.aws_config, field_name)
+        if name is not None and not re.fullmatch(r"\S{1,256}", name):
+            yield violation(
+                "baseline.config_name",
+                f"baseline.aws_config.{field_name}",
+                name,
+                "must be 1-256 characters without spaces, the existing resource's exact name",
+            )
+    trail = baseline.cloudtrail
+    if trail.retention_days < PCI_LOG_RETENTION_DAYS:
+        yield violation(
+            "baseline.trail_retention",
+            "baseline.cloudtrail.retention_days",
+            trail.retention_days,
+            f"PCI DSS 10.5.1 keeps audit logs at least {PCI_LOG_RETENTION_DAYS} days",
+        )
+    if trail.log_group_retention_days not in CLOUDWATCH_RETENTION_DAYS:
+        yield violation(
+            "baseline.trail_log_retention",
+            "baseline.cloudtrail.log_group_retention_days",
+            trail.log_group_retention_days,
+            f"must be a value CloudWatch Logs accepts: {sorted(CLOUDWATCH_RETENTION_DAYS)}",
+        )
+    for email in baseline.security_alert_emails:
+        if not EMAIL.fullmatch(email):
+            yield violation("baseline.email", "baseline.security_alert_emails", email, "must be an email address")
+
+
 CHECKS: tuple[Check, ...] = (
     check_identity,
     check_backend,
@@ -923,6 +977,7 @@ CHECKS: tuple[Check, ...] = (
     check_failover,
     check_compute,
     check_parameters,
+    check_baseline,
 )
 
 # Every rule's id; each has a failing case in tests/unit/test_validation.py (checked for completeness).
@@ -1028,6 +1083,12 @@ RULES = frozenset(
         "compute.time_zone",
         "compute.schedule",
         "parameters.root",
+        "baseline.detector_id",
+        "baseline.severity",
+        "baseline.config_name",
+        "baseline.trail_retention",
+        "baseline.trail_log_retention",
+        "baseline.email",
     }
 )
 

@@ -9,6 +9,7 @@ name-like attribute is an error, so a new layer cannot add a name this check doe
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -52,6 +53,11 @@ PHYSICAL_NAME: Mapping[str, str] = {
     "aws_kinesis_firehose_delivery_stream": "name",
     # A regional custom domain: one per name, account and region.
     "aws_apigatewayv2_domain_name": "domain_name",
+    "aws_cloudtrail": "name",
+    "aws_config_configuration_recorder": "name",
+    "aws_config_delivery_channel": "name",
+    "aws_config_config_rule": "name",
+    "aws_accessanalyzer_analyzer": "analyzer_name",
 }
 # Types whose name is unique only within a parent that is itself uniquely named.
 SCOPED: Mapping[str, str] = {
@@ -66,6 +72,9 @@ SCOPED: Mapping[str, str] = {
     "aws_route53_key_signing_key": "within its hosted zone",
     "aws_cloudwatch_log_subscription_filter": "within its log group",
     "aws_cloudwatch_log_stream": "within its log group",
+    "aws_cloudwatch_log_metric_filter": "within its log group",
+    # Named after the protection plan it turns on, within its detector.
+    "aws_guardduty_detector_feature": "within its detector",
 }
 NAME_LIKE = ("name", "bucket", "function_name", "identifier", "cluster_identifier", "replication_group_id", "rule_name")
 
@@ -76,7 +85,7 @@ def physical_names(document: Document) -> Iterator[tuple[str, str]]:
         attribute = PHYSICAL_NAME.get(kind)
         for address, resource in resources.items():
             if attribute is not None:
-                yield kind, str(resource[attribute])
+                yield from ((kind, name) for name in _instance_names(resource, attribute))
             elif kind not in SCOPED and any(_literal(resource.get(key)) for key in NAME_LIKE):
                 raise ValueError(
                     f"{kind}.{address} has a physical name this check does not know; add it to PHYSICAL_NAME"
@@ -84,6 +93,18 @@ def physical_names(document: Document) -> Iterator[tuple[str, str]]:
     backend = document.get("terraform", {}).get("backend", {})
     for settings in backend.values():
         yield "state", str(settings.get("key") or settings.get("path"))
+
+
+EACH_VALUE = re.compile(r"\$\{each\.value\.(\w+)\}")
+
+
+def _instance_names(resource: Mapping[str, Any], attribute: str) -> list[str]:
+    """The resource's name, or each instance's when a `for_each` map supplies it (`${each.value.name}`)."""
+    value = str(resource[attribute])
+    each = EACH_VALUE.fullmatch(value)
+    if each is None or "for_each" not in resource:
+        return [value]
+    return [str(instance[each.group(1)]) for instance in resource["for_each"].values()]
 
 
 def _literal(value: object) -> bool:

@@ -10,7 +10,7 @@ renders one policy from them. Whether a bucket with objects may be destroyed is 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from cdktn_provider_aws.kms_key import KmsKey
 from cdktn_provider_aws.s3_bucket import S3Bucket
@@ -25,6 +25,11 @@ from cdktn_provider_aws.s3_bucket_lifecycle_configuration import (
 )
 from cdktn_provider_aws.s3_bucket_logging import S3BucketLoggingA
 from cdktn_provider_aws.s3_bucket_notification import S3BucketNotification
+from cdktn_provider_aws.s3_bucket_object_lock_configuration import (
+    S3BucketObjectLockConfigurationA,
+    S3BucketObjectLockConfigurationRuleA,
+    S3BucketObjectLockConfigurationRuleDefaultRetentionA,
+)
 from cdktn_provider_aws.s3_bucket_ownership_controls import S3BucketOwnershipControls, S3BucketOwnershipControlsRule
 from cdktn_provider_aws.s3_bucket_policy import S3BucketPolicy
 from cdktn_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
@@ -37,12 +42,22 @@ from cdktn_provider_aws.s3_bucket_versioning import S3BucketVersioningA
 from constructs import Construct
 
 from lib.config import BucketLifecycle
-from lib.core.context import Lifecycle, StackContext
+from lib.core.context import AccountContext, Lifecycle
 from lib.core.policies import ResourcePolicy, deny_insecure_transport
 
 Statement = dict[str, Any]
 
 ABORT_INCOMPLETE_UPLOADS_DAYS = 7
+
+
+@dataclass(frozen=True, kw_only=True)
+class ObjectLock:
+    """Default retention of each new object version. In COMPLIANCE mode nobody, the root user
+    included, can delete a version or shorten its retention before it ends; GOVERNANCE lets
+    principals holding s3:BypassGovernanceRetention do so (destroyable environments)."""
+
+    mode: Literal["GOVERNANCE", "COMPLIANCE"]
+    days: int
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -57,6 +72,8 @@ class SecureBucketProps:
     # CloudFront's standard logs are delivered through an ACL grant, so their bucket must accept
     # ACLs ("BucketOwnerPreferred"); every other bucket disables them.
     object_ownership: str = "BucketOwnerEnforced"
+    # Write-once retention of every new object version (audit trails); None for ordinary buckets.
+    object_lock: ObjectLock | None = None
 
 
 class SecureBucket(Construct):
@@ -66,9 +83,25 @@ class SecureBucket(Construct):
         super().__init__(scope, construct_id)
         self.kms_key = props.kms_key
         self.bucket = S3Bucket(
-            self, "bucket", bucket=props.name, force_destroy=lifecycle.force_destroy, tags={"Name": props.name}
+            self,
+            "bucket",
+            bucket=props.name,
+            force_destroy=lifecycle.force_destroy,
+            object_lock_enabled=True if props.object_lock is not None else None,
+            tags={"Name": props.name},
         )
         bucket_id = self.bucket.id
+        if props.object_lock is not None:
+            S3BucketObjectLockConfigurationA(
+                self,
+                "object_lock",
+                bucket=bucket_id,
+                rule=S3BucketObjectLockConfigurationRuleA(
+                    default_retention=S3BucketObjectLockConfigurationRuleDefaultRetentionA(
+                        mode=props.object_lock.mode, days=props.object_lock.days
+                    )
+                ),
+            )
         S3BucketPublicAccessBlock(
             self,
             "public_access_block",
@@ -178,7 +211,24 @@ def lifecycle_rules(lifecycle: BucketLifecycle) -> list[S3BucketLifecycleConfigu
     ]
 
 
-def grant_log_delivery(bucket: SecureBucket, context: StackContext) -> None:
+def grant_server_access_logging(access_logs: SecureBucket, context: AccountContext) -> None:
+    """S3 delivers the server access logs of this account's buckets into `access_logs`."""
+    access_logs.add_policy_statements(
+        {
+            "Sid": "S3ServerAccessLogDelivery",
+            "Effect": "Allow",
+            "Principal": {"Service": context.principal("logging.s3")},
+            "Action": "s3:PutObject",
+            "Resource": f"{access_logs.arn}/*",
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": context.account_id},
+                "ArnLike": {"aws:SourceArn": f"arn:{context.partition}:s3:::*"},
+            },
+        }
+    )
+
+
+def grant_log_delivery(bucket: SecureBucket, context: AccountContext) -> None:
     """CloudWatch Logs' vended-log delivery (VPC flow logs, WAF logs) writes into `bucket`, for this
     account's log sources only, under AWSLogs/<account>/. From any of the account's regions: the
     CloudFront web ACL, which lives in us-east-1, delivers into the stack's region."""

@@ -1,6 +1,7 @@
 """The one context a stack's layers share: configuration, names, where, and what destroy means.
 
-Built once per stack and frozen. Layers take `(scope, id, context, props)`: the context carries
+Built once per stack and frozen: `StackContext` for an environment, `BaselineContext` for the
+account baseline, both an `AccountContext`, which is all the building blocks of `lib/core` ask for. Layers take `(scope, id, context, props)`: the context carries
 the plumbing every layer needs (names, account, partition, region, lifecycle), so props hold
 only a layer's own inputs.
 """
@@ -8,8 +9,9 @@ only a layer's own inputs.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
-from lib.config import DeploymentConfig
+from lib.config import BaselineConfig, DeploymentConfig
 from lib.core.naming import Names
 from lib.regions import Region, region
 
@@ -52,31 +54,27 @@ class Lifecycle:
         return self.destroyable
 
     @property
+    def object_lock_mode(self) -> Literal["GOVERNANCE", "COMPLIANCE"]:
+        """Locked audit trails: removable with a bypass permission only where teardown must work."""
+        return "GOVERNANCE" if self.destroyable else "COMPLIANCE"
+
+    @property
     def apply_immediately(self) -> bool:
         """Production changes wait for the maintenance window."""
         return self.destroyable
 
 
 @dataclass(frozen=True, kw_only=True)
-class StackContext:
-    """What every layer of one stack needs. `account_id` is a token resolved at apply time."""
+class AccountContext:
+    """Where a stack lives and what destroy means: what the building blocks need, whatever the stack.
 
-    config: DeploymentConfig
+    `account_id` is a token resolved at apply time.
+    """
+
     names: Names
     account_id: str
     region: Region
     lifecycle: Lifecycle
-
-    @classmethod
-    def of(cls, config: DeploymentConfig, *, account_id: str) -> StackContext:
-        """The context of an environment stack for `config` (validated: its region is known)."""
-        return cls(
-            config=config,
-            names=Names(prefix=config.name_prefix, suffix=config.environment_suffix),
-            account_id=account_id,
-            region=region(config.region),
-            lifecycle=Lifecycle.of(destroyable=config.destroyable),
-        )
 
     @property
     def partition(self) -> str:
@@ -108,3 +106,28 @@ class StackContext:
     @property
     def account_root(self) -> str:
         return self.arn("iam", "root", region=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class StackContext(AccountContext):
+    """The context of one environment: the account's plumbing plus the deployment's configuration."""
+
+    config: DeploymentConfig
+
+    @classmethod
+    def of(cls, config: DeploymentConfig, *, account_id: str) -> StackContext:
+        """The context of an environment stack for `config` (validated: its region is known)."""
+        return cls(
+            config=config,
+            names=Names(prefix=config.name_prefix, suffix=config.environment_suffix),
+            account_id=account_id,
+            region=region(config.region),
+            lifecycle=Lifecycle.of(destroyable=config.destroyable),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class BaselineContext(AccountContext):
+    """The context of the account baseline: configured only by the config file's `[baseline]`."""
+
+    config: BaselineConfig

@@ -23,6 +23,8 @@ from lib.errors import Violation
 # its type's rule (`test_every_profile_synthesizes_with_the_longest_suffix`).
 MAX_SUFFIX_LENGTH = 12
 NameRule = Callable[[str], str | None]
+# What an account id looks like when a name holding one is checked (the id is a token at synth).
+ACCOUNT_STAND_IN = "123456789012"
 
 
 def _pattern_rule(pattern: str, max_len: int, description: str, min_len: int = 1) -> NameRule:
@@ -157,6 +159,15 @@ NAME_RULES: dict[str, NameRule] = {
     "health_check": _pattern_rule(r".+", 255, "Route 53 health check Name tags are at most 255 characters"),
     "firehose": _pattern_rule(r"[\w.-]+", 64, "Firehose stream names are at most 64 letters, digits and _.-"),
     "log_resource_policy": _pattern_rule(r"\S+", 255, "log resource policy names are at most 255 characters"),
+    "trail": _pattern_rule(
+        r"[A-Za-z0-9][\w.-]*[A-Za-z0-9]", 128, "CloudTrail trail names are 3-128 letters, digits and _.-", min_len=3
+    ),
+    "config_recorder": _pattern_rule(r"\S+", 256, "AWS Config recorder and channel names are at most 256 characters"),
+    "config_rule": _pattern_rule(r"[\w.-]+", 128, "AWS Config rule names are at most 128 letters, digits and _.-"),
+    "access_analyzer": _pattern_rule(
+        r"[A-Za-z][\w.-]*", 255, "Access Analyzer names are at most 255 letters, digits and _.-, starting with a letter"
+    ),
+    "metric_filter": _pattern_rule(r"[^:*]+", 512, "metric filter names are at most 512 characters, no ':' or '*'"),
     "ssm_parameter": _pattern_rule(
         r"/[A-Za-z0-9_.\-/]+", 1011, "SSM parameter names are paths of letters, digits and _.-/"
     ),
@@ -175,6 +186,12 @@ class Names:
         """`<prefix>-<parts>-<suffix>`; a first part that already starts with the prefix is not prefixed again."""
         head = [] if parts and (parts[0] == self.prefix or parts[0].startswith(f"{self.prefix}-")) else [self.prefix]
         return self.record(kind, "-".join([*head, *parts, self.suffix]))
+
+    def make_in_account(self, kind: str, *parts: str, account_id: str) -> str:
+        """`<prefix>-<parts>-<account>-<suffix>`: for names unique across all of AWS (the account
+        baseline's buckets). Checked with a 12-digit stand-in, since the account id is a token."""
+        checked = self.make(kind, *parts, ACCOUNT_STAND_IN)
+        return checked.replace(f"-{ACCOUNT_STAND_IN}-", f"-{account_id}-")
 
     def alias(self, purpose: str) -> str:
         """A KMS alias: `alias/<prefix>-<purpose>-<suffix>`."""

@@ -13,7 +13,7 @@ from cdktn_provider_aws.sqs_queue import SqsQueue
 from cdktn_provider_aws.sqs_queue_policy import SqsQueuePolicy
 from constructs import Construct
 
-from lib.core.context import StackContext
+from lib.core.context import AccountContext
 from lib.core.naming import Names
 from lib.core.policies import ResourcePolicy, Statement, deny_insecure_transport
 
@@ -86,7 +86,7 @@ class SecureQueue(Construct):
         )
 
 
-def sends_from_rule(rule_arn: str, context: StackContext) -> Statement:
+def sends_from_rule(rule_arn: str, context: AccountContext) -> Statement:
     """An EventBridge rule delivering into a queue (a target or a target's DLQ)."""
     return {
         "Sid": "EventBridgeRule",

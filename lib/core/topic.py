@@ -12,7 +12,7 @@ from cdktn_provider_aws.sns_topic_policy import SnsTopicPolicy
 from cdktn_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from constructs import Construct
 
-from lib.core.context import StackContext
+from lib.core.context import AccountContext
 from lib.core.policies import Statement, deny_insecure_transport, policy_document
 
 
@@ -22,7 +22,7 @@ def secure_topic(
     *,
     name: str,
     key: KmsKey,
-    context: StackContext,
+    context: AccountContext,
     rule_arns: Sequence[str],
     emails: Sequence[str],
 ) -> SnsTopic:

@@ -10,16 +10,15 @@ become unmanageable) and then only the AWS services that use that purpose's key:
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from cdktn_provider_aws.kms_alias import KmsAlias
 from cdktn_provider_aws.kms_key import KmsKey
 from constructs import Construct
 
 from lib.config import CDN_LOG_BUCKET, KeyPurpose
 from lib.core.context import StackContext
-from lib.core.policies import KEY_USE_ACTIONS, key_root_statement, key_via_services_statement
+from lib.core.kms import customer_managed_key
+from lib.core.policies import KEY_USE_ACTIONS, key_via_services_statement
 
 Statement = dict[str, Any]
 
@@ -163,15 +162,13 @@ def cdn_statements(ctx: StackContext) -> list[Statement]:
     ]
 
 
-def key_policy(purpose: KeyPurpose, ctx: StackContext) -> dict[str, Any]:
-    """The full key policy document for one purpose."""
+def key_statements(purpose: KeyPurpose, ctx: StackContext) -> list[Statement]:
+    """What the key policy of one purpose grants after the account root."""
     hosts = [ctx.region.service_host(service) for service in VIA_SERVICES[purpose]]
-    statements = [
-        key_root_statement(ctx.account_root),
+    return [
         *service_principal_statements(purpose, ctx),
         key_via_services_statement(ctx.account_root, ctx.account_id, hosts, [*KEY_USE_ACTIONS, "kms:CreateGrant"]),
     ]
-    return {"Version": "2012-10-17", "Statement": statements}
 
 
 class EncryptionKeys(Construct):
@@ -183,19 +180,14 @@ class EncryptionKeys(Construct):
         super().__init__(scope, construct_id)
         self.keys: dict[KeyPurpose, KmsKey] = {}
         for purpose in purposes:
-            alias = context.names.alias(purpose)
-            key = KmsKey(
+            self.keys[purpose] = customer_managed_key(
                 self,
                 purpose,
+                context=context,
+                purpose=purpose,
                 description=f"TAP {context.names.prefix}-{context.names.suffix}: {DESCRIPTIONS[purpose]}",
-                enable_key_rotation=True,
-                rotation_period_in_days=365,
-                deletion_window_in_days=context.lifecycle.key_deletion_days,
-                policy=json.dumps(key_policy(purpose, context)),
-                tags={"Name": alias.removeprefix("alias/")},
+                statements=key_statements(purpose, context),
             )
-            KmsAlias(self, f"{purpose}_alias", name=alias, target_key_id=key.key_id)
-            self.keys[purpose] = key
 
     def key(self, purpose: KeyPurpose) -> KmsKey:
         try:

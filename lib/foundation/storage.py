@@ -20,7 +20,7 @@ from cdktn_provider_aws.s3_bucket_replication_configuration import (
 from constructs import Construct
 
 from lib.config import PCI_LOG_LIFECYCLE, PCI_LOG_RETENTION_DAYS, BucketLifecycle
-from lib.core.bucket import SecureBucket, SecureBucketProps
+from lib.core.bucket import SecureBucket, SecureBucketProps, grant_server_access_logging
 from lib.core.context import StackContext
 from lib.core.iam import service_role
 from lib.core.policies import key_use
@@ -55,7 +55,7 @@ class Storage(Construct):
                 access_log_bucket=None,
             ),
         )
-        self._grant_server_access_logging()
+        grant_server_access_logging(self.access_logs, context)
         self.buckets: dict[str, SecureBucket] = {}
         self.archives: dict[str, SecureBucket] = {}
         for purpose, lifecycle in config.buckets.items():
@@ -81,22 +81,6 @@ class Storage(Construct):
                 kms_key=self._s3_key,
                 access_log_bucket=self.access_logs.bucket,
             ),
-        )
-
-    def _grant_server_access_logging(self) -> None:
-        context = self._context
-        self.access_logs.add_policy_statements(
-            {
-                "Sid": "S3ServerAccessLogDelivery",
-                "Effect": "Allow",
-                "Principal": {"Service": self._context.principal("logging.s3")},
-                "Action": "s3:PutObject",
-                "Resource": f"{self.access_logs.arn}/*",
-                "Condition": {
-                    "StringEquals": {"aws:SourceAccount": context.account_id},
-                    "ArnLike": {"aws:SourceArn": f"arn:{context.partition}:s3:::*"},
-                },
-            }
         )
 
     def _replicate(self, purpose: str) -> None:

@@ -32,10 +32,11 @@ def test_xray_traces_are_encrypted_with_a_protected_rotating_key(synthesized: Sy
     baseline = synthesized.baseline("full")  # a destroyable environment; the baseline stays protected
     (encryption,) = resources(baseline, "aws_xray_encryption_config").values()
     assert encryption["type"] == "KMS" and encryption["key_id"] == ref(baseline, "aws_kms_key", "traces_key", "arn")
-    (key,) = resources(baseline, "aws_kms_key").values()
-    assert key["enable_key_rotation"] is True and key["deletion_window_in_days"] == 30
-    (alias,) = resources(baseline, "aws_kms_alias").values()
-    assert alias["name"] == f"alias/tap-baseline-traces-{REGION}"
+    keys = resources(baseline, "aws_kms_key")
+    key = keys["traces_key"]
+    # Every baseline key is rotated and keeps the protected 30-day window.
+    assert {(k["enable_key_rotation"], k["deletion_window_in_days"]) for k in keys.values()} == {(True, 30)}
+    assert resources(baseline, "aws_kms_alias")["traces_key_alias"]["name"] == f"alias/tap-baseline-traces-{REGION}"
     statements = {s["Sid"]: s for s in json.loads(key["policy"])["Statement"]}
     via = statements["UseOnlyThroughItsServices"]["Condition"]["StringEquals"]["kms:ViaService"]
     assert via == f"xray.{REGION}.amazonaws.com"

@@ -73,3 +73,17 @@ def test_the_baseline_is_shared_on_purpose_and_identical(synthesized: Synthesize
     """One baseline per account and region: every profile's is the same stack (see test_baseline.py)."""
     first, second = synthesized.baseline("full"), synthesized.baseline("serverless-payments")
     assert first == second and set(physical_names(first))
+
+
+def test_names_given_per_instance_by_for_each_are_each_checked() -> None:
+    """A resource over a map (the baseline's Config rules) claims every instance's name."""
+
+    def rules(*names: str) -> dict[str, object]:
+        instances = {name: {"name": name, "identifier": "X"} for name in names}
+        return {
+            "resource": {"aws_config_config_rule": {"rules": {"for_each": instances, "name": "${each.value.name}"}}}
+        }
+
+    first, second = rules("a-rule", "b-rule"), rules("b-rule", "c-rule")
+    assert sorted(physical_names(first)) == [("aws_config_config_rule", "a-rule"), ("aws_config_config_rule", "b-rule")]
+    assert shared_names(first, second) == {("aws_config_config_rule", "b-rule")}

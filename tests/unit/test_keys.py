@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from lib.core.context import StackContext
-from lib.foundation.keys import key_policy
+from lib.foundation.keys import key_statements
 from lib.profiles import load_config
 from tests.conftest import SUFFIX, Document, Synthesized, name_prefix, policy, ref, resources
 from tools.compliance import DOMAIN_CONFIG
@@ -99,22 +99,25 @@ def context(region: str) -> StackContext:
 
 
 def test_logs_key_is_bound_to_this_accounts_log_groups() -> None:
-    document = key_policy("logs", context("eu-west-1"))
-    (logs,) = [s for s in document["Statement"] if s["Principal"].get("Service") == "logs.eu-west-1.amazonaws.com"]
+    (logs,) = [
+        s
+        for s in key_statements("logs", context("eu-west-1"))
+        if s["Principal"].get("Service") == "logs.eu-west-1.amazonaws.com"
+    ]
     assert logs["Condition"] == {
         "ArnLike": {"kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:eu-west-1:111122223333:log-group:*"}
     }
 
 
 def test_database_key_is_usable_only_through_rds_and_secrets_manager() -> None:
-    document = key_policy("database", context("us-east-1"))
-    (via,) = [s for s in document["Statement"] if s["Sid"] == "UseOnlyThroughItsServices"]
+    statements = key_statements("database", context("us-east-1"))
+    (via,) = [s for s in statements if s["Sid"] == "UseOnlyThroughItsServices"]
     # RDS for storage and Performance Insights; Secrets Manager for the RDS-managed master secret.
     assert via["Condition"]["StringEquals"]["kms:ViaService"] == [
         "rds.us-east-1.amazonaws.com",
         "secretsmanager.us-east-1.amazonaws.com",
     ]
-    assert not [s for s in document["Statement"] if "Service" in s["Principal"]]
+    assert not [s for s in statements if "Service" in s["Principal"]]
 
 
 def test_deletion_window_follows_the_environment_mode(synthesized: Synthesized) -> None:

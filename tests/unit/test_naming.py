@@ -49,6 +49,11 @@ CASES = {
     "health_check": ("secure-primary-dev", ["", "h" * 256]),
     "firehose": ("portal-app-logs-dev", ["app logs", "f" * 65]),
     "log_resource_policy": ("secure-route53-query-logs-dev", ["route53 logs", "p" * 256]),
+    "trail": ("tap-baseline-account-us-east-1", ["ab", "-trail", "tap trail", "t" * 129]),
+    "config_recorder": ("tap-baseline-recorder-us-east-1", ["", "my recorder", "r" * 257]),
+    "config_rule": ("tap-baseline-encrypted-volumes-us-east-1", ["encrypted volumes", "c" * 129]),
+    "access_analyzer": ("tap-baseline-account-us-east-1", ["1analyzer", "tap analyzer", "a" * 256]),
+    "metric_filter": ("tap-baseline-root-use-us-east-1", ["root:use", "root*", "m" * 513]),
 }
 
 
@@ -101,6 +106,11 @@ def test_synthesis_checks_generated_names_before_writing(monkeypatch: pytest.Mon
     (outdir / "previous.txt").write_text("from an earlier synth")
     with pytest.raises(ConfigError) as raised:
         synthesize(load_config({"TAP_PROFILE": "serverless-payments"}), outdir)
-    assert {v.value for v in raised.value.violations} == {"payment-alerts-dev", "payment-failed-transactions-dev"}
+    assert {v.value for v in raised.value.violations} == {
+        "payment-alerts-dev",
+        "payment-failed-transactions-dev",
+        "tap-baseline-security-alerts-us-east-1",  # the baseline's names are checked in the same gate
+        "tap-baseline-compliance-us-east-1",
+    }
     assert (outdir / "previous.txt").read_text() == "from an earlier synth"
     assert [p.name for p in tmp_path.iterdir()] == ["cdktf.out"]  # no staging directory left behind

@@ -17,16 +17,19 @@ import pytest
 from lib.config import (
     AuroraConfig,
     BackendConfig,
+    BaselineConfig,
     BlueGreenConfig,
     BucketLifecycle,
     BusinessHours,
     CdnConfig,
     ComputeConfig,
+    ConfigRecorderConfig,
     DeploymentConfig,
     EdgeConfig,
     EndpointsConfig,
     FailoverConfig,
     FileSystemConfig,
+    GuardDutyConfig,
     LambdaConfig,
     LoadBalancerConfig,
     NetworkConfig,
@@ -34,6 +37,7 @@ from lib.config import (
     PaymentsConfig,
     RedisConfig,
     StorageConfig,
+    TrailConfig,
     TransactionsApiConfig,
     WafConfig,
 )
@@ -512,6 +516,36 @@ CASES: dict[str, tuple[str, dict[str, object], str]] = {
         "full",
         {"parameters": ParametersConfig(root="Payment Processing")},
         "parameters.root = 'Payment Processing'",
+    ),
+    "baseline.detector_id": (
+        "web-mysql",
+        {"baseline": BaselineConfig(guardduty=GuardDutyConfig(existing_detector_id="detector-1"))},
+        "baseline.guardduty.existing_detector_id = 'detector-1': must be a GuardDuty detector id",
+    ),
+    "baseline.severity": (
+        "web-mysql",
+        {"baseline": BaselineConfig(guardduty=GuardDutyConfig(alert_min_severity=70.0))},
+        "baseline.guardduty.alert_min_severity = 70.0: must be on GuardDuty's scale, 1-10",
+    ),
+    "baseline.config_name": (
+        "web-mysql",
+        {"baseline": BaselineConfig(aws_config=ConfigRecorderConfig(existing_recorder_name="my recorder"))},
+        "baseline.aws_config.existing_recorder_name = 'my recorder': must be 1-256 characters without spaces",
+    ),
+    "baseline.trail_retention": (
+        "web-mysql",
+        {"baseline": BaselineConfig(cloudtrail=TrailConfig(retention_days=90))},
+        "baseline.cloudtrail.retention_days = 90: PCI DSS 10.5.1 keeps audit logs at least 365 days",
+    ),
+    "baseline.trail_log_retention": (
+        "web-mysql",
+        {"baseline": BaselineConfig(cloudtrail=TrailConfig(log_group_retention_days=100))},
+        "baseline.cloudtrail.log_group_retention_days = 100: must be a value CloudWatch Logs accepts",
+    ),
+    "baseline.email": (
+        "web-mysql",
+        {"baseline": BaselineConfig(security_alert_emails=("secops",))},
+        "baseline.security_alert_emails = 'secops': must be an email address",
     ),
 }
 

@@ -1,0 +1,40 @@
+"""Account-wide guards: IAM Access Analyzer (PCI 7.2.1) and S3's account public access block (1.4.4).
+
+Both are settings of the account in a region, so they live in the baseline; a second environment
+configuring them would fight the first over one setting.
+"""
+
+from __future__ import annotations
+
+from cdktn_provider_aws.accessanalyzer_analyzer import AccessanalyzerAnalyzer
+from cdktn_provider_aws.s3_account_public_access_block import S3AccountPublicAccessBlock
+from constructs import Construct
+
+from lib.core.context import BaselineContext
+
+
+class AccountGuards(Construct):
+    """`analyzer` and `public_access_block`, each None when configured off."""
+
+    def __init__(self, scope: Construct, construct_id: str, context: BaselineContext) -> None:
+        super().__init__(scope, construct_id)
+        config = context.config
+        self.analyzer = (
+            AccessanalyzerAnalyzer(
+                self, "analyzer", analyzer_name=context.names.make("access_analyzer", "account"), type="ACCOUNT"
+            )
+            if config.access_analyzer
+            else None
+        )
+        self.public_access_block = (
+            S3AccountPublicAccessBlock(
+                self,
+                "public_access_block",
+                block_public_acls=True,
+                block_public_policy=True,
+                ignore_public_acls=True,
+                restrict_public_buckets=True,
+            )
+            if config.account_public_access_block
+            else None
+        )
