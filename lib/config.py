@@ -420,6 +420,8 @@ class GuardDutyConfig:
     finding_publishing_frequency: GuardDutyFrequency = "SIX_HOURS"
     # Findings at or above this severity go to the security-alerts topic (7.0: HIGH and above).
     alert_min_severity: float = 7.0
+    # An adopted detector's existing S3 export (a detector has one): adopted too, not duplicated.
+    existing_publishing_destination_id: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -459,8 +461,12 @@ class BaselineConfig:
     """The account baseline (one per account and region). Never set by a profile: see `baseline_stack.py`."""
 
     # A sandbox account's baseline may be torn down (7-day key windows, governance-mode Object
-    # Lock); by default it is protected like production.
+    # Lock); by default it is protected like production. What it adopted is never destroyed.
     destroyable: bool = False
+    # Where the account-wide parts live when the baseline is applied in several regions: the
+    # multi-region trail, global resource types in Config, the account's S3 public access block.
+    # None: every region the baseline is applied in is its own home (one region per account).
+    home_region: str | None = None
     # Encrypt X-Ray traces with a customer-managed key (account-wide setting).
     xray_encryption: bool = True
     # Who receives the security-alerts topic (GuardDuty, Config, CloudTrail alarms) by e-mail.

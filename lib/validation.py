@@ -937,6 +937,25 @@ def check_baseline(config: DeploymentConfig) -> Iterable[Violation]:
                 name,
                 "must be 1-256 characters without spaces, the existing resource's exact name",
             )
+    recorder, channel = baseline.aws_config.existing_recorder_name, baseline.aws_config.existing_delivery_channel_name
+    if (recorder is None) != (channel is None):
+        yield violation(
+            "baseline.config_adoption",
+            "baseline.aws_config.existing_delivery_channel_name"
+            if channel is None
+            else "baseline.aws_config.existing_recorder_name",
+            None,
+            "adopt the recorder and the delivery channel together: a region has one of each",
+        )
+    if baseline.guardduty.existing_publishing_destination_id is not None and detector is None:
+        yield violation(
+            "baseline.destination_adoption",
+            "baseline.guardduty.existing_publishing_destination_id",
+            baseline.guardduty.existing_publishing_destination_id,
+            "an existing export belongs to an existing detector: set existing_detector_id too",
+        )
+    if baseline.home_region is not None and baseline.home_region not in REGIONS:
+        yield violation("baseline.home_region", "baseline.home_region", baseline.home_region, "must be an AWS region")
     trail = baseline.cloudtrail
     if trail.retention_days < PCI_LOG_RETENTION_DAYS:
         yield violation(
@@ -1089,6 +1108,9 @@ RULES = frozenset(
         "baseline.trail_retention",
         "baseline.trail_log_retention",
         "baseline.email",
+        "baseline.config_adoption",
+        "baseline.destination_adoption",
+        "baseline.home_region",
     }
 )
 

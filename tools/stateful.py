@@ -34,6 +34,10 @@ STATEFUL_TYPES = frozenset(
         "aws_secretsmanager_secret",
         "aws_cloudwatch_log_group",
         "aws_sqs_queue",  # dead-letter queues hold the payments that failed
+        # Deleting either deletes its findings.
+        "aws_guardduty_detector",
+        "aws_securityhub_account",
+        "aws_config_configuration_recorder",
     }
 )
 ENVIRONMENT, BASELINE = "environment", "baseline"

@@ -131,3 +131,9 @@ class BaselineContext(AccountContext):
     """The context of the account baseline: configured only by the config file's `[baseline]`."""
 
     config: BaselineConfig
+
+    @property
+    def is_home_region(self) -> bool:
+        """Account-wide parts (the multi-region trail, global types, the account's public access
+        block) are built in the home region only, so regional baselines never duplicate them."""
+        return self.config.home_region in (None, self.region.name)

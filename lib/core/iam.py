@@ -45,3 +45,12 @@ def service_role(
     for index, arn in enumerate(managed_policy_arns):
         IamRolePolicyAttachment(scope, f"{construct_id}_managed_{index}", role=role.name, policy_arn=arn)
     return role
+
+
+def inline_policy(scope: Construct, role_construct_id: str) -> IamRolePolicy:
+    """The inline policy `service_role` made for the role `role_construct_id` in `scope` (for
+    resources a service checks against the role's permissions when they are created)."""
+    found = scope.node.find_child(f"{role_construct_id}_policy")
+    if not isinstance(found, IamRolePolicy):
+        raise TypeError(f"{role_construct_id}_policy is not an inline role policy")
+    return found

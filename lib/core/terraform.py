@@ -52,6 +52,13 @@ def declare(stack: TerraformStack, *, region: str, tags: dict[str, str], backend
     stack.add_override("terraform.required_version", REQUIRED_VERSION)
 
 
+def adopt(resource: TerraformResource, import_id: str) -> None:
+    """Takes over an existing resource with a Terraform import, and never destroys it: TAP did not
+    create it (a destroyable baseline's teardown must not delete an account's detector)."""
+    resource.import_from(import_id)
+    resource.add_override("lifecycle.prevent_destroy", True)
+
+
 def tag_resources(scope: Construct, tags: Mapping[str, str]) -> None:
     """`tags` on every taggable resource under `scope`, next to the provider's default tags."""
     for node in scope.node.find_all():

@@ -50,7 +50,7 @@ class AccountGovernance(Construct):
                 context,
                 AccountTrailProps(records=self.records, alerts=self.alerts.topics["security-alerts"]),
             )
-            if config.cloudtrail.enabled
+            if config.cloudtrail.enabled and context.is_home_region
             else None
         )
         self.security_hub = SecurityHub(self, "security_hub", context) if config.security_hub.enabled else None

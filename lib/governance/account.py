@@ -35,6 +35,7 @@ class AccountGuards(Construct):
                 ignore_public_acls=True,
                 restrict_public_buckets=True,
             )
-            if config.account_public_access_block
+            # Account-wide, not regional: one region's baseline owns it.
+            if config.account_public_access_block and context.is_home_region
             else None
         )

@@ -40,7 +40,10 @@ class ManagedRule:
         )
 
     def available_in(self, region: str) -> bool:
-        return self.regions is None or region in self.regions
+        """Whether AWS offers the rule in `region` (creating it elsewhere fails the apply)."""
+        return (self.regions is None or region in self.regions) and region not in UNAVAILABLE.get(
+            self.identifier, frozenset()
+        )
 
     def description(self) -> str:
         """What the rule evidences, AWS-authored ids first, TAP's judgement marked as such."""
@@ -52,6 +55,26 @@ class ManagedRule:
         """The rule's `input_parameters` JSON, or None when it takes AWS's defaults."""
         return json.dumps(dict(self.parameters), sort_keys=True) if self.parameters else None
 
+
+# Regions each managed rule's page lists as not supported (AWS Config Developer Guide).
+_NEWER_REGIONS = frozenset(
+    {
+        "cn-north-1",
+        "cn-northwest-1",
+        "ap-southeast-5",
+        "ap-southeast-7",
+        "mx-central-1",
+        "il-central-1",
+        "ap-east-2",
+        "ca-west-1",
+    }
+)
+UNAVAILABLE: dict[str, frozenset[str]] = {
+    "BACKUP_RECOVERY_POINT_MANUAL_DELETION_DISABLED": _NEWER_REGIONS,
+    "AURORA_RESOURCES_PROTECTED_BY_BACKUP_PLAN": _NEWER_REGIONS,
+    "EC2_LAUNCH_TEMPLATE_PUBLIC_IP_DISABLED": _NEWER_REGIONS
+    | {"us-gov-east-1", "us-gov-west-1", "me-central-1", "ap-south-2", "ap-southeast-4", "eu-south-2", "eu-central-2"},
+}
 
 # Keyed by the rule's name in AWS's pack: stable, so adding a rule moves no other's address.
 RULES: dict[str, ManagedRule] = {
@@ -104,7 +127,7 @@ RULES: dict[str, ManagedRule] = {
     "cloudwatch-alarm-action-check": ManagedRule.of(
         "CLOUDWATCH_ALARM_ACTION_CHECK",
         "10.2.1.1 10.4.1 10.4.1.1 10.4.2 10.4.3 10.6.3 10.7.1 10.7.2 11.5.2 11.6.1 12.10.5 A3.3.1 A3.5.1",
-        # AWS's pack states all three; TAP's alarms notify on ALARM (OK actions come with observability).
+        # AWS's pack states all three; every TAP alarm must notify on ALARM.
         parameters={
             "alarmActionRequired": "true",
             "insufficientDataActionRequired": "false",
@@ -196,6 +219,11 @@ EXCLUDED: dict[str, str] = {
     "iam-policy-in-use": "needs one policy ARN per rule",
     "s3-bucket-policy-not-more-permissive": "needs one control policy per rule",
     "access-keys-rotated": "TAP creates no IAM users or access keys",
+    "s3-bucket-blacklisted-actions-prohibited": "needs one pattern of prohibited actions per rule",
+    "acm-pca-root-ca-disabled": "TAP creates no private certificate authority",
+    "ec2-transit-gateway-auto-vpc-attach-disabled": "TAP creates no transit gateway",
+    "ec2-client-vpn-not-authorize-all": "TAP creates no Client VPN endpoint",
+    "s3-access-point-public-access-blocks": "TAP creates no S3 access points",
     "rds-db-security-group-not-allowed": "EC2-Classic DB security groups, which TAP never creates",
     "security-account-information-provided": "account contacts are set by the organization, not by TAP",
 }

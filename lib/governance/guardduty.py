@@ -3,7 +3,7 @@
 A region has one detector, and deleting it deletes every finding. So the baseline creates the
 detector only where none exists: `guardduty.existing_detector_id` adopts an existing one with a
 Terraform import instead (document 002: never a second detector), and a protected baseline's
-plan can never destroy it (`prevent_destroy`). Findings are exported to a bucket whose key and
+plan can never destroy it (`prevent_destroy`), nor can any plan destroy an adopted one. Findings are exported to a bucket whose key and
 policy admit GuardDuty for this detector only, and high-severity ones are routed to the
 security-alerts topic.
 """
@@ -24,17 +24,25 @@ from constructs import Construct
 
 from lib.core.context import BaselineContext
 from lib.core.kms import customer_managed_key
+from lib.core.terraform import adopt
 from lib.governance.alerts import Route
 from lib.governance.records import AuditRecords
 
-# Protection plans the issue asks for, with the agent management Runtime Monitoring needs on EC2.
-FEATURES: dict[str, tuple[str, ...]] = {
-    "S3_DATA_EVENTS": (),
-    "RDS_LOGIN_EVENTS": (),
-    "LAMBDA_NETWORK_LOGS": (),
-    "RUNTIME_MONITORING": ("EC2_AGENT_MANAGEMENT",),
-    "EBS_MALWARE_PROTECTION": (),
+# Protection plans the issue asks for. Runtime Monitoring states each agent setting GuardDuty
+# reports for it (EC2's on; TAP runs no ECS or EKS), so a plan never finds one it did not expect.
+FEATURES: dict[str, dict[str, str]] = {
+    "S3_DATA_EVENTS": {},
+    "RDS_LOGIN_EVENTS": {},
+    "LAMBDA_NETWORK_LOGS": {},
+    "RUNTIME_MONITORING": {
+        "EC2_AGENT_MANAGEMENT": "ENABLED",
+        "ECS_FARGATE_AGENT_MANAGEMENT": "DISABLED",
+        "EKS_ADDON_MANAGEMENT": "DISABLED",
+    },
+    "EBS_MALWARE_PROTECTION": {},
 }
+# Regions where GuardDuty does not offer a plan (its "Regions and endpoints" page).
+UNAVAILABLE: dict[str, frozenset[str]] = {"RDS_LOGIN_EVENTS": frozenset({"ap-east-2"})}
 
 
 def findings_route(min_severity: float) -> Route:
@@ -71,8 +79,10 @@ class ThreatDetection(Construct):
             lifecycle=TerraformResourceLifecycle(prevent_destroy=not context.lifecycle.destroyable),
         )
         if config.existing_detector_id is not None:
-            self.detector.import_from(config.existing_detector_id)
+            adopt(self.detector, config.existing_detector_id)
         for feature, additional in FEATURES.items():
+            if context.region_name in UNAVAILABLE.get(feature, frozenset()):
+                continue
             GuarddutyDetectorFeature(
                 self,
                 feature.lower(),
@@ -80,7 +90,8 @@ class ThreatDetection(Construct):
                 name=feature,
                 status="ENABLED",
                 additional_configuration=[
-                    GuarddutyDetectorFeatureAdditionalConfiguration(name=name, status="ENABLED") for name in additional
+                    GuarddutyDetectorFeatureAdditionalConfiguration(name=name, status=status)
+                    for name, status in additional.items()
                 ]
                 or None,
             )
@@ -123,7 +134,7 @@ class ThreatDetection(Construct):
                 "Resource": f"{self.findings.arn}/*",
             },
         )
-        GuarddutyPublishingDestination(
+        export = GuarddutyPublishingDestination(
             self,
             "export",
             detector_id=self.detector.id,
@@ -131,3 +142,7 @@ class ThreatDetection(Construct):
             kms_key_arn=key.arn,
             depends_on=[self.findings.policy_resource],
         )
+        # A detector exports to one destination: an adopted detector's existing one is adopted too
+        # (and then points at TAP's bucket and key).
+        if config.existing_detector_id is not None and config.existing_publishing_destination_id is not None:
+            adopt(export, f"{config.existing_detector_id}:{config.existing_publishing_destination_id}")

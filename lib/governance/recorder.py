@@ -26,8 +26,9 @@ from cdktn_provider_aws.config_delivery_channel import (
 from constructs import Construct
 
 from lib.core.context import BaselineContext
-from lib.core.iam import service_role
+from lib.core.iam import inline_policy, service_role
 from lib.core.kms import customer_managed_key
+from lib.core.terraform import adopt
 from lib.governance.alerts import Route
 from lib.governance.config_rules import RULES
 from lib.governance.records import AuditRecords
@@ -111,21 +112,25 @@ class ConfigurationRecording(Construct):
             managed_policy_arns=[f"arn:{context.partition}:iam::aws:policy/service-role/AWS_ConfigRole"],
             statements=[
                 {"Effect": "Allow", "Action": "s3:GetBucketAcl", "Resource": self.bucket.arn},
-                {"Effect": "Allow", "Action": "s3:PutObject", "Resource": prefix},
+                # AWS's documented delivery policy for a Config role.
+                {"Effect": "Allow", "Action": ["s3:PutObject", "s3:PutObjectAcl"], "Resource": prefix},
                 {"Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": key.arn},
             ],
         )
+        # The channel is checked against the role's policy when it is created.
+        self.role_policy = inline_policy(self, "role")
         self.recorder = ConfigConfigurationRecorder(
             self,
             "recorder",
             name=config.existing_recorder_name or names.make("config_recorder", "recorder"),
             role_arn=role.arn,
             recording_group=ConfigConfigurationRecorderRecordingGroup(
-                all_supported=True, include_global_resource_types=config.record_global_resources
+                all_supported=True,
+                include_global_resource_types=config.record_global_resources and context.is_home_region,
             ),
         )
         if config.existing_recorder_name is not None:
-            self.recorder.import_from(config.existing_recorder_name)
+            adopt(self.recorder, config.existing_recorder_name)
         self.channel = ConfigDeliveryChannel(
             self,
             "channel",
@@ -135,10 +140,10 @@ class ConfigurationRecording(Construct):
             snapshot_delivery_properties=ConfigDeliveryChannelSnapshotDeliveryProperties(
                 delivery_frequency=config.snapshot_frequency
             ),
-            depends_on=[self.recorder, self.bucket.policy_resource],
+            depends_on=[self.recorder, self.bucket.policy_resource, self.role_policy],
         )
         if config.existing_delivery_channel_name is not None:
-            self.channel.import_from(config.existing_delivery_channel_name)
+            adopt(self.channel, config.existing_delivery_channel_name)
         self.status = ConfigConfigurationRecorderStatus(
             self, "status", name=self.recorder.name, is_enabled=True, depends_on=[self.channel]
         )

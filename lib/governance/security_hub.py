@@ -12,6 +12,7 @@ from cdktn_provider_aws.securityhub_standards_subscription import SecurityhubSta
 from constructs import Construct
 
 from lib.core.context import BaselineContext
+from lib.core.terraform import adopt
 
 # Standard ARNs are regional and have no account: arn:<partition>:securityhub:<region>::standards/<path>.
 STANDARDS: dict[str, str] = {
@@ -35,7 +36,7 @@ class SecurityHub(Construct):
         )
         if context.config.security_hub.existing_subscription:
             # Security Hub's import id is the account id, known at plan time from the caller identity.
-            self.account.import_from(context.account_id)
+            adopt(self.account, context.account_id)
         self.subscriptions = {
             key: SecurityhubStandardsSubscription(
                 self,

@@ -22,7 +22,7 @@ from constructs import Construct
 
 from lib.core.bucket import ObjectLock
 from lib.core.context import BaselineContext
-from lib.core.iam import service_role
+from lib.core.iam import inline_policy, service_role
 from lib.core.kms import customer_managed_key
 from lib.core.log_group import encrypted_log_group
 from lib.governance.records import AuditRecords
@@ -43,8 +43,8 @@ def _any_event(*names: str) -> str:
     return " || ".join(f"($.eventName = {name})" for name in names)
 
 
-# The CIS AWS Foundations Benchmark's monitoring filters (Security Hub CloudWatch.1-14), the set
-# PCI DSS 10.4.1 reviews. Keyed by stable names: adding one moves no other's address.
+# The governance issue's monitoring set, taken from the CIS AWS Foundations Benchmark's filters
+# (Security Hub CloudWatch.1-5, 7 and 9-13), which PCI DSS 10.4.1 reviews. Keyed by stable names: adding one moves no other's address.
 WATCHES: dict[str, Watch] = {
     "root_use": Watch(
         "RootAccountUse",
@@ -201,6 +201,18 @@ class AccountTrail(Construct):
                     },
                 },
                 {
+                    # With S3 Bucket Keys, CloudTrail must also decrypt (AWS: "Configure AWS KMS key
+                    # policies for CloudTrail").
+                    "Sid": "CloudTrailDecryptsForBucketKeys",
+                    "Effect": "Allow",
+                    "Principal": {"Service": context.principal("cloudtrail")},
+                    "Action": "kms:Decrypt",
+                    "Resource": "*",
+                    "Condition": {
+                        "StringEquals": {"aws:SourceAccount": context.account_id, "aws:SourceArn": trail_arn}
+                    },
+                },
+                {
                     "Sid": "CloudTrailDescribesKey",
                     "Effect": "Allow",
                     "Principal": {"Service": context.principal("cloudtrail")},
@@ -284,7 +296,8 @@ class AccountTrail(Construct):
             kms_key_id=key.arn,
             cloud_watch_logs_group_arn=f"{self.log_group.arn}:*",
             cloud_watch_logs_role_arn=delivery_role.arn,
-            depends_on=[self.bucket.policy_resource],
+            # CloudTrail checks the bucket policy and the role's permissions when the trail is created.
+            depends_on=[self.bucket.policy_resource, inline_policy(self, "delivery_role")],
         )
         self.alarms: dict[str, CloudwatchMetricAlarm] = {}
         for watch_id, watch in WATCHES.items():

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from lib.governance import config_rules, guardduty
 from lib.governance.config_rules import EXCLUDED, RULES
 from lib.governance.guardduty import FEATURES
 from lib.governance.trail import WATCHES
@@ -19,6 +20,39 @@ ROOT = Path(__file__).resolve().parents[2]
 CROSSWALK = ROOT / "compliance" / "pci" / "config_rules_pci40.json"
 DETECTOR_ID = "12abc34d567e8fa901bc2d34e56789f0"
 ACCOUNT = "${data.aws_caller_identity.current.account_id}"
+# Rule-name prefixes of the services TAP builds (AWS's rule names start with their service).
+TAP_SERVICES = (
+    "access-keys",
+    "acm-",
+    "api-gw",
+    "aurora-",
+    "autoscaling-",
+    "backup-",
+    "cloudfront-",
+    "cloudtrail-",
+    "cloudwatch-",
+    "cw-",
+    "db-",
+    "dynamodb-",
+    "ebs-",
+    "ec2-",
+    "efs-",
+    "elasticache-",
+    "elb-",
+    "iam-",
+    "internet-gateway-",
+    "lambda-",
+    "multi-region-cloudtrail",
+    "nacl-",
+    "rds-",
+    "restricted-ssh",
+    "s3-",
+    "secretsmanager-",
+    "security-account",
+    "sns-",
+    "vpc-",
+    "wafv2-webacl",
+)
 
 
 def baseline_with(synthesized: Synthesized, tmp_path: Path, toml: str, **env: str) -> Document:
@@ -89,9 +123,29 @@ def test_every_protection_plan_is_on(synthesized: Synthesized) -> None:
         }
     )
     assert all(f["status"] == "ENABLED" and f["detector_id"] == detector for f in features.values())
+    # Every agent setting GuardDuty reports is stated, so a plan finds none it did not expect.
     assert features["RUNTIME_MONITORING"]["additional_configuration"] == [
-        {"name": "EC2_AGENT_MANAGEMENT", "status": "ENABLED"}
+        {"name": "EC2_AGENT_MANAGEMENT", "status": "ENABLED"},
+        {"name": "ECS_FARGATE_AGENT_MANAGEMENT", "status": "DISABLED"},
+        {"name": "EKS_ADDON_MANAGEMENT", "status": "DISABLED"},
     ]
+
+
+def test_plans_and_rules_aws_does_not_offer_in_a_region_are_left_out(
+    synthesized: Synthesized, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert not RULES["backup-recovery-point-manual-deletion-disabled"].available_in("ap-east-2")
+    assert not RULES["ec2-launch-template-public-ip-disabled"].available_in("eu-central-2")
+    assert RULES["ec2-launch-template-public-ip-disabled"].available_in("eu-west-1")
+    # The synthesized baseline follows those lists (shown in a region the test makes unsupported;
+    # ap-east-2 itself has no Powertools layer for the environment's functions).
+    monkeypatch.setitem(guardduty.UNAVAILABLE, "RDS_LOGIN_EVENTS", frozenset({"ca-central-1"}))
+    monkeypatch.setitem(config_rules.UNAVAILABLE, "EC2_IMDSV2_CHECK", frozenset({"ca-central-1"}))
+    baseline = synthesized.baseline("full", AWS_REGION="ca-central-1")
+    features = {f["name"] for f in resources(baseline, "aws_guardduty_detector_feature").values()}
+    assert features == set(FEATURES) - {"RDS_LOGIN_EVENTS"}
+    rules = rule_instances(baseline)
+    assert "ec2-imdsv2-check" not in rules and "encrypted-volumes" in rules
 
 
 def test_an_existing_detector_is_adopted_with_an_import_not_duplicated(
@@ -100,7 +154,31 @@ def test_an_existing_detector_is_adopted_with_an_import_not_duplicated(
     baseline = baseline_with(synthesized, tmp_path, f'[baseline.guardduty]\nexisting_detector_id = "{DETECTOR_ID}"\n')
     assert len(resources(baseline, "aws_guardduty_detector")) == 1
     name = address_name(baseline, "aws_guardduty_detector", "governance_guardduty_detector")
-    assert {"to": f"aws_guardduty_detector.{name}", "id": DETECTOR_ID} in baseline["import"]
+    assert baseline["import"] == [{"to": f"aws_guardduty_detector.{name}", "id": DETECTOR_ID}]
+
+
+def test_what_a_destroyable_baseline_adopted_is_never_destroyed(synthesized: Synthesized, tmp_path: Path) -> None:
+    """A sandbox baseline may be torn down, but not the detector, recorder or hub it found there."""
+    baseline = baseline_with(
+        synthesized,
+        tmp_path,
+        "[baseline]\ndestroyable = true\n"
+        f'[baseline.guardduty]\nexisting_detector_id = "{DETECTOR_ID}"\nexisting_publishing_destination_id = "a1b2"\n'
+        '[baseline.aws_config]\nexisting_recorder_name = "default"\nexisting_delivery_channel_name = "default"\n'
+        "[baseline.security_hub]\nexisting_subscription = true\n",
+    )
+    adopted = {entry["to"].split(".")[0]: entry["id"] for entry in baseline["import"]}
+    assert adopted["aws_guardduty_publishing_destination"] == f"{DETECTOR_ID}:a1b2"
+    for kind in adopted:
+        (resource,) = resources(baseline, kind).values()
+        assert resource["lifecycle"]["prevent_destroy"] is True, kind
+    # What it created itself follows its lifecycle.
+    assert resources(baseline, "aws_s3_bucket")["governance_records_trail_bucket"]["force_destroy"] is True
+
+
+def test_a_created_detector_of_a_destroyable_baseline_may_go(synthesized: Synthesized, tmp_path: Path) -> None:
+    baseline = baseline_with(synthesized, tmp_path, "[baseline]\ndestroyable = true\n")
+    assert one(baseline, "aws_guardduty_detector")[1]["lifecycle"] == {"prevent_destroy": False}
 
 
 def test_findings_are_exported_to_a_bucket_whose_key_and_policy_admit_only_this_detector(
@@ -204,12 +282,26 @@ def test_config_records_everything_then_delivers_then_starts(synthesized: Synthe
     assert versioning["versioning_configuration"] == {"status": "Enabled"}
 
 
-def test_global_resource_types_can_be_left_to_another_region(synthesized: Synthesized, tmp_path: Path) -> None:
-    baseline = baseline_with(
-        synthesized, tmp_path, "[baseline.aws_config]\nrecord_global_resources = false\n", AWS_REGION="eu-west-1"
-    )
+def test_global_resource_types_can_be_left_out(synthesized: Synthesized, tmp_path: Path) -> None:
+    baseline = baseline_with(synthesized, tmp_path, "[baseline.aws_config]\nrecord_global_resources = false\n")
     _, recorder = one(baseline, "aws_config_configuration_recorder")
     assert recorder["recording_group"]["include_global_resource_types"] is False
+
+
+def test_account_wide_parts_live_in_the_home_region_only(synthesized: Synthesized, tmp_path: Path) -> None:
+    """One file for an account's baselines in every region: the trail, global types and the
+    account's public access block are built once, in the home region."""
+    toml = '[baseline]\nhome_region = "eu-west-1"\n'
+    home = baseline_with(synthesized, tmp_path, toml, AWS_REGION="eu-west-1")
+    other = baseline_with(synthesized, tmp_path, toml, AWS_REGION="us-east-2")
+    assert len(resources(home, "aws_cloudtrail")) == 1 and resources(other, "aws_cloudtrail") == {}
+    assert len(resources(home, "aws_s3_account_public_access_block")) == 1
+    assert resources(other, "aws_s3_account_public_access_block") == {}
+    assert one(home, "aws_config_configuration_recorder")[1]["recording_group"]["include_global_resource_types"]
+    assert not one(other, "aws_config_configuration_recorder")[1]["recording_group"]["include_global_resource_types"]
+    # Regional services stay in every region.
+    for kind in ("aws_guardduty_detector", "aws_securityhub_account", "aws_accessanalyzer_analyzer"):
+        assert len(resources(other, kind)) == 1, kind
 
 
 def test_an_existing_recorder_and_channel_are_adopted_by_name(synthesized: Synthesized, tmp_path: Path) -> None:
@@ -220,6 +312,7 @@ def test_an_existing_recorder_and_channel_are_adopted_by_name(synthesized: Synth
     )
     imports = {entry["to"].split(".")[0]: entry["id"] for entry in baseline["import"]}
     assert imports == {"aws_config_configuration_recorder": "default", "aws_config_delivery_channel": "default"}
+    assert one(baseline, "aws_config_configuration_recorder")[1]["lifecycle"] == {"prevent_destroy": True}
     assert one(baseline, "aws_config_configuration_recorder")[1]["name"] == "default"
     assert one(baseline, "aws_config_delivery_channel")[1]["name"] == "default"
 
@@ -256,6 +349,9 @@ def test_each_rule_names_exactly_the_requirement_ids_aws_publishes_for_it() -> N
         assert bool(rule.requirements) != bool(rule.judged), name
     in_pack = {r["config_rule_name"] for r in crosswalk.values() if r["in_aws_pci40_pack"]}
     assert set(EXCLUDED) <= in_pack and not set(EXCLUDED) & set(RULES)
+    # Every pack rule over a service TAP builds is either deployed or excluded with a reason.
+    over_tap = {name for name in in_pack if name.startswith(TAP_SERVICES)}
+    assert over_tap - set(RULES) - set(EXCLUDED) == set()
 
 
 def test_the_crosswalk_check_sees_a_wrong_requirement_id(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -291,6 +387,52 @@ def test_the_trail_key_admits_cloudtrail_for_this_trail_and_logs_for_its_group(s
     for statement in iter_statements(policy(key)):
         if statement["Principal"].get("Service") == "cloudtrail.amazonaws.com":
             assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": ACCOUNT, "aws:SourceArn": trail_arn}
+
+
+def test_cloudtrail_writes_only_this_accounts_logs_for_this_trail_and_its_role_trusts_only_it(
+    synthesized: Synthesized,
+) -> None:
+    baseline = synthesized.baseline("full")
+    trail_arn = f"arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/tap-baseline-account-us-east-1"
+    bucket_policy = policy(resources(baseline, "aws_s3_bucket_policy")["governance_records_trail_policy"])
+    by_sid = {s["Sid"]: s for s in iter_statements(bucket_policy)}
+    bucket = ref(baseline, "aws_s3_bucket", "governance_records_trail_bucket", "arn")
+    assert by_sid["CloudTrailChecksBucketAcl"]["Condition"] == {"StringEquals": {"aws:SourceArn": trail_arn}}
+    assert by_sid["CloudTrailWritesThisAccountsLogs"]["Resource"] == f"{bucket}/AWSLogs/{ACCOUNT}/*"
+    assert by_sid["CloudTrailWritesThisAccountsLogs"]["Condition"]["StringEquals"]["aws:SourceArn"] == trail_arn
+    assert by_sid["DenyInsecureTransport"]["Effect"] == "Deny"
+    role = resources(baseline, "aws_iam_role")["governance_cloudtrail_delivery_role"]
+    (trust,) = policy(role, "assume_role_policy")["Statement"]
+    assert trust["Principal"] == {"Service": "cloudtrail.amazonaws.com"}
+    assert trust["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": ACCOUNT},
+        "ArnLike": {"aws:SourceArn": trail_arn},
+    }
+    # The trail waits for the bucket policy and the role's permissions, which CloudTrail checks.
+    _, trail = one(baseline, "aws_cloudtrail")
+    assert len(trail["depends_on"]) == 2 and any(d.startswith("aws_iam_role_policy.") for d in trail["depends_on"])
+
+
+def test_config_delivers_only_under_this_accounts_prefix(synthesized: Synthesized) -> None:
+    baseline = synthesized.baseline("full")
+    bucket = ref(baseline, "aws_s3_bucket", "governance_records_config_bucket", "arn")
+    statements = {
+        s["Sid"]: s
+        for s in iter_statements(
+            policy(resources(baseline, "aws_s3_bucket_policy")["governance_records_config_policy"])
+        )
+    }
+    assert statements["ConfigDelivers"]["Resource"] == f"{bucket}/AWSLogs/{ACCOUNT}/Config/*"
+    assert statements["ConfigDelivers"]["Condition"]["StringEquals"]["aws:SourceAccount"] == ACCOUNT
+    role = resources(baseline, "aws_iam_role")["governance_config_role"]
+    (trust,) = policy(role, "assume_role_policy")["Statement"]
+    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
+    inline = policy(resources(baseline, "aws_iam_role_policy")["governance_config_role_policy"])
+    assert {"s3:PutObject", "s3:PutObjectAcl"} <= {
+        a for s in iter_statements(inline) for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    }
+    _, channel = one(baseline, "aws_config_delivery_channel")
+    assert any(d.startswith("aws_iam_role_policy.") for d in channel["depends_on"])
 
 
 @pytest.mark.parametrize(("toml", "mode"), [("", "COMPLIANCE"), ("[baseline]\ndestroyable = true\n", "GOVERNANCE")])

@@ -542,6 +542,21 @@ CASES: dict[str, tuple[str, dict[str, object], str]] = {
         {"baseline": BaselineConfig(cloudtrail=TrailConfig(log_group_retention_days=100))},
         "baseline.cloudtrail.log_group_retention_days = 100: must be a value CloudWatch Logs accepts",
     ),
+    "baseline.config_adoption": (
+        "web-mysql",
+        {"baseline": BaselineConfig(aws_config=ConfigRecorderConfig(existing_recorder_name="default"))},
+        "baseline.aws_config.existing_delivery_channel_name = None: adopt the recorder and the delivery channel together",
+    ),
+    "baseline.destination_adoption": (
+        "web-mysql",
+        {"baseline": BaselineConfig(guardduty=GuardDutyConfig(existing_publishing_destination_id="a1b2"))},
+        "existing_publishing_destination_id = 'a1b2': an existing export belongs to an existing detector",
+    ),
+    "baseline.home_region": (
+        "web-mysql",
+        {"baseline": BaselineConfig(home_region="us-east-9")},
+        "baseline.home_region = 'us-east-9': must be an AWS region",
+    ),
     "baseline.email": (
         "web-mysql",
         {"baseline": BaselineConfig(security_alert_emails=("secops",))},
