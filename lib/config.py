@@ -438,6 +438,17 @@ class ConfigRecorderConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class RemediationConfig:
+    """Automatic fixes of non-compliant resources: AWS's Automation documents, or TAP's function."""
+
+    enabled: bool = True
+    # The function reports what it would do and changes nothing.
+    dry_run: bool = False
+    # Attempts of each Automation document before Config gives up on a resource.
+    automatic_attempts: int = 3
+
+
+@dataclass(frozen=True, kw_only=True)
 class SecurityHubConfig:
     """Security Hub with the PCI DSS v4.0.1 and AWS Foundational Security Best Practices standards."""
 
@@ -473,12 +484,15 @@ class BaselineConfig:
     security_alert_emails: tuple[str, ...] = ()
     guardduty: GuardDutyConfig = GuardDutyConfig()
     aws_config: ConfigRecorderConfig = ConfigRecorderConfig()
+    remediation: RemediationConfig = RemediationConfig()
     security_hub: SecurityHubConfig = SecurityHubConfig()
     cloudtrail: TrailConfig = TrailConfig()
     # IAM Access Analyzer for the account (external access to TAP's resources, PCI 7.2).
     access_analyzer: bool = True
     # S3's account-level public access block (PCI 1.4.4): no bucket can be made public.
     account_public_access_block: bool = True
+    # The baseline's own function (Config remediation): runtime and Powertools layer.
+    lambdas: LambdaConfig = LambdaConfig()
 
 
 @dataclass(frozen=True, kw_only=True)

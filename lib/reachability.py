@@ -3,6 +3,8 @@
 Emulators cannot see security groups and routes, so a layer that forgets a path would only fail
 once deployed. This check reads the JSON:
 
+- **Functions outside a VPC.** Only a stack without a VPC (the account baseline) may have one; it
+  calls AWS's public endpoints. In a stack with a VPC, such a function is a gap.
 - **AWS APIs.** For every function in a VPC, the services its role's statements name are the
   services its code calls. Each needs a path from the function's subnets and security groups:
   - a gateway endpoint (S3, DynamoDB): an egress rule to the endpoint's prefix list on 443, and
@@ -214,11 +216,16 @@ def interface_gaps(net: Network, caller: str, service: str, groups: list[str], s
 
 def function_gaps(document: Document) -> Iterator[Gap]:
     net = Network(document)
+    has_vpc = bool(_resources(document, "aws_vpc"))
     for name, function in sorted(_resources(document, "aws_lambda_function").items()):
         vpc = function.get("vpc_config")
-        if not vpc:
-            continue
         caller = f"aws_lambda_function.{name}"
+        if not vpc:
+            # A stack without a VPC (the account baseline): the function calls AWS's public
+            # endpoints. Where the stack has a VPC, every function belongs in it.
+            if has_vpc:
+                yield Gap(caller, "vpc", "runs outside the stack's VPC, bypassing its endpoints and flow logs")
+            continue
         groups, subnets = list(vpc["security_group_ids"]), list(vpc["subnet_ids"])
         services = called_services(document, function["role"])
         stores = named_stores(function)

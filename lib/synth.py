@@ -73,9 +73,10 @@ def synthesize(config: DeploymentConfig, outdir: Path | str = "cdktf.out") -> Sy
         if violations:
             raise ConfigError(violations)
         app.synth()
-        document = json.loads((staging / "stacks" / config.stack_name / "cdk.tf.json").read_text())
         unreachable = [
-            Violation(gap.caller, gap.target, gap.reason, "reachability.path") for gap in reachability.gaps(document)
+            Violation(gap.caller, gap.target, gap.reason, "reachability.path")
+            for stack_name in (config.stack_name, config.baseline_stack_name)
+            for gap in reachability.gaps(json.loads((staging / "stacks" / stack_name / "cdk.tf.json").read_text()))
         ]
         if unreachable:
             raise ConfigError(unreachable)

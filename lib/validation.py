@@ -937,25 +937,7 @@ def check_baseline(config: DeploymentConfig) -> Iterable[Violation]:
                 name,
                 "must be 1-256 characters without spaces, the existing resource's exact name",
             )
-    recorder, channel = baseline.aws_config.existing_recorder_name, baseline.aws_config.existing_delivery_channel_name
-    if (recorder is None) != (channel is None):
-        yield violation(
-            "baseline.config_adoption",
-            "baseline.aws_config.existing_delivery_channel_name"
-            if channel is None
-            else "baseline.aws_config.existing_recorder_name",
-            None,
-            "adopt the recorder and the delivery channel together: a region has one of each",
-        )
-    if baseline.guardduty.existing_publishing_destination_id is not None and detector is None:
-        yield violation(
-            "baseline.destination_adoption",
-            "baseline.guardduty.existing_publishing_destination_id",
-            baseline.guardduty.existing_publishing_destination_id,
-            "an existing export belongs to an existing detector: set existing_detector_id too",
-        )
-    if baseline.home_region is not None and baseline.home_region not in REGIONS:
-        yield violation("baseline.home_region", "baseline.home_region", baseline.home_region, "must be an AWS region")
+    yield from check_baseline_adoption(config)
     trail = baseline.cloudtrail
     if trail.retention_days < PCI_LOG_RETENTION_DAYS:
         yield violation(
@@ -974,6 +956,48 @@ def check_baseline(config: DeploymentConfig) -> Iterable[Violation]:
     for email in baseline.security_alert_emails:
         if not EMAIL.fullmatch(email):
             yield violation("baseline.email", "baseline.security_alert_emails", email, "must be an email address")
+
+
+def check_baseline_adoption(config: DeploymentConfig) -> Iterable[Violation]:
+    """What the baseline adopts, where its account-wide parts live, and its remediation."""
+    baseline = config.baseline
+    detector = baseline.guardduty.existing_detector_id
+    recorder, channel = baseline.aws_config.existing_recorder_name, baseline.aws_config.existing_delivery_channel_name
+    if (recorder is None) != (channel is None):
+        yield violation(
+            "baseline.config_adoption",
+            "baseline.aws_config.existing_delivery_channel_name"
+            if channel is None
+            else "baseline.aws_config.existing_recorder_name",
+            None,
+            "adopt the recorder and the delivery channel together: a region has one of each",
+        )
+    if baseline.guardduty.existing_publishing_destination_id is not None and detector is None:
+        yield violation(
+            "baseline.destination_adoption",
+            "baseline.guardduty.existing_publishing_destination_id",
+            baseline.guardduty.existing_publishing_destination_id,
+            "an existing export belongs to an existing detector: set existing_detector_id too",
+        )
+    known = REGIONS.get(config.region)
+    remediating = baseline.aws_config.enabled and baseline.remediation.enabled
+    if remediating and known is not None and known.powertools_account is None:
+        yield violation(
+            "baseline.powertools",
+            "baseline.remediation.enabled",
+            True,
+            f"the remediation function needs AWS's Powertools layer, which AWS does not publish in {config.region}; "
+            "turn remediation off for this region's baseline",
+        )
+    if baseline.remediation.automatic_attempts not in range(1, 26):
+        yield violation(
+            "baseline.remediation_attempts",
+            "baseline.remediation.automatic_attempts",
+            baseline.remediation.automatic_attempts,
+            "AWS Config allows 1-25 automatic attempts",
+        )
+    if baseline.home_region is not None and baseline.home_region not in REGIONS:
+        yield violation("baseline.home_region", "baseline.home_region", baseline.home_region, "must be an AWS region")
 
 
 CHECKS: tuple[Check, ...] = (
@@ -1111,6 +1135,8 @@ RULES = frozenset(
         "baseline.config_adoption",
         "baseline.destination_adoption",
         "baseline.home_region",
+        "baseline.powertools",
+        "baseline.remediation_attempts",
     }
 )
 

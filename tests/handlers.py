@@ -13,7 +13,7 @@ from types import ModuleType
 
 import pytest
 
-from lib.contracts import payments, rotation
+from lib.contracts import payments, remediation, rotation
 
 LAMBDA_ROOT = Path(__file__).resolve().parent.parent / "lib" / "lambda"
 REGION = "us-east-1"
@@ -62,6 +62,18 @@ ROTATION_SETTINGS: Mapping[str, str] = {
     rotation.ROTATION_STRATEGY: "alternating",
     rotation.SECRETS_MANAGER_ENDPOINT: f"https://secretsmanager.{REGION}.amazonaws.com",
     rotation.SERVICE_NAME: "secret-rotation",
+}
+
+
+REMEDIATION_SETTINGS: Mapping[str, str] = {
+    remediation.DRY_RUN: "false",
+    remediation.NOTIFY_TOPIC_ARN: f"arn:aws:sns:{REGION}:123456789012:tap-baseline-security-alerts-{REGION}",
+    remediation.FLOW_LOG_DESTINATION_ARN: "arn:aws:s3:::tap-baseline-flow-logs-123456789012-us-east-1",
+    remediation.IDEMPOTENCY_TABLE: f"tap-baseline-remediation-idempotency-{REGION}",
+    remediation.SERVICE_NAME: "config-remediation",
+    "FLOW_LOGS_RULE": f"tap-baseline-vpc-flow-logs-enabled-{REGION}",
+    "ENCRYPTED_VOLUMES_RULE": f"tap-baseline-encrypted-volumes-{REGION}",
+    "RDS_STORAGE_ENCRYPTED_RULE": f"tap-baseline-rds-storage-encrypted-{REGION}",
 }
 
 

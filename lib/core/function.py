@@ -30,9 +30,10 @@ from constructs import Construct
 
 from lib.config import LambdaConfig
 from lib.core import packaging
-from lib.core.context import StackContext
+from lib.core.context import AccountContext, BaselineContext, StackContext
 from lib.core.iam import service_role
 from lib.core.log_group import encrypted_log_group
+from lib.core.naming import Names
 from lib.core.policies import Statement
 from lib.core.security_groups import HTTPS, allow, allow_gateway, workload_security_group
 from lib.regions import Region
@@ -91,7 +92,9 @@ class FunctionProps:
     timeout_seconds: int = 30
     memory_mb: int = 512
     dead_letter_queue_arn: str | None = None
-    placement: FunctionPlacement
+    # None only in a stack without a VPC (the account baseline): the function then calls AWS's
+    # public endpoints, and the reachability check refuses it in any stack that has a VPC.
+    placement: FunctionPlacement | None
     environment_key: KmsKey
     logs_key: KmsKey
 
@@ -99,32 +102,13 @@ class FunctionProps:
 class PythonFunction(Construct):
     """`function`, `role` and `security_group` are what other layers wire to."""
 
-    def __init__(self, scope: Construct, construct_id: str, context: StackContext, props: FunctionProps) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, context: StackContext | BaselineContext, props: FunctionProps
+    ) -> None:
         super().__init__(scope, construct_id)
         names, config, placement = context.names, context.config.lambdas, props.placement
         self.function_name = names.make("lambda_function", props.purpose)
-        self.security_group = workload_security_group(
-            self,
-            "security_group",
-            names=names,
-            vpc_id=placement.vpc_id,
-            purpose=props.purpose,
-            description=f"{props.description}: Lambda",
-        )
-        allow(
-            self,
-            "to_endpoints",
-            source=self.security_group,
-            target=placement.endpoints_security_group,
-            port=HTTPS,
-            description="AWS APIs via VPC endpoints",
-        )
-        used = {action.split(":")[0] for s in props.statements for action in _actions(s)}
-        for service, prefix_list in sorted(placement.gateway_prefix_lists.items()):
-            if service in used:
-                allow_gateway(
-                    self, f"to_{service}", source=self.security_group, prefix_list_id=prefix_list, service=service
-                )
+        self._security_group = self._network(names, props, placement) if placement is not None else None
         log_group = encrypted_log_group(
             self,
             "log_group",
@@ -170,7 +154,9 @@ class PythonFunction(Construct):
             ),
             vpc_config=LambdaFunctionVpcConfig(
                 subnet_ids=list(placement.subnet_ids), security_group_ids=[self.security_group.id]
-            ),
+            )
+            if placement is not None
+            else None,
             tracing_config=LambdaFunctionTracingConfig(mode="Active"),
             logging_config=LambdaFunctionLoggingConfig(log_format="JSON", log_group=log_group.name),
             dead_letter_config=LambdaFunctionDeadLetterConfig(target_arn=props.dead_letter_queue_arn)
@@ -179,15 +165,57 @@ class PythonFunction(Construct):
             depends_on=[log_group],
         )
 
+    @property
+    def security_group(self) -> SecurityGroup:
+        if self._security_group is None:
+            raise AttributeError(f"{self.function_name} runs outside a VPC: it has no security group")
+        return self._security_group
+
+    def _network(self, names: Names, props: FunctionProps, placement: FunctionPlacement) -> SecurityGroup:
+        """The function's own group: HTTPS to the VPC endpoints and the gateways its policy uses."""
+        security_group = workload_security_group(
+            self,
+            "security_group",
+            names=names,
+            vpc_id=placement.vpc_id,
+            purpose=props.purpose,
+            description=f"{props.description}: Lambda",
+        )
+        allow(
+            self,
+            "to_endpoints",
+            source=security_group,
+            target=placement.endpoints_security_group,
+            port=HTTPS,
+            description="AWS APIs via VPC endpoints",
+        )
+        used = {action.split(":")[0] for s in props.statements for action in _actions(s)}
+        for service, prefix_list in sorted(placement.gateway_prefix_lists.items()):
+            if service in used:
+                allow_gateway(self, f"to_{service}", source=security_group, prefix_list_id=prefix_list, service=service)
+        return security_group
+
     @staticmethod
-    def _runtime_statements(context: StackContext, placement: FunctionPlacement, log_group_arn: str) -> list[Statement]:
+    def _runtime_statements(
+        context: AccountContext, placement: FunctionPlacement | None, log_group_arn: str
+    ) -> list[Statement]:
+        own_logs: Statement = {
+            "Sid": "OwnLogs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": [log_group_arn, f"{log_group_arn}:*"],
+        }
+        traces: Statement = {
+            # X-Ray writes have no resource-level permissions: "*" is the only form AWS accepts.
+            "Sid": "WriteTraces",
+            "Effect": "Allow",
+            "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+            "Resource": "*",
+        }
+        if placement is None:
+            return [own_logs, traces]
         return [
-            {
-                "Sid": "OwnLogs",
-                "Effect": "Allow",
-                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                "Resource": [log_group_arn, f"{log_group_arn}:*"],
-            },
+            own_logs,
             {
                 "Sid": "VpcNetworkInterfaces",
                 "Effect": "Allow",

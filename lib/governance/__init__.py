@@ -16,6 +16,7 @@ from lib.governance.alerts import Route, SecurityAlerts, SecurityAlertsProps
 from lib.governance.guardduty import ThreatDetection, ThreatDetectionProps, findings_route
 from lib.governance.recorder import ConfigurationRecording, ConfigurationRecordingProps, compliance_route
 from lib.governance.records import AuditRecords
+from lib.governance.remediation import Remediation, RemediationProps
 from lib.governance.security_hub import SecurityHub
 from lib.governance.trail import AccountTrail, AccountTrailProps
 
@@ -51,6 +52,21 @@ class AccountGovernance(Construct):
                 AccountTrailProps(records=self.records, alerts=self.alerts.topics["security-alerts"]),
             )
             if config.cloudtrail.enabled and context.is_home_region
+            else None
+        )
+        self.remediation = (
+            Remediation(
+                self,
+                "remediation",
+                context,
+                RemediationProps(
+                    records=self.records,
+                    alerts=self.alerts.topics["security-alerts"],
+                    alerts_key=self.alerts.key,
+                    rules=self.recording.rules,
+                ),
+            )
+            if self.recording is not None and config.remediation.enabled
             else None
         )
         self.security_hub = SecurityHub(self, "security_hub", context) if config.security_hub.enabled else None

@@ -41,7 +41,7 @@ class SecurityAlertsProps:
 
 
 class SecurityAlerts(Construct):
-    """`topics` by name; `rules` by route name."""
+    """`topics` by name, their `key`, and `rules` by route name."""
 
     def __init__(
         self, scope: Construct, construct_id: str, context: BaselineContext, props: SecurityAlertsProps
@@ -49,7 +49,7 @@ class SecurityAlerts(Construct):
         super().__init__(scope, construct_id)
         names = context.names
         account = {"aws:SourceAccount": context.account_id}
-        key = customer_managed_key(
+        self.key = key = customer_managed_key(
             self,
             "key",
             context=context,

@@ -195,6 +195,10 @@ RULES: dict[str, ManagedRule] = {
         "10.2.1.1 10.4.1 10.4.1.1 10.4.2 10.6.3 10.7.1 10.7.2 11.5.2 11.6.1 12.10.5 A3.3.1 A3.5.1",
     ),
     "wafv2-webacl-not-empty": ManagedRule.of("WAFV2_WEBACL_NOT_EMPTY", "6.4.1 6.4.2"),
+    # Not in AWS's v4.0 pack; Security Hub maps them to v4.0.1 ids. Their fixes are AWS's Automation
+    # documents (`remediation.py`).
+    "s3-bucket-level-public-access-prohibited": ManagedRule.of("S3_BUCKET_LEVEL_PUBLIC_ACCESS_PROHIBITED", "1.4.4"),
+    "s3-bucket-ssl-requests-only": ManagedRule.of("S3_BUCKET_SSL_REQUESTS_ONLY", "4.2.1"),
     "encrypted-volumes": ManagedRule.of("ENCRYPTED_VOLUMES", "", judged="3.5.1"),
     "rds-storage-encrypted": ManagedRule.of("RDS_STORAGE_ENCRYPTED", "", judged="3.5.1"),
     "vpc-flow-logs-enabled": ManagedRule.of("VPC_FLOW_LOGS_ENABLED", "", judged="10.2.1 10.3.3"),

@@ -32,13 +32,13 @@ class AuditRecords(Construct):
         grant_server_access_logging(self.access_logs, context)
 
     def bucket(self, purpose: str, key: KmsKey, object_lock: ObjectLock | None = None) -> SecureBucket:
-        """A KMS-encrypted bucket for one kind of record (`purpose` is also its construct id)."""
+        """A KMS-encrypted bucket for one kind of record (`purpose`, in snake case, is its construct id)."""
         return SecureBucket(
             self,
             purpose,
             self._context.lifecycle,
             SecureBucketProps(
-                name=self._name(purpose),
+                name=self._name(purpose.replace("_", "-")),
                 lifecycle=PCI_LOG_LIFECYCLE,
                 kms_key=key,
                 access_log_bucket=self.access_logs.bucket,

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from lib import contracts
-from lib.contracts import ledger, payments, rotation
+from lib.contracts import ledger, payments, remediation, rotation
 from lib.core.function import LAMBDA_ROOT
 from tests.conftest import Document, Synthesized, resources
 
@@ -96,6 +96,10 @@ def test_missing_settings_stop_the_cold_start_naming_every_one() -> None:
         payments.read_settings("payment_validation", {payments.IDEMPOTENCY_TABLE: "t"})
     with pytest.raises(contracts.MissingSettingError, match="ROTATION_STRATEGY must be one of"):
         rotation.read_settings({name: "x" for name in rotation.REQUIRED_SETTINGS["secret_rotation"]})
+    with pytest.raises(contracts.MissingSettingError, match="NOTIFY_TOPIC_ARN"):
+        remediation.read_settings("config_remediation", {remediation.DRY_RUN: "false"})
+    with pytest.raises(contracts.MissingSettingError, match="DRY_RUN must be true or false"):
+        remediation.read_settings("config_remediation", {name: "x" for name in remediation.REQUIRED_SETTINGS})
 
 
 def test_the_contract_modules_import_nothing_but_the_standard_library() -> None:

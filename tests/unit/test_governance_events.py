@@ -21,10 +21,10 @@ def routed(synthesized: Synthesized) -> Iterator[Any]:
     that returns which rules received the event."""
     baseline = synthesized.baseline("full")
     rules = {
-        path.removeprefix("governance_alerts_").removesuffix("_rule"): rule["event_pattern"]
+        path.removeprefix("governance_").removeprefix("alerts_").removesuffix("_rule"): rule["event_pattern"]
         for path, rule in resources(baseline, "aws_cloudwatch_event_rule").items()
     }
-    assert set(rules) == {"guardduty_findings", "config_compliance"}
+    assert set(rules) == {"guardduty_findings", "config_compliance", "remediation"}
     with mock_aws():
         events, sqs = boto3.client("events", region_name=REGION), boto3.client("sqs", region_name=REGION)
         queues = {}
@@ -58,14 +58,14 @@ def test_only_high_and_critical_guardduty_findings_alert(routed: Any, severity: 
     assert received == ({"guardduty_findings"} if alerted else set())
 
 
-def compliance_change(compliance: str) -> dict[str, Any]:
+def compliance_change(compliance: str, rule: str = "tap-baseline-encrypted-volumes-us-east-1") -> dict[str, Any]:
     """The documented body of a compliance change (AWS Config Developer Guide, "Example Configuration
     Rule Compliance Change Notification"), as EventBridge carries it in `detail`."""
     return {
         "resourceId": "vol-0123456789abcdef0",
         "awsRegion": REGION,
         "awsAccountId": "111122223333",
-        "configRuleName": "tap-baseline-encrypted-volumes-us-east-1",
+        "configRuleName": rule,
         "recordVersion": "1.0",
         "configRuleARN": f"arn:aws:config:{REGION}:111122223333:config-rule/config-rule-abc123",
         "messageType": "ComplianceChangeNotification",
@@ -74,11 +74,22 @@ def compliance_change(compliance: str) -> dict[str, Any]:
     }
 
 
-@pytest.mark.parametrize("compliance", ["NON_COMPLIANT", "COMPLIANT"])
-def test_every_compliance_change_reaches_the_compliance_topic(routed: Any, compliance: str) -> None:
-    assert routed("aws.config", "Config Rules Compliance Change", compliance_change(compliance)) == {
-        "config_compliance"
-    }
+@pytest.mark.parametrize(
+    ("compliance", "rule", "received"),
+    [
+        ("NON_COMPLIANT", "tap-baseline-encrypted-volumes-us-east-1", {"config_compliance", "remediation"}),
+        ("NON_COMPLIANT", "tap-baseline-vpc-flow-logs-enabled-us-east-1", {"config_compliance", "remediation"}),
+        ("COMPLIANT", "tap-baseline-encrypted-volumes-us-east-1", {"config_compliance"}),
+        # Remediated by AWS's Automation documents, not by the function.
+        ("NON_COMPLIANT", "tap-baseline-s3-bucket-versioning-enabled-us-east-1", {"config_compliance"}),
+        ("NON_COMPLIANT", "someone-elses-rule", {"config_compliance"}),
+    ],
+)
+def test_compliance_changes_reach_the_topic_and_the_remediation_function(
+    routed: Any, compliance: str, rule: str, received: set[str]
+) -> None:
+    """Every change is announced; only non-compliant results of the function's rules invoke it."""
+    assert routed("aws.config", "Config Rules Compliance Change", compliance_change(compliance, rule)) == received
 
 
 def test_other_config_and_guardduty_events_are_not_routed(routed: Any) -> None:

@@ -313,3 +313,17 @@ def test_a_vpc_link_the_internal_load_balancer_does_not_admit_is_found(synthesiz
         Gap(integration, balancer, "no egress on 443 to the target's security group"),
         Gap(integration, balancer, "the target's security group does not admit the caller on 443"),
     ]
+
+
+def test_a_function_outside_the_vpc_is_a_gap_where_the_stack_has_one(synthesized: Synthesized) -> None:
+    document = full(synthesized)
+    caller = function(document, "fraud_detection")
+    del document["resource"]["aws_lambda_function"][caller.split(".")[1]]["vpc_config"]
+    assert Gap(caller, "vpc", "runs outside the stack's VPC, bypassing its endpoints and flow logs") in gaps(document)
+
+
+def test_the_baselines_function_calls_public_endpoints_without_a_gap(synthesized: Synthesized) -> None:
+    """The account baseline has no VPC: its remediation function is checked, and reaches AWS directly."""
+    baseline = synthesized.baseline("full")
+    assert resources(baseline, "aws_lambda_function") and not resources(baseline, "aws_vpc")
+    assert gaps(baseline) == []

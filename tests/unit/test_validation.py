@@ -36,6 +36,7 @@ from lib.config import (
     ParametersConfig,
     PaymentsConfig,
     RedisConfig,
+    RemediationConfig,
     StorageConfig,
     TrailConfig,
     TransactionsApiConfig,
@@ -556,6 +557,16 @@ CASES: dict[str, tuple[str, dict[str, object], str]] = {
         "web-mysql",
         {"baseline": BaselineConfig(home_region="us-east-9")},
         "baseline.home_region = 'us-east-9': must be an AWS region",
+    ),
+    "baseline.powertools": (
+        "web-mysql",
+        {"region": "ap-east-2"},
+        "baseline.remediation.enabled = True: the remediation function needs AWS's Powertools layer",
+    ),
+    "baseline.remediation_attempts": (
+        "web-mysql",
+        {"baseline": BaselineConfig(remediation=RemediationConfig(automatic_attempts=0))},
+        "baseline.remediation.automatic_attempts = 0: AWS Config allows 1-25 automatic attempts",
     ),
     "baseline.email": (
         "web-mysql",
