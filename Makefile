@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 TAP_PROFILE ?= full
 export TAP_PROFILE
 
-.PHONY: synth test lint format bench lock pin clean
+.PHONY: synth test lint format bench lock pin discover clean
 
 # Bytecode is compiled at install: with PYTHONDONTWRITEBYTECODE set (as on CI), Python would
 # otherwise recompile the large AWS binding modules on every run (about 2 s of each synth).
@@ -46,6 +46,11 @@ bench: $(STAMP)
 	$(PY) -m bench.payments_bench || status=1; \
 	bash scripts/ensure-test-servers.sh && $(PY) -m bench.ledger_bench || status=1; \
 	exit $$status
+
+# Optional, with AWS credentials: the account's existing GuardDuty detector, Config recorder and
+# Security Hub subscription, written into TAP_CONFIG so the baseline adopts them.
+discover: $(STAMP)
+	$(PY) -m tools.discover
 
 # Re-pin the addresses of stateful resources after a deliberate rename (add a moved block first).
 pin: $(STAMP)
