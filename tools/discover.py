@@ -24,7 +24,10 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
+
+from lib.errors import ConfigError
+from lib.profiles import load_config
 
 Section = tuple[str, ...]
 
@@ -67,7 +70,12 @@ def discover(session: Any) -> Found:
         exports = guardduty.list_publishing_destinations(DetectorId=detector)["Destinations"]
         destination = next((d["DestinationId"] for d in exports if d.get("DestinationType") == "S3"), None)
     config = session.client("config")
-    recorders = config.describe_configuration_recorders()["ConfigurationRecorders"]
+    # Service-linked recorders (of another service) cannot be adopted: only the customer's one.
+    recorders = [
+        recorder
+        for recorder in config.describe_configuration_recorders()["ConfigurationRecorders"]
+        if not recorder.get("servicePrincipal")
+    ]
     channels = config.describe_delivery_channels()["DeliveryChannels"]
     return Found(
         detector_id=detector,
@@ -89,7 +97,8 @@ def _subscribed(securityhub: Any) -> bool:
     return True
 
 
-HEADER = re.compile(r"^\s*\[([^\[\]]+)\]\s*(#.*)?$")
+# Any table header, array-of-tables ones included (they end the section before them).
+HEADER = re.compile(r"^\s*\[\[?([^\[\]]+)\]\]?\s*(#.*)?$")
 
 
 def _toml_value(value: Any) -> str:
@@ -131,31 +140,65 @@ def update(text: str, settings: Mapping[Section, Mapping[str, Any]]) -> str:
     return result
 
 
+class Refused(Exception):
+    """Discovery stopped before writing anything; the message says why."""
+
+
+def _session(environ: Mapping[str, str]) -> Any:
+    """A session in the region synthesis will use (AWS_REGION or the file's), which boto3 alone
+    would not read."""
+    try:
+        region = load_config(environ).region
+    except ConfigError as error:
+        raise Refused(str(error)) from error
+    return boto3.Session(region_name=region)
+
+
+def _ask(session: Any) -> Found:
+    try:
+        return discover(session)
+    except (ClientError, BotoCoreError) as error:
+        reason = error.response["Error"]["Code"] if isinstance(error, ClientError) else type(error).__name__
+        operation = getattr(error, "operation_name", "a call")
+        raise Refused(f"{operation} was refused or failed ({reason}): nothing written") from error
+
+
+def _write(file: Path, settings: Mapping[Section, Mapping[str, Any]]) -> None:
+    try:
+        text = update(file.read_text() if file.exists() else "", settings)
+    except (tomllib.TOMLDecodeError, ValueError) as error:
+        sections = ", ".join(f"[{'.'.join(s)}]" for s in settings)
+        raise Refused(f"could not edit {file} safely ({error}); set {sections} by hand: nothing written") from error
+    file.write_text(text)
+
+
 def main(environ: Mapping[str, str] = os.environ, session: Any = None) -> int:
-    session = session or boto3.Session()
-    if session.get_credentials() is None:
-        print("discover: no AWS credentials here, so nothing to ask; synthesis never calls AWS.")
-        return 0
     path = environ.get("TAP_CONFIG")
-    if not path:
-        print("discover: set TAP_CONFIG to the config file to write what the account has into", file=sys.stderr)
+    try:
+        if not path:
+            raise Refused("set TAP_CONFIG to the config file to write what the account has into")
+        session = session or _session(environ)
+        if session.get_credentials() is None:
+            print("discover: no AWS credentials here, so nothing to ask; synthesis never calls AWS.")
+            return 0
+        found = _ask(session)
+        settings = found.settings()
+        print(f"discover: {session.region_name}:")
+        print(
+            f"  GuardDuty detector:      {found.detector_id or 'none'} (export: {found.publishing_destination_id or 'none'})"
+        )
+        print(f"  Config recorder/channel: {found.recorder_name or 'none'} / {found.delivery_channel_name or 'none'}")
+        print(f"  Security Hub:            {'subscribed' if found.security_hub else 'not subscribed'}")
+        if found.recorder_name is not None and found.delivery_channel_name is None:
+            print("  the recorder has no delivery channel: it is not adopted; give it one or delete it first")
+        if not settings:
+            print("  nothing to adopt: the baseline creates everything")
+            return 0
+        _write(Path(path), settings)
+    except Refused as refusal:
+        print(f"discover: {refusal}", file=sys.stderr)
         return 2
-    found = discover(session)
-    settings = found.settings()
-    print(f"discover: {session.region_name}:")
-    print(
-        f"  GuardDuty detector:     {found.detector_id or 'none'} (export: {found.publishing_destination_id or 'none'})"
-    )
-    print(f"  Config recorder/channel: {found.recorder_name or 'none'} / {found.delivery_channel_name or 'none'}")
-    print(f"  Security Hub:           {'subscribed' if found.security_hub else 'not subscribed'}")
-    if found.recorder_name is not None and found.delivery_channel_name is None:
-        print("  the recorder has no delivery channel: it is not adopted; give it one or delete it first")
-    if not settings:
-        print("  nothing to adopt: the baseline creates everything")
-        return 0
-    file = Path(path)
-    file.write_text(update(file.read_text() if file.exists() else "", settings))
-    print(f"  written to {file}: " + ", ".join(f"[{'.'.join(s)}] {', '.join(k)}" for s, k in settings.items()))
+    print(f"  written to {path}: " + ", ".join(f"[{'.'.join(s)}] {', '.join(k)}" for s, k in settings.items()))
     return 0
 
 

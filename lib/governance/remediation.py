@@ -15,9 +15,11 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from cdktn_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
 from cdktn_provider_aws.cloudwatch_event_target import CloudwatchEventTarget
+from cdktn_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
 from cdktn_provider_aws.config_config_rule import ConfigConfigRule
 from cdktn_provider_aws.config_remediation_configuration import (
     ConfigRemediationConfiguration,
@@ -105,7 +107,7 @@ class RemediationProps:
 
 
 class Remediation(Construct):
-    """`configurations` by rule name, and `function` with its `rule` (EventBridge)."""
+    """`configurations` by rule name, `function` with its `rule` (EventBridge), and its `alarms`."""
 
     def __init__(self, scope: Construct, construct_id: str, context: BaselineContext, props: RemediationProps) -> None:
         super().__init__(scope, construct_id)
@@ -163,6 +165,7 @@ class Remediation(Construct):
                 logs_key=key,
             ),
         )
+        self.alarms = self._alarms(context, function_name, dead_letters, props.alerts)
         self.rule = CloudwatchEventRule(
             self,
             "rule",
@@ -179,6 +182,43 @@ class Remediation(Construct):
             principal=context.principal("events"),
             source_arn=self.rule.arn,
         )
+
+    def _alarms(
+        self, context: BaselineContext, function_name: str, dead_letters: SecureQueue, alerts: SnsTopic
+    ) -> dict[str, CloudwatchMetricAlarm]:
+        """A remediation that failed for good (the DLQ) or an invocation that failed is a page, not silence."""
+        common: dict[str, Any] = {
+            "period": 300,
+            "evaluation_periods": 1,
+            "threshold": 0,
+            "comparison_operator": "GreaterThanThreshold",
+            "statistic": "Maximum",
+            "treat_missing_data": "notBreaching",
+            "alarm_actions": [alerts.arn],
+            "ok_actions": [alerts.arn],
+        }
+        return {
+            "dead_letters": CloudwatchMetricAlarm(
+                self,
+                "dead_letters_alarm",
+                alarm_name=context.names.make("alarm", "remediation-dead-letters"),
+                alarm_description="A compliance change the remediation function could not handle after its retries",
+                namespace="AWS/SQS",
+                metric_name="ApproximateNumberOfMessagesVisible",
+                dimensions={"QueueName": dead_letters.queue.name},
+                **common,
+            ),
+            "errors": CloudwatchMetricAlarm(
+                self,
+                "errors_alarm",
+                alarm_name=context.names.make("alarm", "remediation-errors"),
+                alarm_description="The remediation function failed (it retries twice, then the DLQ)",
+                namespace="AWS/Lambda",
+                metric_name="Errors",
+                dimensions={"FunctionName": function_name},
+                **{**common, "statistic": "Sum"},
+            ),
+        }
 
     def _automations(
         self, context: BaselineContext, rule_names: Mapping[str, str], rules: ConfigConfigRule
@@ -233,12 +273,12 @@ class Remediation(Construct):
                 *(
                     [
                         {
-                            # The account's public access block has no resource ARN.
+                            # The account's public access block has no resource ARN; the calls act
+                            # on the caller's own account only.
                             "Sid": "ThisAccountsPublicAccessBlock",
                             "Effect": "Allow",
                             "Action": list(AUTOMATIONS["s3-account-level-public-access-blocks"].actions),
                             "Resource": "*",
-                            "Condition": {"StringEquals": this_account},
                         }
                     ]
                     if "s3-account-level-public-access-blocks" in automations
@@ -253,7 +293,8 @@ class Remediation(Construct):
                 config_rule_name=rule_names[rule],
                 target_type="SSM_DOCUMENT",
                 target_id=automation.document,
-                automatic=True,
+                # A dry run leaves them attached, for "Remediate" by hand, and runs none.
+                automatic=not context.config.remediation.dry_run,
                 maximum_automatic_attempts=context.config.remediation.automatic_attempts,
                 retry_attempt_seconds=60,
                 parameter=[

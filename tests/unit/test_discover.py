@@ -10,6 +10,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from lib.profiles import load_config
@@ -139,3 +140,95 @@ def test_update_adds_missing_sections_and_keys_and_checks_what_it_wrote() -> Non
     # A value that cannot be written as given is refused rather than written wrong.
     with pytest.raises(ValueError, match="did not give the discovered values"):
         discover.update("", {("baseline", "guardduty"): {"existing_detector_id": 12}})
+
+
+class FakeSession:
+    """A session whose clients answer from `answers` (service -> operation -> result or error)."""
+
+    def __init__(self, answers: dict[str, dict[str, Any]], region: str = REGION) -> None:
+        self.answers, self.region_name = answers, region
+
+    def get_credentials(self) -> object:
+        return object()
+
+    def client(self, service: str) -> Any:
+        answers = self.answers[service]
+
+        class Client:
+            def __getattr__(self, operation: str) -> Any:
+                def call(**_: Any) -> Any:
+                    answer = answers[operation]
+                    if isinstance(answer, Exception):
+                        raise answer
+                    return answer
+
+                return call
+
+        return Client()
+
+
+def refused(operation: str) -> ClientError:
+    return ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, operation)
+
+
+def test_a_refused_call_names_itself_and_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    file = tmp_path / "prod.toml"
+    file.write_text(EXISTING)
+    session = FakeSession({"guardduty": {"list_detectors": refused("ListDetectors")}})
+    assert discover.main({"TAP_CONFIG": str(file)}, session) == 2
+    assert file.read_text() == EXISTING
+    assert "ListDetectors was refused or failed (AccessDeniedException): nothing written" in capsys.readouterr().err
+
+
+def test_a_service_linked_recorder_is_not_adopted() -> None:
+    session = FakeSession(
+        {
+            "guardduty": {"list_detectors": {"DetectorIds": []}},
+            "config": {
+                "describe_configuration_recorders": {
+                    "ConfigurationRecorders": [
+                        {"name": "AWSConfigurationRecorderForX", "servicePrincipal": "x.amazonaws.com"}
+                    ]
+                },
+                "describe_delivery_channels": {"DeliveryChannels": [{"name": "default"}]},
+            },
+            "securityhub": {"describe_hub": refused("DescribeHub")},
+        }
+    )
+    session.answers["securityhub"]["describe_hub"] = ClientError(
+        {"Error": {"Code": "InvalidAccessException", "Message": "not subscribed"}}, "DescribeHub"
+    )
+    found = discover.discover(session)
+    assert found.recorder_name is None and not found.security_hub
+
+
+def test_the_account_is_asked_in_the_region_synthesis_uses(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """AWS_REGION (or the file's region), which boto3 by itself would not read."""
+    asked: list[str | None] = []
+
+    class Recording:
+        def __init__(self, region_name: str | None = None) -> None:
+            asked.append(region_name)
+
+        def get_credentials(self) -> None:
+            return None
+
+    monkeypatch.setattr(discover.boto3, "Session", Recording)
+    file = tmp_path / "prod.toml"
+    file.write_text('region = "eu-central-1"\n')
+    assert discover.main({"TAP_CONFIG": str(file), "TAP_PROFILE": "web-mysql"}) == 0
+    assert discover.main({"TAP_CONFIG": str(file), "TAP_PROFILE": "web-mysql", "AWS_REGION": "eu-west-1"}) == 0
+    assert asked == ["eu-central-1", "eu-west-1"]
+
+
+def test_a_file_it_cannot_edit_safely_is_left_alone(
+    account: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    populate(account)
+    with_export(account, monkeypatch, None)
+    file = tmp_path / "prod.toml"
+    dotted = "[baseline]\nguardduty.enabled = true\n"  # the section as dotted keys: not edited line by line
+    file.write_text(dotted)
+    assert discover.main({"TAP_CONFIG": str(file)}, account) == 2
+    assert file.read_text() == dotted
+    assert "set [baseline.guardduty]" in capsys.readouterr().err

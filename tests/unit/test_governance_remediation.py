@@ -45,6 +45,53 @@ def test_each_automation_runs_aws_document_on_the_noncompliant_resource(synthesi
         assert configuration["config_rule_name"] in {v["name"] for v in rules["for_each"].values()}
 
 
+# AWS's Systems Manager Automation runbook reference, per document: the parameter Config fills with
+# the resource's id, static parameters, and (where the page lists them) the permissions it needs.
+PUBLISHED = {
+    "s3-bucket-versioning-enabled": ("AWS-ConfigureS3BucketVersioning", "BucketName", {"VersioningState": "Enabled"}),
+    "s3-bucket-level-public-access-prohibited": (
+        "AWSConfigRemediation-ConfigureS3BucketPublicAccessBlock",
+        "BucketName",
+        {},
+    ),
+    "s3-bucket-ssl-requests-only": ("AWSConfigRemediation-RestrictBucketSSLRequestsOnly", "BucketName", {}),
+    "dynamodb-pitr-enabled": ("AWSConfigRemediation-EnablePITRForDynamoDbTable", "TableName", {}),
+    "s3-account-level-public-access-blocks": ("AWSConfigRemediation-ConfigureS3PublicAccessBlock", "AccountId", {}),
+}
+
+
+def test_the_documents_and_parameters_are_the_published_ones(synthesized: Synthesized) -> None:
+    """Pinned from AWS's reference, not from TAP's own table: a typo there fails here."""
+    baseline = synthesized.baseline("full")
+    configurations = {
+        c["config_rule_name"]: c for c in resources(baseline, "aws_config_remediation_configuration").values()
+    }
+    assert len(configurations) == len(PUBLISHED)
+    for rule, (document, resource_parameter, static) in PUBLISHED.items():
+        configuration = configurations[f"tap-baseline-{rule}-us-east-1"]
+        parameters = {p["name"]: p for p in configuration["parameter"]}
+        assert configuration["target_id"] == document
+        assert parameters[resource_parameter] == {"name": resource_parameter, "resource_value": "RESOURCE_ID"}
+        assert {
+            n: p["static_value"] for n, p in parameters.items() if n not in ("AutomationAssumeRole", resource_parameter)
+        } == static
+    policy_actions = {
+        a
+        for s in iter_statements(
+            policy(resources(baseline, "aws_iam_role_policy")["governance_remediation_automation_role_policy"])
+        )
+        for a in actions(s)
+    }
+    assert {
+        "s3:DeleteBucketPolicy",
+        "s3:GetBucketPolicy",
+        "s3:PutBucketPolicy",
+        "s3:PutEncryptionConfiguration",
+    } <= policy_actions
+    assert {"dynamodb:DescribeContinuousBackups", "dynamodb:UpdateContinuousBackups"} <= policy_actions
+    assert {"s3:GetAccountPublicAccessBlock", "s3:PutAccountPublicAccessBlock"} <= policy_actions
+
+
 def test_the_automation_role_may_make_exactly_the_documents_changes_in_this_account(synthesized: Synthesized) -> None:
     baseline = synthesized.baseline("full")
     role = resources(baseline, "aws_iam_role")["governance_remediation_automation_role"]
@@ -60,9 +107,11 @@ def test_the_automation_role_may_make_exactly_the_documents_changes_in_this_acco
     expected = {a for automation in AUTOMATIONS.values() for a in automation.actions}
     assert allowed == expected | {"ssm:StartAutomationExecution", "ssm:GetAutomationExecution"}
     assert not any("*" in a for a in allowed)
-    for statement in statements:
-        if statement["Resource"] == "*" or statement["Resource"] == "arn:aws:s3:::*":
-            assert statement["Condition"] == {"StringEquals": {"aws:ResourceAccount": ACCOUNT}}, statement["Sid"]
+    by_sid = {s["Sid"]: s for s in statements}
+    assert by_sid["BucketsOfThisAccount"]["Resource"] == "arn:aws:s3:::*"
+    assert by_sid["BucketsOfThisAccount"]["Condition"] == {"StringEquals": {"aws:ResourceAccount": ACCOUNT}}
+    # The account's public access block has no ARN; those calls act on the caller's own account.
+    assert by_sid["ThisAccountsPublicAccessBlock"]["Resource"] == "*"
 
 
 def test_the_account_wide_automation_runs_in_the_home_region_only(synthesized: Synthesized, tmp_path: Path) -> None:
@@ -97,9 +146,26 @@ def test_the_function_gets_every_setting_its_handler_reads(synthesized: Synthesi
     assert function["tracing_config"] == {"mode": "Active"}
 
 
-def test_dry_run_is_a_config_flag(synthesized: Synthesized, tmp_path: Path) -> None:
+def test_dry_run_is_a_config_flag_that_stops_the_documents_too(synthesized: Synthesized, tmp_path: Path) -> None:
     baseline = baseline_with(synthesized, tmp_path, "[baseline.remediation]\ndry_run = true\n")
     assert function_of(baseline)["environment"]["variables"][contract.DRY_RUN] == "true"
+    # Attached for a manual "Remediate", never run by themselves.
+    assert {c["automatic"] for c in resources(baseline, "aws_config_remediation_configuration").values()} == {False}
+
+
+def test_a_failed_remediation_pages_the_security_topic(synthesized: Synthesized) -> None:
+    baseline = synthesized.baseline("full")
+    alarms = resources(baseline, "aws_cloudwatch_metric_alarm")
+    topic = ref(baseline, "aws_sns_topic", "governance_alerts_security_alerts", "arn")
+    dead_letters = alarms["governance_remediation_dead_letters_alarm"]
+    assert dead_letters["dimensions"] == {
+        "QueueName": ref(baseline, "aws_sqs_queue", "governance_remediation_dlq_queue", "name")
+    }
+    assert (dead_letters["metric_name"], dead_letters["threshold"]) == ("ApproximateNumberOfMessagesVisible", 0)
+    errors = alarms["governance_remediation_errors_alarm"]
+    assert errors["dimensions"] == {"FunctionName": "tap-baseline-config-remediation-us-east-1"}
+    for alarm in (dead_letters, errors):
+        assert alarm["alarm_actions"] == [topic] and alarm["treat_missing_data"] == "notBreaching"
 
 
 def test_remediation_can_be_turned_off(synthesized: Synthesized, tmp_path: Path) -> None:

@@ -9,7 +9,6 @@ AWS's documented record contents are matched against it.
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from typing import Any
 
@@ -18,7 +17,7 @@ import pytest
 from lib.governance.trail import WATCHES
 from tests.conftest import Synthesized, resources
 
-TOKEN = re.compile(r'\s*(\(|\)|&&|\|\||!=|=|NOT EXISTS|IS NULL|\$\.[\w.]+|"[^"]*"|[\w.*-]+)')
+TOKEN = re.compile(r'\s*(\(|\)|&&|\|\||!=|=|NOT EXISTS|\$\.[\w.]+|"[^"]*"|[\w.*-]+)')
 Record = dict[str, Any]
 
 
@@ -81,7 +80,9 @@ def matches(pattern: str, record: Record) -> bool:
             return not exists
         expected = items[index].strip('"')
         index += 1
-        equal = exists and fnmatch.fnmatchcase(str(value), expected)
+        # CloudWatch's only wildcard is "*" (no "?" or character classes).
+        wildcard = "".join(".*" if part == "*" else re.escape(part) for part in re.split(r"(\*)", expected))
+        equal = exists and re.fullmatch(wildcard, str(value)) is not None
         return equal if operator == "=" else not equal
 
     result = expression()

@@ -31,6 +31,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from lib.contracts import remediation as contract
@@ -52,7 +53,7 @@ IDEMPOTENCY = IdempotencyConfig(
     raise_on_no_idempotency_key=True,
 )
 
-# Outcomes someone must hear of; "already_compliant" and "already_applied" changed nothing.
+# Outcomes someone must hear of; "already_compliant", "already_applied" and "ignored" changed nothing.
 NOTIFIED = frozenset({"applied", "dry_run", "reported", "failed"})
 ResourceId = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9:/_.-]{0,254}$")
 
@@ -68,7 +69,7 @@ class ComplianceChange(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     messageType: Literal["ComplianceChangeNotification"]
-    configRuleName: str = Field(min_length=1, max_length=128)
+    configRuleName: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,128}$")
     resourceType: str = Field(pattern=r"^AWS::[A-Za-z0-9]+::[A-Za-z0-9]+$")
     resourceId: str = ResourceId
     awsAccountId: str = Field(pattern=r"^\d{12}$")
@@ -129,7 +130,19 @@ def remediate(change: dict[str, Any], action: str) -> dict[str, Any]:
     if detail.resourceType not in expected:
         audit("ignored", reason=f"{action} applies to {sorted(expected)}", action=action, **subject)
         return {"outcome": "ignored", "reason": "unexpected resource type"}
-    outcome, note = ACTION_STEPS[action](detail.resourceId)
+    try:
+        outcome, note = ACTION_STEPS[action](detail.resourceId)
+    except ClientError as error:
+        # Only the error's code: AWS messages can quote request content.
+        code = str(error.response.get("Error", {}).get("Code", "Unknown"))
+        outcome, note = (
+            ("ignored", f"the resource no longer exists ({code})")
+            if code.endswith(".NotFound")
+            else (
+                "failed",
+                f"AWS refused the fix ({code})",
+            )
+        )
     audit(outcome, action=action, note=note, **subject)
     if outcome in NOTIFIED:
         notify(action, outcome, note, subject)

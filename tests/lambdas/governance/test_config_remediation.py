@@ -241,3 +241,30 @@ def test_every_action_is_audited_as_one_structured_record(emulated: Emulated) ->
         "resource_id": vpc,
         "dry_run": False,
     }
+
+
+def test_a_resource_gone_before_the_fix_is_ignored(emulated: Emulated) -> None:
+    event = change("ENCRYPTED_VOLUMES_RULE", "AWS::EC2::Volume", "vol-0123456789abcdef0")
+    outcome = invoke(event)
+    assert outcome["outcome"] == "ignored" and "no longer exists (InvalidVolume.NotFound)" in outcome["note"]
+    assert emulated.notices() == []
+
+
+def test_a_fix_aws_refuses_is_reported_with_its_error_code_only(
+    emulated: Emulated, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from botocore.exceptions import ClientError  # noqa: PLC0415
+
+    def denied(**_: Any) -> None:
+        raise ClientError({"Error": {"Code": "UnauthorizedOperation", "Message": "secret detail"}}, "CreateFlowLogs")
+
+    monkeypatch.setattr(emulated.ec2, "create_flow_logs", denied)
+    vpc = new_vpc(emulated.ec2)
+    outcome = invoke(change("FLOW_LOGS_RULE", "AWS::EC2::VPC", vpc))
+    assert outcome == {
+        "outcome": "failed",
+        "action": contract.CREATE_FLOW_LOGS,
+        "note": "AWS refused the fix (UnauthorizedOperation)",
+    }
+    (notice,) = emulated.notices()
+    assert notice["outcome"] == "failed" and "secret detail" not in json.dumps(notice)
