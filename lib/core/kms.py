@@ -14,7 +14,7 @@ from cdktn_provider_aws.kms_key import KmsKey
 from constructs import Construct
 
 from lib.core.context import AccountContext
-from lib.core.policies import Statement, key_root_statement, policy_document
+from lib.core.policies import KEY_USE_ACTIONS, Statement, key_root_statement, policy_document
 
 
 def customer_managed_key(
@@ -40,3 +40,17 @@ def customer_managed_key(
     )
     KmsAlias(scope, f"{construct_id}_alias", name=alias, target_key_id=key.key_id)
     return key
+
+
+def log_group_statement(context: AccountContext, sid: str, log_group_name: str) -> Statement:
+    """CloudWatch Logs may use the key for exactly one log group (by its encryption context)."""
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": {"Service": context.principal(f"logs.{context.region_name}")},
+        "Action": list(KEY_USE_ACTIONS),
+        "Resource": "*",
+        "Condition": {
+            "ArnEquals": {"kms:EncryptionContext:aws:logs:arn": context.arn("logs", f"log-group:{log_group_name}")}
+        },
+    }

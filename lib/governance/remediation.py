@@ -35,7 +35,7 @@ from lib.core.bucket import grant_log_delivery
 from lib.core.context import BaselineContext
 from lib.core.function import FunctionProps, PythonFunction
 from lib.core.iam import service_role
-from lib.core.kms import customer_managed_key
+from lib.core.kms import customer_managed_key, log_group_statement
 from lib.core.policies import Statement, key_use
 from lib.core.queue import SecureQueue
 from lib.core.table import secure_table
@@ -318,20 +318,7 @@ class Remediation(Construct):
         """CloudWatch Logs for the function's log group; log delivery for the flow logs it creates;
         the function's table, queue and environment through their services only."""
         return [
-            {
-                "Sid": "CloudWatchLogsForTheFunctionsLogGroup",
-                "Effect": "Allow",
-                "Principal": {"Service": context.principal(f"logs.{context.region_name}")},
-                "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
-                "Resource": "*",
-                "Condition": {
-                    "ArnEquals": {
-                        "kms:EncryptionContext:aws:logs:arn": context.arn(
-                            "logs", f"log-group:/aws/lambda/{function_name}"
-                        )
-                    }
-                },
-            },
+            log_group_statement(context, "CloudWatchLogsForTheFunctionsLogGroup", f"/aws/lambda/{function_name}"),
             {
                 "Sid": "LogDeliveryWritesFlowLogs",
                 "Effect": "Allow",

@@ -23,7 +23,7 @@ from constructs import Construct
 from lib.core.bucket import ObjectLock
 from lib.core.context import BaselineContext
 from lib.core.iam import inline_policy, service_role
-from lib.core.kms import customer_managed_key
+from lib.core.kms import customer_managed_key, log_group_statement
 from lib.core.log_group import encrypted_log_group
 from lib.governance.records import AuditRecords
 
@@ -222,24 +222,7 @@ class AccountTrail(Construct):
                         "StringEquals": {"aws:SourceAccount": context.account_id, "aws:SourceArn": trail_arn}
                     },
                 },
-                {
-                    "Sid": "CloudWatchLogsForTheTrailsLogGroup",
-                    "Effect": "Allow",
-                    "Principal": {"Service": context.principal(f"logs.{context.region_name}")},
-                    "Action": [
-                        "kms:Encrypt",
-                        "kms:Decrypt",
-                        "kms:ReEncrypt*",
-                        "kms:GenerateDataKey*",
-                        "kms:DescribeKey",
-                    ],
-                    "Resource": "*",
-                    "Condition": {
-                        "ArnEquals": {
-                            "kms:EncryptionContext:aws:logs:arn": context.arn("logs", f"log-group:{log_group_name}")
-                        }
-                    },
-                },
+                log_group_statement(context, "CloudWatchLogsForTheTrailsLogGroup", log_group_name),
             ],
         )
         self.bucket = props.records.bucket(
