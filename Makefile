@@ -18,13 +18,20 @@ $(STAMP): requirements.lock requirements-bootstrap.lock
 	$(VENV)/bin/uv pip sync --quiet --python $(PY) --require-hashes --compile-bytecode requirements.lock
 	touch $(STAMP)
 
-synth: $(STAMP)
+# The wheels of TAP's signed Powertools layer, for the Lambda platforms, with the lock's hashes
+# (synthesis builds the layer from them and has no network).
+WHEELS := .build/wheels/.fetched
+$(WHEELS): $(STAMP) requirements.lock lib/core/powertools.py tools/powertools_wheels.py
+	$(PY) -m tools.powertools_wheels
+	touch $(WHEELS)
+
+synth: $(STAMP) $(WHEELS)
 	$(PY) tap.py --summary
 
 # Line and branch coverage of lib/ (infrastructure and Lambda code); the floor is today's figure.
 COVERAGE_FLOOR := 97
 
-test: $(STAMP)
+test: $(STAMP) $(WHEELS)
 	bash scripts/ensure-test-servers.sh
 	$(PY) -m pytest --cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
 
@@ -40,7 +47,7 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 
 # Every benchmark runs; the target fails at the end if any missed its target.
-bench: $(STAMP)
+bench: $(STAMP) $(WHEELS)
 	status=0; \
 	$(PY) -m bench.synth_bench || status=1; \
 	$(PY) -m bench.payments_bench || status=1; \
@@ -53,7 +60,7 @@ discover: $(STAMP)
 	$(PY) -m tools.discover
 
 # Re-pin the addresses of stateful resources after a deliberate rename (add a moved block first).
-pin: $(STAMP)
+pin: $(STAMP) $(WHEELS)
 	$(PY) -m tools.stateful --write
 
 # Re-resolve the lock files after editing requirements.in.

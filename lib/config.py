@@ -232,6 +232,9 @@ class LambdaConfig:
 
     runtime: str = "python3.13"
     architecture: str = "x86_64"
+    # Signed code under an enforcing code signing config, with TAP's signed Powertools layer
+    # (AWS's is unsigned); off: the zip as built, with AWS's published layer at this version.
+    code_signing: bool = True
     powertools_layer_version: int = 27
     log_retention_days: int = PCI_LOG_RETENTION_DAYS
     rotation_reserved_concurrency: int = 2
@@ -491,8 +494,38 @@ class BaselineConfig:
     access_analyzer: bool = True
     # S3's account-level public access block (PCI 1.4.4): no bucket can be made public.
     account_public_access_block: bool = True
+    # Amazon Inspector scans the account's EC2 instances and Lambda functions for vulnerabilities
+    # (PCI 6.3.3, 11.3.1). Enabling it is an account setting, so it lives here; an environment's
+    # `[governance] inspector` requires it.
+    inspector: bool = True
     # The baseline's own function (Config remediation): runtime and Powertools layer.
     lambdas: LambdaConfig = LambdaConfig()
+
+
+@dataclass(frozen=True, kw_only=True)
+class BackupConfig:
+    """AWS Backup of the environment's stores of record: the Aurora cluster, the transactions table, EFS."""
+
+    enabled: bool = True
+    # Daily recovery points kept this many days (each profile states its document's value).
+    retention_days: int = 30
+    # Daily at 05:00 UTC, after the stores' own backup windows; AWS Backup's cron syntax.
+    schedule: str = "cron(0 5 * * ? *)"
+    start_window_minutes: int = 60
+    completion_window_minutes: int = 360
+
+
+@dataclass(frozen=True, kw_only=True)
+class GovernanceConfig:
+    """The governance tier's environment parts (the account singletons are in `BaselineConfig`)."""
+
+    backup: BackupConfig = BackupConfig()
+    # CloudTrail data events (PCI 10.2.1) on what holds or processes payment data: a trail of the
+    # environment's own, since the account trail cannot name another state's resources.
+    data_events: bool = False
+    # The environment's instances and functions must be scanned by Amazon Inspector: checked
+    # against the account baseline, which enables it (validation rule governance.inspector).
+    inspector: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -544,6 +577,7 @@ class DeploymentConfig:
     lambdas: LambdaConfig = LambdaConfig()
     edge: EdgeConfig = EdgeConfig()
     compute: ComputeConfig | None = None
+    governance: GovernanceConfig = GovernanceConfig()
     baseline: BaselineConfig = BaselineConfig()
     # Where each non-profile value came from: (key path, "file.toml: key" or "ENV_VAR").
     sources: tuple[tuple[str, str], ...] = field(default=(), compare=False)
@@ -555,6 +589,19 @@ class DeploymentConfig:
     @property
     def baseline_stack_name(self) -> str:
         return f"TapBaseline-{self.region}"
+
+    @property
+    def guardduty_agent(self) -> bool:
+        """Instances run GuardDuty's Runtime Monitoring agent (the baseline manages it through SSM)."""
+        return self.compute is not None and self.baseline.guardduty.enabled
+
+    @property
+    def interface_endpoints(self) -> tuple[str, ...]:
+        """The configured interface endpoints, plus GuardDuty's agent endpoint where instances run
+        the agent. Created with the network, before any instance, so GuardDuty's automated agent
+        configuration uses it rather than creating its own."""
+        agent = ("guardduty-data",) if self.guardduty_agent else ()
+        return (*self.endpoints.interface_services, *agent)
 
     @property
     def zone_letters(self) -> tuple[str, ...]:

@@ -17,6 +17,7 @@ from lib.config import (
     PCI_LOG_LIFECYCLE,
     AuroraConfig,
     BackendConfig,
+    BackupConfig,
     BlueGreenConfig,
     BucketLifecycle,
     BusinessHours,
@@ -28,6 +29,7 @@ from lib.config import (
     FailoverConfig,
     FileSystemConfig,
     FleetConfig,
+    GovernanceConfig,
     LoadBalancerConfig,
     NetworkConfig,
     ParametersConfig,
@@ -83,6 +85,8 @@ PROFILES: dict[str, DeploymentConfig] = {
             backup_window="03:00-04:00",
             maintenance_window="mon:04:00-mon:05:00",
         ),
+        # AWS Backup keeps the document's 35 days too.
+        governance=GovernanceConfig(backup=BackupConfig(retention_days=35)),
         # Document 000: an internet-facing ALB, HTTPS with a DNS-validated certificate, HTTP
         # redirected, and a /health target group. Its `ip` targets had nothing behind them:
         # instances running the health service serve them here.
@@ -149,6 +153,8 @@ PROFILES: dict[str, DeploymentConfig] = {
         # Document 002: a hosted zone with failover records and health checks on both endpoints.
         edge=EdgeConfig(hosted_zone_id="create", load_balancer=LoadBalancerConfig(), failover=FailoverConfig()),
         compute=ComputeConfig(batch=FleetConfig(min_size=1, max_size=4, desired_capacity=1)),
+        # Document 002's governance: data events on the payment path, Inspector; 30-day backups.
+        governance=GovernanceConfig(data_events=True, inspector=True),
     ),
     "portal-cdn": DeploymentConfig(
         profile="portal-cdn",
@@ -169,6 +175,7 @@ PROFILES: dict[str, DeploymentConfig] = {
             instance_class="db.r6g.large",
             backup_retention_days=7,
         ),
+        governance=GovernanceConfig(backup=BackupConfig(retention_days=7)),
         # Document 003: CloudFront with WAF in front; the load balancer is reachable only through it.
         edge=EdgeConfig(load_balancer=LoadBalancerConfig(), cdn=CdnConfig()),
         # Document 003: t3.large, CPU step scaling 70/30, at least 3 during New York business hours.
@@ -254,6 +261,7 @@ PROFILES: dict[str, DeploymentConfig] = {
             web=FleetConfig(business_hours=BusinessHours()),
             batch=FleetConfig(min_size=1, max_size=4, desired_capacity=1),
         ),
+        governance=GovernanceConfig(data_events=True, inspector=True),
     ),
 }
 

@@ -25,7 +25,9 @@ once deployed. This check reads the JSON:
   security groups, its subnets, and its instance profile role's services (CloudWatch Logs
   included: the agent on the instance ships the logs itself). A role allowed to read
   a secret whose value names an Aurora cluster's endpoint connects to that cluster: the group
-  needs its port there too.
+  needs its port there too. A group whose instances carry GuardDuty's inclusion tag
+  (`GuardDutyManaged = true`) runs the Runtime Monitoring agent, which calls the
+  `guardduty-data` interface endpoint.
 - **Load balancers.** An internet-facing load balancer admits every listener's port from the
   internet; each listener's target groups are served by Auto Scaling groups whose instances'
   groups admit the load balancer's on the target port (and it has the egress to match).
@@ -52,6 +54,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from lib.core.tags import GUARDDUTY_AGENT_TAG
 
 HTTPS = 443
 # Services the Lambda service calls for the function, outside the function's own network path.
@@ -291,7 +295,10 @@ def instance_gaps(document: Document) -> Iterator[Gap]:
         profile = profiles[_name(template["iam_instance_profile"]["arn"])]
         role = profile["role"].replace(".name}", ".arn}")
         groups, subnets = instance_groups(document, group), list(group["vpc_zone_identifier"])
-        yield from _service_gaps(net, caller, called_services(document, role, frozenset()), groups, subnets)
+        services = called_services(document, role, frozenset())
+        if any(t["key"] == GUARDDUTY_AGENT_TAG and t["value"] == "true" for t in group.get("tag", [])):
+            services |= {"guardduty-data"}  # the Runtime Monitoring agent's telemetry
+        yield from _service_gaps(net, caller, services, groups, subnets)
         for cluster in sorted(secret_clusters(document, role)):
             yield from store_gaps(net, caller, "aws_rds_cluster", cluster, groups)
 

@@ -96,9 +96,11 @@ def synthesize(config: DeploymentConfig, outdir: Path | str = "cdktf.out") -> Sy
 
 
 def bucket_count(config: DeploymentConfig) -> int:
-    """The profile's buckets, the access-log bucket and the archives short retention brings."""
+    """The profile's buckets, the access-log bucket, the archives short retention brings, and
+    signed code's artifacts bucket."""
     buckets = config.storage.buckets
-    return len(buckets) + 1 + sum(needs_archive(lifecycle) for lifecycle in buckets.values())
+    signed = 1 if config.lambdas.code_signing else 0
+    return len(buckets) + 1 + sum(needs_archive(lifecycle) for lifecycle in buckets.values()) + signed
 
 
 def built_tiers(config: DeploymentConfig) -> list[str]:
@@ -110,8 +112,10 @@ def built_tiers(config: DeploymentConfig) -> list[str]:
         f"VPC over {len(config.zones)} zones ({', '.join(config.zones)}), NAT {network.nat_mode}"
         + (", isolated database subnets" if network.isolated_database_tier else ""),
         f"flow logs to {' + '.join(network.flow_log_destinations)}",
-        f"endpoints: {', '.join([*config.endpoints.gateway_services, *config.endpoints.interface_services])}",
+        f"endpoints: {', '.join([*config.endpoints.gateway_services, *config.interface_endpoints])}",
     ]
+    if config.lambdas.code_signing:
+        foundation.append("signed Lambda code (enforced), with TAP's signed Powertools layer")
     lines = [f"foundation: {'; '.join(foundation)}"]
     data = []
     if config.database is not None:
@@ -146,7 +150,22 @@ def built_tiers(config: DeploymentConfig) -> list[str]:
     if payments:
         lines.append(f"payments: {'; '.join(payments)}")
     lines += edge_and_compute(config)
+    lines += governance_lines(config)
     return lines
+
+
+def governance_lines(config: DeploymentConfig) -> list[str]:
+    """The governance tier's environment parts (the account singletons are the baseline's)."""
+    governance, backup = config.governance, config.governance.backup
+    parts = []
+    if backup.enabled:
+        lock = "locked" if not config.destroyable else "unlocked while destroyable"
+        parts.append(f"AWS Backup daily, kept {backup.retention_days} days, vault {lock}")
+    if governance.data_events:
+        parts.append("CloudTrail data events on what holds or processes payment data")
+    if governance.inspector:
+        parts.append("Amazon Inspector required (enabled by the account baseline)")
+    return [f"governance: {'; '.join(parts)}"] if parts else []
 
 
 def edge_and_compute(config: DeploymentConfig) -> list[str]:

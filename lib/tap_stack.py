@@ -1,6 +1,7 @@
 """TapStack: one environment of one profile. It composes tiers and builds nothing itself.
 
-Order: foundation (keys, storage, network, endpoints), data, payments, edge, compute. Each tier takes the
+Order: foundation (keys, storage, network, endpoints), data, payments, edge, compute, then governance,
+which backs up and audits what the others contributed. Each tier takes the
 shared context and only its own inputs, and contributes its outputs and parameters, which
 `contribute` turns into Terraform outputs and SSM parameters.
 """
@@ -20,6 +21,7 @@ from lib.core.tier import Tier, contribute
 from lib.data import DataProps, DataTier
 from lib.edge import EdgeProps, EdgeTier
 from lib.foundation import FoundationTier
+from lib.governance import GovernanceProps, GovernanceTier
 from lib.payments import PaymentsProps, PaymentsTier
 
 
@@ -90,6 +92,13 @@ class TapStack(TerraformStack):
                 ),
             )
             self.tiers += [self.edge, self.compute]
+        self.governance = GovernanceTier(
+            self,
+            "governance",
+            context,
+            GovernanceProps(tiers=list(self.tiers), access_log_bucket=self.foundation.storage.access_logs.bucket),
+        )
+        self.tiers.append(self.governance)
         contribute(self, context, self.tiers, keys.get("parameters"))
 
     @property

@@ -22,6 +22,7 @@ from lib.config import (
     WafConfig,
 )
 from lib.core.naming import MAX_SUFFIX_LENGTH, s3_bucket_rule
+from lib.core.powertools import LAYER_PLATFORMS
 from lib.errors import Violation
 from lib.regions import REGIONS
 
@@ -561,16 +562,17 @@ CERTIFICATE_ARN = re.compile(r"arn:aws(?:-cn|-us-gov)?:acm:[a-z0-9-]+:\d{12}:cer
 
 
 def check_region_services(config: DeploymentConfig) -> Iterable[Violation]:
-    """Functions use AWS's Powertools layer, which is not published in every region."""
+    """Unsigned functions use AWS's Powertools layer, which is not published in every region."""
     known = REGIONS.get(config.region)
-    if known is None or known.powertools_account is not None:
+    if config.lambdas.code_signing or known is None or known.powertools_account is not None:
         return
     if config.database is not None or config.payments is not None or config.transactions_api is not None:
         yield violation(
             "region.powertools",
             "AWS_REGION",
             config.region,
-            "AWS publishes no Powertools layer here, and this profile's functions need it; pick another region",
+            "AWS publishes no Powertools layer here, and this profile's unsigned functions need it; pick another "
+            "region or turn lambdas.code_signing on (TAP's own signed layer)",
         )
 
 
@@ -981,13 +983,14 @@ def check_baseline_adoption(config: DeploymentConfig) -> Iterable[Violation]:
         )
     known = REGIONS.get(config.region)
     remediating = baseline.aws_config.enabled and baseline.remediation.enabled
-    if remediating and known is not None and known.powertools_account is None:
+    unsigned = not baseline.lambdas.code_signing
+    if remediating and unsigned and known is not None and known.powertools_account is None:
         yield violation(
             "baseline.powertools",
             "baseline.remediation.enabled",
             True,
-            f"the remediation function needs AWS's Powertools layer, which AWS does not publish in {config.region}; "
-            "turn remediation off for this region's baseline",
+            f"the unsigned remediation function needs AWS's Powertools layer, which AWS does not publish in "
+            f"{config.region}; turn baseline.lambdas.code_signing on (TAP's own signed layer) or remediation off",
         )
     if baseline.remediation.automatic_attempts not in range(1, 26):
         yield violation(
@@ -998,6 +1001,74 @@ def check_baseline_adoption(config: DeploymentConfig) -> Iterable[Violation]:
         )
     if baseline.home_region is not None and baseline.home_region not in REGIONS:
         yield violation("baseline.home_region", "baseline.home_region", baseline.home_region, "must be an AWS region")
+
+
+BACKUP_SCHEDULE = re.compile(r"(cron|rate)\(.+\)")
+# AWS Backup's limits: a start window of at least an hour; retention up to 100 years.
+MIN_BACKUP_START_WINDOW_MINUTES = 60
+MAX_BACKUP_RETENTION_DAYS = 36_500
+
+
+def check_lambda_platforms(config: DeploymentConfig) -> Iterable[Violation]:
+    """Signed functions use TAP's Powertools layer, built for the runtimes and architectures it fetches."""
+    for path, lambdas in (("lambdas", config.lambdas), ("baseline.lambdas", config.baseline.lambdas)):
+        if lambdas.code_signing and (lambdas.runtime, lambdas.architecture) not in LAYER_PLATFORMS:
+            built = ", ".join(f"{runtime} {arch}" for runtime, arch in LAYER_PLATFORMS)
+            yield violation(
+                "lambdas.layer_platform",
+                f"{path}.runtime",
+                f"{lambdas.runtime} {lambdas.architecture}",
+                f"TAP builds its signed Powertools layer for {built}; pick one, or turn {path}.code_signing off",
+            )
+
+
+def check_governance(config: DeploymentConfig) -> Iterable[Violation]:
+    """The governance tier's environment parts: backups, data events and Inspector."""
+    governance, backup = config.governance, config.governance.backup
+    if backup.enabled:
+        if not 1 <= backup.retention_days <= MAX_BACKUP_RETENTION_DAYS:
+            yield violation(
+                "governance.backup_retention",
+                "governance.backup.retention_days",
+                backup.retention_days,
+                f"AWS Backup keeps recovery points 1-{MAX_BACKUP_RETENTION_DAYS} days",
+            )
+        if not BACKUP_SCHEDULE.fullmatch(backup.schedule):
+            yield violation(
+                "governance.backup_schedule",
+                "governance.backup.schedule",
+                backup.schedule,
+                "must be an AWS Backup schedule expression, cron(...) or rate(...)",
+            )
+        if not MIN_BACKUP_START_WINDOW_MINUTES <= backup.start_window_minutes < backup.completion_window_minutes:
+            yield violation(
+                "governance.backup_windows",
+                "governance.backup.start_window_minutes",
+                backup.start_window_minutes,
+                f"AWS Backup needs a start window of at least {MIN_BACKUP_START_WINDOW_MINUTES} minutes, shorter "
+                f"than the completion window ({backup.completion_window_minutes})",
+            )
+    holds_payment_data = (
+        config.payments is not None
+        or config.transactions_api is not None
+        or config.transactions_table is not None
+        or "audit_logs" in config.storage.buckets
+    )
+    if governance.data_events and not holds_payment_data:
+        yield violation(
+            "governance.data_events",
+            "governance.data_events",
+            True,
+            "the environment has nothing whose data events CloudTrail records (payment functions, the "
+            "transactions table or the audit-log bucket); Aurora's data access is not a CloudTrail data event",
+        )
+    if governance.inspector and not config.baseline.inspector:
+        yield violation(
+            "governance.inspector",
+            "governance.inspector",
+            True,
+            "Amazon Inspector is enabled by the account baseline: set [baseline] inspector = true",
+        )
 
 
 CHECKS: tuple[Check, ...] = (
@@ -1021,6 +1092,8 @@ CHECKS: tuple[Check, ...] = (
     check_compute,
     check_parameters,
     check_baseline,
+    check_lambda_platforms,
+    check_governance,
 )
 
 # Every rule's id; each has a failing case in tests/unit/test_validation.py (checked for completeness).
@@ -1137,6 +1210,12 @@ RULES = frozenset(
         "baseline.home_region",
         "baseline.powertools",
         "baseline.remediation_attempts",
+        "lambdas.layer_platform",
+        "governance.backup_retention",
+        "governance.backup_schedule",
+        "governance.backup_windows",
+        "governance.data_events",
+        "governance.inspector",
     }
 )
 

@@ -101,6 +101,33 @@ def find_one(
     return matches[0]
 
 
+REFERENCE = re.compile(r"\$\{(\w+)\.(\w+)\.")
+
+
+def referenced(document: Document, token: str) -> tuple[str, dict[str, Any]]:
+    """The resource (name, body) a `${type.name.attribute}` token points at."""
+    match = REFERENCE.match(token)
+    assert match is not None, token
+    kind, name = match.groups()
+    return name, document["resource"][kind][name]
+
+
+def signed_artifact(document: Document, function: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The signing job a function deploys the output of, and the uploaded zip that job signed."""
+    _, job = referenced(document, function["s3_key"])
+    _, artifact = referenced(document, job["source"]["s3"]["key"])
+    return job, artifact
+
+
+def function_zip(stack_dir: Path, document: Document, function_path: str) -> Path:
+    """The zip a function deploys: the source of its signed artifact (code signing on, the
+    default), or its `filename`."""
+    function = resources(document, "aws_lambda_function")[function_path]
+    if "filename" in function:
+        return stack_dir / function["filename"]
+    return stack_dir / signed_artifact(document, function)[1]["source"]
+
+
 def policy(resource: dict[str, Any], attribute: str = "policy") -> dict[str, Any]:
     return dict(json.loads(resource[attribute]))
 

@@ -58,6 +58,9 @@ PHYSICAL_NAME: Mapping[str, str] = {
     "aws_config_delivery_channel": "name",
     "aws_config_config_rule": "name",
     "aws_accessanalyzer_analyzer": "analyzer_name",
+    "aws_backup_vault": "name",
+    "aws_backup_plan": "name",
+    "aws_lambda_layer_version": "layer_name",
 }
 # Types whose name is unique only within a parent that is itself uniquely named.
 SCOPED: Mapping[str, str] = {
@@ -75,6 +78,7 @@ SCOPED: Mapping[str, str] = {
     "aws_cloudwatch_log_metric_filter": "within its log group",
     # Named after the protection plan it turns on, within its detector.
     "aws_guardduty_detector_feature": "within its detector",
+    "aws_backup_selection": "within its backup plan",
 }
 NAME_LIKE = ("name", "bucket", "function_name", "identifier", "cluster_identifier", "replication_group_id", "rule_name")
 

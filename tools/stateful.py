@@ -38,6 +38,8 @@ STATEFUL_TYPES = frozenset(
         "aws_guardduty_detector",
         "aws_securityhub_account",
         "aws_config_configuration_recorder",
+        # Holds the recovery points (a locked vault cannot be deleted before they expire anyway).
+        "aws_backup_vault",
     }
 )
 ENVIRONMENT, BASELINE = "environment", "baseline"

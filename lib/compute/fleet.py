@@ -45,6 +45,7 @@ from constructs import Construct
 from lib.compute.artifact import InstallSettings, user_data
 from lib.config import FleetConfig
 from lib.core.context import StackContext
+from lib.core.tags import GUARDDUTY_AGENT_TAG
 
 ROOT_DEVICE = "/dev/xvda"  # Amazon Linux 2023's root device name
 WARMUP_SECONDS = 300
@@ -87,6 +88,10 @@ class Fleet(Construct):
         config, names = props.config, context.names
         name = names.make("autoscaling_group", props.role)
         tags = {**context.config.default_tags(), "Name": name, "Role": props.role}
+        if context.config.guardduty_agent:
+            # GuardDuty's inclusion tag: its automated configuration installs and runs the Runtime
+            # Monitoring agent here, which reaches the guardduty-data endpoint (reachability checks).
+            tags[GUARDDUTY_AGENT_TAG] = "true"
         self.launch_template = LaunchTemplate(
             self,
             "launch_template",

@@ -5,8 +5,10 @@ gateway endpoints its policy uses, plus what its tier admits), the private subne
 KMS-encrypted log group retained per profile, a role trusted only by Lambda in this account with
 the function's own statements plus its logs, the ENIs Lambda needs in the VPC and X-Ray writes,
 active tracing, reserved concurrency, environment encrypted with a CMK (configuration only, never
-secrets), AWS's Powertools layer for the region's partition, and a zip built reproducibly at synth
-from its source directories, its contract modules and locked packages.
+secrets), and a zip built reproducibly at synth from its source directories, its contract modules
+and locked packages. With code signing on (the default), the zip and TAP's Powertools layer are
+deployed signed, under the stack's enforcing code signing config (`signing.py`); with it off, the
+zip is deployed as it is, with AWS's published Powertools layer for the region's partition.
 """
 
 from __future__ import annotations
@@ -34,13 +36,14 @@ from lib.core.context import AccountContext, BaselineContext, StackContext
 from lib.core.iam import service_role
 from lib.core.log_group import encrypted_log_group
 from lib.core.naming import Names
+from lib.core.packaging import BUILD_DIR
 from lib.core.policies import Statement
 from lib.core.security_groups import HTTPS, allow, allow_gateway, workload_security_group
+from lib.core.signing import CodeSigning
 from lib.regions import Region
 
 LIB_ROOT = Path(__file__).resolve().parent.parent
 LAMBDA_ROOT = LIB_ROOT / "lambda"
-BUILD_DIR = LIB_ROOT.parent / ".build" / "lambda"
 
 
 def powertools_layer_arn(config: LambdaConfig, region: Region) -> str:
@@ -99,6 +102,17 @@ class FunctionProps:
     logs_key: KmsKey
 
 
+@dataclass(frozen=True, kw_only=True)
+class Code:
+    """Where a function's code comes from: a local zip, or a signed copy in S3 with its config."""
+
+    layers: list[str]
+    filename: str | None = None
+    s3_bucket: str | None = None
+    s3_key: str | None = None
+    code_signing_config_arn: str | None = None
+
+
 class PythonFunction(Construct):
     """`function`, `role` and `security_group` are what other layers wire to."""
 
@@ -132,7 +146,7 @@ class PythonFunction(Construct):
             BUILD_DIR,
             extra_files=contract_files(props.contracts),
         )
-        asset = TerraformAsset(self, "code", path=str(package.path), type=AssetType.FILE)
+        code = self._code(context, props.purpose, package)
         self.function = LambdaFunction(
             self,
             "function",
@@ -142,12 +156,15 @@ class PythonFunction(Construct):
             runtime=config.runtime,
             architectures=[config.architecture],
             handler=props.handler,
-            filename=asset.path,
+            filename=code.filename,
+            s3_bucket=code.s3_bucket,
+            s3_key=code.s3_key,
+            code_signing_config_arn=code.code_signing_config_arn,
+            layers=code.layers,
             source_code_hash=package.sha256_base64,
             timeout=props.timeout_seconds,
             memory_size=props.memory_mb,
             reserved_concurrent_executions=props.reserved_concurrency,
-            layers=[powertools_layer_arn(config, context.region)],
             kms_key_arn=props.environment_key.arn,
             environment=LambdaFunctionEnvironment(
                 variables={"POWERTOOLS_SERVICE_NAME": props.purpose, **props.environment}
@@ -163,6 +180,23 @@ class PythonFunction(Construct):
             if props.dead_letter_queue_arn
             else None,
             depends_on=[log_group],
+        )
+
+    def _code(self, context: StackContext | BaselineContext, purpose: str, package: packaging.LambdaPackage) -> Code:
+        """The signed copy and TAP's signed layer, or (code signing off) the zip and AWS's layer."""
+        config = context.config.lambdas
+        if not config.code_signing:
+            asset = TerraformAsset(self, "code", path=str(package.path), type=AssetType.FILE)
+            return Code(filename=asset.path, layers=[powertools_layer_arn(config, context.region)])
+        signing = CodeSigning.of(self)
+        if signing is None:
+            raise ValueError(f"{self.function_name}: code signing is on, but its stack has no CodeSigning")
+        signed = signing.sign(self, "code", package, purpose)
+        return Code(
+            s3_bucket=signed.bucket,
+            s3_key=signed.key,
+            code_signing_config_arn=signing.config.arn,
+            layers=[signing.powertools_layer.arn],
         )
 
     @property

@@ -168,6 +168,21 @@ NAME_RULES: dict[str, NameRule] = {
         r"[A-Za-z][\w.-]*", 255, "Access Analyzer names are at most 255 letters, digits and _.-, starting with a letter"
     ),
     "metric_filter": _pattern_rule(r"[^:*]+", 512, "metric filter names are at most 512 characters, no ':' or '*'"),
+    "backup_vault": _pattern_rule(
+        r"[A-Za-z0-9_-]+", 50, "AWS Backup vault names are 2-50 letters, digits, hyphens and underscores", min_len=2
+    ),
+    # Plans and selections share one rule.
+    "backup_plan": _pattern_rule(
+        r"[A-Za-z0-9_.-]+", 50, "AWS Backup plan and selection names are 1-50 letters, digits and _.-"
+    ),
+    # AWS Signer profile names are letters, digits and underscores; TAP gives a prefix of at most
+    # 38 (Terraform appends 26 characters to make the name unique).
+    "signing_profile": _pattern_rule(
+        r"[A-Za-z0-9_]+", 38, "AWS Signer profile name prefixes are at most 38 letters, digits and underscores"
+    ),
+    "lambda_layer": _pattern_rule(
+        r"[A-Za-z0-9_-]+", 140, "Lambda layer names are at most 140 letters, digits, hyphens and underscores"
+    ),
     "ssm_parameter": _pattern_rule(
         r"/[A-Za-z0-9_.\-/]+", 1011, "SSM parameter names are paths of letters, digits and _.-/"
     ),

@@ -13,10 +13,12 @@ import hashlib
 import importlib.metadata
 import io
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+# Where zips are built (ignored by git); the same inputs reuse the same zip across runs.
+BUILD_DIR = Path(__file__).resolve().parent.parent.parent / ".build" / "lambda"
 FIXED_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
 SKIPPED_SUFFIXES = (".pyc",)
 SKIPPED_PARTS = ("__pycache__", ".dist-info")
@@ -26,6 +28,11 @@ SKIPPED_PARTS = ("__pycache__", ".dist-info")
 class LambdaPackage:
     path: Path
     sha256_base64: str
+
+    @property
+    def sha256_hex(self) -> str:
+        """The zip's SHA-256 in hex: content-addressed object names."""
+        return base64.b64decode(self.sha256_base64).hex()
 
 
 @functools.cache
@@ -68,22 +75,36 @@ def build(
     inputs = hashlib.sha256()
     for arcname in sorted(entries):
         inputs.update(arcname.encode() + b"\0" + hashlib.sha256(entries[arcname].read_bytes()).digest())
-    manifest = out_dir / f"{source_dirs[0].name}-inputs-{inputs.hexdigest()[:24]}.txt"
+    return cached_zip(
+        out_dir,
+        source_dirs[0].name,
+        inputs.hexdigest(),
+        lambda: {arcname: entries[arcname].read_bytes() for arcname in entries},
+    )
+
+
+def cached_zip(
+    out_dir: Path, stem: str, inputs_digest: str, members: Callable[[], Mapping[str, bytes]]
+) -> LambdaPackage:
+    """The zip `<stem>-<hash>.zip` of `members` (sorted, fixed timestamps and modes), built once per
+    `inputs_digest`: a manifest names the zip a digest of the same inputs produced."""
+    manifest = out_dir / f"{stem}-inputs-{inputs_digest[:24]}.txt"
     if manifest.exists():
         path_text, digest_text = manifest.read_text().split()
         if Path(path_text).exists():
             return LambdaPackage(Path(path_text), digest_text)
+    contents = members()
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for arcname in sorted(entries):
+        for arcname in sorted(contents):
             info = zipfile.ZipInfo(arcname, date_time=FIXED_TIMESTAMP)
             info.external_attr = 0o644 << 16
             info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, entries[arcname].read_bytes())
+            archive.writestr(info, contents[arcname])
     data = buffer.getvalue()
     digest = hashlib.sha256(data).digest()
     out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / f"{source_dirs[0].name}-{digest.hex()[:16]}.zip"
+    path = out_dir / f"{stem}-{digest.hex()[:16]}.zip"
     if not path.exists():
         path.write_bytes(data)
     package = LambdaPackage(path, base64.b64encode(digest).decode())

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
-from cdktn import TerraformOutput, TerraformStack
+from cdktn import TerraformOutput, TerraformResource, TerraformStack
 from cdktn_provider_aws.kms_key import KmsKey
 from constructs import Construct
 
@@ -23,6 +24,26 @@ class Output:
     sensitive: bool = False
 
 
+# The CloudTrail data-event resource types TAP records (S3 objects by bucket prefix, the others by ARN).
+DataEventType = Literal["AWS::S3::Object", "AWS::DynamoDB::Table", "AWS::Lambda::Function"]
+
+
+@dataclass(frozen=True)
+class DataEvents:
+    """A resource whose reads and writes CloudTrail records as data events (PCI 10.2.1)."""
+
+    resource_type: DataEventType
+    arn: str
+
+
+@dataclass(frozen=True)
+class BackedUp:
+    """A store of record that AWS Backup copies daily (the governance tier tags and selects it)."""
+
+    resource: TerraformResource
+    arn: str
+
+
 class Tier(Construct):
     """Base of every tier; `export` and `publish` record contributions, nothing else."""
 
@@ -33,6 +54,9 @@ class Tier(Construct):
         self.tier_id = construct_id
         self.outputs: dict[str, Output] = {}
         self.parameters: dict[str, str] = {}
+        # Keyed by stable names: the governance tier's selections and selectors follow their order.
+        self.backups: dict[str, BackedUp] = {}
+        self.data_events: dict[str, DataEvents] = {}
 
     def export(self, name: str, value: object, *, sensitive: bool = False) -> None:
         """A stack output (`terraform output <name>`); ARNs of secrets are exported as sensitive."""
@@ -43,6 +67,14 @@ class Tier(Construct):
     def publish(self, relative_name: str, value: str) -> None:
         """An SSM parameter `/<root>/<suffix>/<relative_name>` (SecureString) for applications."""
         self.parameters[relative_name] = value
+
+    def back_up(self, name: str, resource: TerraformResource, arn: str) -> None:
+        """A store of record (Aurora cluster, DynamoDB table, EFS file system) for AWS Backup's plan."""
+        self.backups[name] = BackedUp(resource, arn)
+
+    def record_data_events(self, name: str, resource_type: DataEventType, arn: str) -> None:
+        """Something that holds or processes payment data, for the environment's data-event trail."""
+        self.data_events[name] = DataEvents(resource_type, arn)
 
 
 def contribute(

@@ -128,7 +128,18 @@ class DataTier(Tier):
             self.transactions = transactions_table(self, context, config.transactions_table, keys("dynamodb"))
         if config.tags.compliance is not None:
             terraform.tag_resources(self, {"Compliance": config.tags.compliance})
+        self._stores_of_record()
         self._contribute()
+
+    def _stores_of_record(self) -> None:
+        """What AWS Backup copies, and the table whose data events CloudTrail records."""
+        if self.database is not None:
+            self.back_up("database", self.database.cluster, self.database.cluster.arn)
+        if self.file_system is not None:
+            self.back_up("file_system", self.file_system.file_system, self.file_system.file_system.arn)
+        if self.transactions is not None:
+            self.back_up("transactions", self.transactions, self.transactions.arn)
+            self.record_data_events("transactions", "AWS::DynamoDB::Table", self.transactions.arn)
 
     def _contribute(self) -> None:
         if self.database is not None:

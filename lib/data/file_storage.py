@@ -1,5 +1,7 @@
 """EFS (document 001): encrypted with its CMK, a mount target per private subnet, IA after 30 days,
-TLS-only access by file-system policy, one access point for the application, backups on."""
+TLS-only access by file-system policy, one access point for the application, backups on: AWS
+Backup's plan when the environment has one, otherwise EFS's own automatic backups (never both,
+which would keep a second, unlocked copy that outlives a destroyed environment)."""
 
 from __future__ import annotations
 
@@ -90,5 +92,7 @@ class SharedFileSystem(GuardedStore):
             self,
             "backups",
             file_system_id=self.file_system.id,
-            backup_policy=EfsBackupPolicyBackupPolicy(status="ENABLED"),
+            backup_policy=EfsBackupPolicyBackupPolicy(
+                status="DISABLED" if context.config.governance.backup.enabled else "ENABLED"
+            ),
         )

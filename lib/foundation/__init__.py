@@ -1,4 +1,4 @@
-"""The foundation tier: keys, storage, network, VPC endpoints and the application tier's group.
+"""The foundation tier: keys, storage, signed code, network, VPC endpoints and the application tier's group.
 
 Later tiers take what they need from `placement` (where workloads go and which groups they
 reach AWS through) and `keys`; they never reach into the layers themselves.
@@ -15,6 +15,7 @@ from constructs import Construct
 from lib.config import KeyPurpose
 from lib.core.context import StackContext
 from lib.core.function import FunctionPlacement
+from lib.core.signing import CodeSigning, CodeSigningProps
 from lib.core.tier import Tier
 from lib.foundation.application_tier import application_security_group
 from lib.foundation.endpoints import VpcEndpoints
@@ -76,6 +77,21 @@ class FoundationTier(Tier):
         self.encryption_keys = EncryptionKeys(self, "keys", context, config.key_purposes)
         self.keys = Keys(self.encryption_keys)
         self.storage = Storage(self, "storage", context, self.keys("s3"))
+        # Before any tier builds a function: each deploys its code signed by this stack's profile.
+        self.code_signing = (
+            CodeSigning(
+                self,
+                "code_signing",
+                context,
+                CodeSigningProps(
+                    bucket_name=context.names.make("s3_bucket", "lambda-code"),
+                    key=self.keys("s3"),
+                    access_log_bucket=self.storage.access_logs.bucket,
+                ),
+            )
+            if config.lambdas.code_signing
+            else None
+        )
         destinations = config.network.flow_log_destinations
         self.network = Network(
             self,
@@ -117,6 +133,10 @@ class FoundationTier(Tier):
         self.export("private_subnet_ids", placement.private_subnet_ids)
         if network.database_subnets:
             self.export("database_subnet_ids", [s.id for s in network.database_subnets])
+        audit_logs = self.storage.buckets.get("audit_logs")
+        if audit_logs is not None:
+            # Document 004's audit records of payments: every object read and write is recorded.
+            self.record_data_events("audit_logs", "AWS::S3::Object", f"{audit_logs.arn}/")
         self.export("bucket_names", {p: b.name for p, b in self.storage.buckets.items()})
         self.export("access_log_bucket_name", self.storage.access_logs.name)
         self.export("kms_key_arns", {p: k.arn for p, k in self.keys.all.items()})

@@ -22,10 +22,11 @@ from lib.core.policies import policy_document
 from lib.core.security_groups import HTTPS
 
 # The IAM prefix of each endpoint's service, for the endpoint policy's actions.
-IAM_PREFIX = {"monitoring": "cloudwatch"}
-# Calls with no resource (PutMetricData, GetCallerIdentity, PutTraceSegments) carry no
-# aws:ResourceAccount, so these endpoints are limited to this account's principals only.
-NO_RESOURCE_ACCOUNT = frozenset({"monitoring", "sts", "xray"})
+IAM_PREFIX = {"monitoring": "cloudwatch", "guardduty-data": "guardduty"}
+# Calls with no resource (PutMetricData, GetCallerIdentity, PutTraceSegments, the GuardDuty
+# agent's SendSecurityTelemetry) carry no aws:ResourceAccount, so these endpoints are limited to
+# this account's principals only (GuardDuty's documented endpoint policy says the same).
+NO_RESOURCE_ACCOUNT = frozenset({"monitoring", "sts", "xray", "guardduty-data"})
 AMAZON_LINUX_REPOSITORIES = "al2023-repos-{region}-de612dc2"
 
 
@@ -82,7 +83,7 @@ class VpcEndpoints(Construct):
             service: self.endpoints[service].prefix_list_id for service in config.endpoints.gateway_services
         }
         self.security_group: SecurityGroup | None = None
-        if not config.endpoints.interface_services:
+        if not config.interface_endpoints:
             return
         sg_name = names.make("security_group", "vpc-endpoints")
         # No egress rules: Terraform removes AWS's default allow-all egress, and endpoints only answer.
@@ -104,7 +105,7 @@ class VpcEndpoints(Construct):
             to_port=HTTPS,
             cidr_ipv4=config.network.cidr_block,
         )
-        for service in config.endpoints.interface_services:
+        for service in config.interface_endpoints:
             self._endpoint(
                 service,
                 vpc_endpoint_type="Interface",

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cdktn_provider_aws.cloudtrail import Cloudtrail
 from cdktn_provider_aws.cloudwatch_log_metric_filter import (
     CloudwatchLogMetricFilter,
     CloudwatchLogMetricFilterMetricTransformation,
@@ -22,9 +21,7 @@ from constructs import Construct
 
 from lib.core.bucket import ObjectLock
 from lib.core.context import BaselineContext
-from lib.core.iam import inline_policy, service_role
-from lib.core.kms import customer_managed_key, log_group_statement
-from lib.core.log_group import encrypted_log_group
+from lib.core.trail import TrailProps, delivered_trail
 from lib.governance.records import AuditRecords
 
 METRIC_NAMESPACE = "TAP/CloudTrail"
@@ -177,111 +174,22 @@ class AccountTrail(Construct):
     def __init__(self, scope: Construct, construct_id: str, context: BaselineContext, props: AccountTrailProps) -> None:
         super().__init__(scope, construct_id)
         config, names = context.config.cloudtrail, context.names
-        trail_name = names.make("trail", "account")
-        trail_arn = context.arn("cloudtrail", f"trail/{trail_name}")
-        log_group_name = names.path("log_group", "cloudtrail", root="aws/tap-baseline")
-        key = customer_managed_key(
+        delivered = delivered_trail(
             self,
-            "key",
-            context=context,
-            purpose="trail",
-            description="TAP account baseline: CloudTrail log files and their log group",
-            statements=[
-                {
-                    "Sid": "CloudTrailEncryptsThisTrailsLogs",
-                    "Effect": "Allow",
-                    "Principal": {"Service": context.principal("cloudtrail")},
-                    "Action": "kms:GenerateDataKey*",
-                    "Resource": "*",
-                    "Condition": {
-                        "StringEquals": {"aws:SourceAccount": context.account_id, "aws:SourceArn": trail_arn},
-                        "StringLike": {
-                            "kms:EncryptionContext:aws:cloudtrail:arn": context.arn("cloudtrail", "trail/*", region="*")
-                        },
-                    },
-                },
-                {
-                    # With S3 Bucket Keys, CloudTrail must also decrypt (AWS: "Configure AWS KMS key
-                    # policies for CloudTrail").
-                    "Sid": "CloudTrailDecryptsForBucketKeys",
-                    "Effect": "Allow",
-                    "Principal": {"Service": context.principal("cloudtrail")},
-                    "Action": "kms:Decrypt",
-                    "Resource": "*",
-                    "Condition": {
-                        "StringEquals": {"aws:SourceAccount": context.account_id, "aws:SourceArn": trail_arn}
-                    },
-                },
-                {
-                    "Sid": "CloudTrailDescribesKey",
-                    "Effect": "Allow",
-                    "Principal": {"Service": context.principal("cloudtrail")},
-                    "Action": "kms:DescribeKey",
-                    "Resource": "*",
-                    "Condition": {
-                        "StringEquals": {"aws:SourceAccount": context.account_id, "aws:SourceArn": trail_arn}
-                    },
-                },
-                log_group_statement(context, "CloudWatchLogsForTheTrailsLogGroup", log_group_name),
-            ],
+            context,
+            TrailProps(
+                name=names.make("trail", "account"),
+                log_group_name=names.path("log_group", "cloudtrail", root="aws/tap-baseline"),
+                log_group_retention_days=config.log_group_retention_days,
+                key_description="TAP account baseline: CloudTrail log files and their log group",
+                role_name=names.make("iam_role", "cloudtrail-logs"),
+                role_description="CloudTrail delivers the account trail into its log group",
+                bucket=lambda key: props.records.bucket(
+                    "trail", key, ObjectLock(mode=context.lifecycle.object_lock_mode, days=config.retention_days)
+                ),
+            ),
         )
-        self.bucket = props.records.bucket(
-            "trail", key, ObjectLock(mode=context.lifecycle.object_lock_mode, days=config.retention_days)
-        )
-        cloudtrail = {"Effect": "Allow", "Principal": {"Service": context.principal("cloudtrail")}}
-        only_this_trail = {"StringEquals": {"aws:SourceArn": trail_arn}}
-        self.bucket.add_policy_statements(
-            {
-                **cloudtrail,
-                "Sid": "CloudTrailChecksBucketAcl",
-                "Action": "s3:GetBucketAcl",
-                "Resource": self.bucket.arn,
-                "Condition": only_this_trail,
-            },
-            {
-                **cloudtrail,
-                "Sid": "CloudTrailWritesThisAccountsLogs",
-                "Action": "s3:PutObject",
-                "Resource": f"{self.bucket.arn}/AWSLogs/{context.account_id}/*",
-                "Condition": {
-                    "StringEquals": {"aws:SourceArn": trail_arn, "s3:x-amz-acl": "bucket-owner-full-control"}
-                },
-            },
-        )
-        self.log_group = encrypted_log_group(
-            self, "log_group", name=log_group_name, key=key, retention_days=config.log_group_retention_days
-        )
-        delivery_role = service_role(
-            self,
-            "delivery_role",
-            name=names.make("iam_role", "cloudtrail-logs"),
-            description="CloudTrail delivers the account trail into its log group",
-            service=context.principal("cloudtrail"),
-            account_id=context.account_id,
-            source_arn=trail_arn,
-            policy_name="deliver-to-log-group",
-            statements=[
-                {
-                    "Effect": "Allow",
-                    "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                    "Resource": f"{self.log_group.arn}:log-stream:*",
-                }
-            ],
-        )
-        self.trail = Cloudtrail(
-            self,
-            "trail",
-            name=trail_name,
-            s3_bucket_name=self.bucket.name,
-            is_multi_region_trail=True,
-            include_global_service_events=True,
-            enable_log_file_validation=True,
-            kms_key_id=key.arn,
-            cloud_watch_logs_group_arn=f"{self.log_group.arn}:*",
-            cloud_watch_logs_role_arn=delivery_role.arn,
-            # CloudTrail checks the bucket policy and the role's permissions when the trail is created.
-            depends_on=[self.bucket.policy_resource, inline_policy(self, "delivery_role")],
-        )
+        self.trail, self.bucket, self.log_group = delivered.trail, delivered.bucket, delivered.log_group
         self.alarms: dict[str, CloudwatchMetricAlarm] = {}
         for watch_id, watch in WATCHES.items():
             CloudwatchLogMetricFilter(

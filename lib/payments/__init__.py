@@ -65,6 +65,9 @@ class PaymentsTier(Tier):
             )
             stage = self.transactions_api.http_api.stage
             self.export("transactions_api_endpoint", stage.invoke_url)
+            self.record_data_events(
+                "transactions_api", "AWS::Lambda::Function", self.transactions_api.function.function.arn
+            )
 
     def _pipeline(self, context: StackContext, config: PaymentsConfig, props: PaymentsProps) -> None:
         keys, placement = props.keys, props.placement
@@ -104,6 +107,10 @@ class PaymentsTier(Tier):
                 cors_headers=("content-type", "idempotency-key"),
             ),
         )
+        for name, function in functions.all.items():
+            self.record_data_events(name, "AWS::Lambda::Function", function.function.arn)
+        self.record_data_events("idempotency", "AWS::DynamoDB::Table", functions.idempotency_table.arn)
+        self.record_data_events("velocity", "AWS::DynamoDB::Table", functions.velocity_table.arn)
         self.export("payments_api_endpoint", self.api.api.api_endpoint)
         self.export("payments_event_bus_name", messaging.bus.name)
         self.export("transaction_queue_url", messaging.transaction_queue.url)

@@ -213,6 +213,16 @@ class PaymentFunctions(Construct):
             version=1,
         )
 
+    @property
+    def all(self) -> dict[str, PythonFunction]:
+        """Every payment function by a stable name (they all process payment data)."""
+        return {
+            "payment_validation": self.validation,
+            "fraud_detection": self.fraud,
+            "transaction_processing": self.processing,
+            "payment_dead_letters": self.dead_letters,
+        }
+
     def _queue_consumer(
         self,
         purpose: str,

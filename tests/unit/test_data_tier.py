@@ -265,8 +265,9 @@ def test_efs(doc: Document, profile: str) -> None:
     assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     _, access_point = one(doc, "aws_efs_access_point")
     assert access_point["root_directory"]["path"] == "/app" and access_point["posix_user"]["uid"] == 1000
+    # AWS Backup's plan copies it (test_governance_environment), so EFS's own backups are off.
     _, backups = one(doc, "aws_efs_backup_policy")
-    assert backups["backup_policy"]["status"] == "ENABLED"
+    assert backups["backup_policy"]["status"] == "DISABLED"
     # Nothing mounts the file system yet, so its group admits no one.
     assert ingress_sources(doc, "data_file_system_security_group") == {}
 

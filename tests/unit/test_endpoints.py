@@ -6,13 +6,15 @@ from tests.conftest import Document, policy, ref, resources
 
 COMMON = {"secretsmanager", "kms", "logs", "monitoring", "sts"}
 ALL = COMMON | {"ssm", "sqs", "events", "xray", "lambda"}
+# Profiles with instances also get GuardDuty's agent endpoint (the baseline runs GuardDuty).
+AGENT = {"guardduty-data"}
 EXPECTED_INTERFACES = {
-    "web-mysql": COMMON,
+    "web-mysql": COMMON | AGENT,
     "transactions-pg": COMMON,
-    "secure-platform": ALL,
-    "portal-cdn": COMMON | {"ssm"},
-    "serverless-payments": COMMON | {"ssm", "xray", "sqs", "events", "lambda"},
-    "full": ALL,
+    "secure-platform": ALL | AGENT,
+    "portal-cdn": COMMON | {"ssm"} | AGENT,
+    "serverless-payments": COMMON | {"ssm", "xray", "sqs", "events", "lambda"} | AGENT,
+    "full": ALL | AGENT,
 }
 
 
@@ -81,7 +83,10 @@ def test_every_endpoint_admits_only_this_accounts_principals_and_resources(doc: 
         assert [o["Sid"] for o in others] == (["AmazonLinuxRepositories"] if service == "s3" and others else [])
         condition = statement["Condition"]["StringEquals"]
         assert condition["aws:PrincipalAccount"] == account, service
-        # Calls without a resource (metrics, traces, GetCallerIdentity) carry no resource account.
-        expected_resource_account = None if service in {"monitoring", "sts", "xray"} else account
+        # Calls without a resource (metrics, traces, GetCallerIdentity, the GuardDuty agent's
+        # telemetry) carry no resource account.
+        no_resource = {"monitoring", "sts", "xray", "guardduty-data"}
+        expected_resource_account = None if service in no_resource else account
         assert condition.get("aws:ResourceAccount") == expected_resource_account, service
-        assert statement["Action"] == f"{'cloudwatch' if service == 'monitoring' else service}:*"
+        prefix = {"monitoring": "cloudwatch", "guardduty-data": "guardduty"}.get(service, service)
+        assert statement["Action"] == f"{prefix}:*"

@@ -54,10 +54,16 @@ def test_every_key_rotates_yearly(doc: Document) -> None:
 def test_every_key_has_its_alias_with_the_profile_prefix(doc: Document, profile: str) -> None:
     prefix = name_prefix(profile)
     aliases = {a["name"]: a["target_key_id"] for a in resources(doc, "aws_kms_alias").values()}
-    # A created zone's keys live in us-east-1 with the edge (document 002's DNSSEC and query logs).
-    edge_keys = {"edge_hosted_zone_signing_key": "dnssec", "edge_hosted_zone_query_log_key": "query-logs"}
+    # A created zone's keys live in us-east-1 with the edge (document 002's DNSSEC and query logs);
+    # the governance tier's keys are its own (backups, the data-event trail).
+    own_keys = {
+        "edge_hosted_zone_signing_key": "dnssec",
+        "edge_hosted_zone_query_log_key": "query-logs",
+        "governance_backup_key": "backup",
+        "governance_data_events_key": "trail",
+    }
     for path in resources(doc, "aws_kms_key"):
-        purpose = edge_keys.get(path) or path.removeprefix("foundation_keys_")
+        purpose = own_keys.get(path) or path.removeprefix("foundation_keys_")
         assert aliases[f"alias/{prefix}-{purpose}-{SUFFIX}"] == ref(doc, "aws_kms_key", path, "key_id")
     assert len(aliases) == len(resources(doc, "aws_kms_key"))
 

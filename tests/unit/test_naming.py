@@ -12,6 +12,10 @@ from lib.profiles import load_config
 from lib.synth import synthesize
 
 CASES = {
+    "backup_vault": ("tap-vault-dev", ["v", "tap.vault.dev", "v" * 51]),
+    "backup_plan": ("tap-daily-dev", ["tap daily", "p" * 51]),
+    "signing_profile": ("tap_dev_", ["tap-dev-", "p" * 39]),
+    "lambda_layer": ("tap-powertools-dev", ["tap.powertools", "l" * 141]),
     "s3_bucket": (
         "tap-flow-logs-dev",
         ["ab", "Tap-logs", "tap_logs", "tap-", "a" * 64, "192.168.1.1", "tap..logs", "xn--tap"],

@@ -76,7 +76,9 @@ def test_functions_are_private_traced_limited_logged_with_a_dlq(payments_doc: Do
         assert fn["dead_letter_config"]["target_arn"] == ref(
             payments_doc, "aws_sqs_queue", "payments_functions_dlq_queue", "arn"
         )
-        assert ":layer:AWSLambdaPowertoolsPythonV3-python313-x86_64:" in fn["layers"][0]
+        assert fn["layers"] == [
+            ref(payments_doc, "aws_lambda_layer_version", "foundation_code_signing_powertools_layer", "arn")
+        ]
         assert fn["kms_key_arn"] == key_token(payments_doc, "events")
         # Secrets are named by ARN (read at run time), never passed as values.
         assert not any(

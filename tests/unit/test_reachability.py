@@ -95,8 +95,9 @@ def test_an_endpoint_group_that_admits_no_one_is_found(synthesized: Synthesized)
     for name in [n for n, r in rules.items() if r["security_group_id"] == endpoints_group]:
         del rules[name]
     found = [gap for gap in gaps(doc) if "does not admit the caller" in gap.reason]
-    # Functions call secretsmanager, sqs, lambda and events; instances secretsmanager and logs.
-    assert {gap.target for gap in found} == {"secretsmanager", "sqs", "lambda", "events", "logs"}
+    # Functions call secretsmanager, sqs, lambda and events; instances secretsmanager and logs, and
+    # their GuardDuty agent guardduty-data.
+    assert {gap.target for gap in found} == {"secretsmanager", "sqs", "lambda", "events", "logs", "guardduty-data"}
 
 
 def test_a_data_store_port_open_on_one_side_only_is_found(synthesized: Synthesized) -> None:
@@ -249,6 +250,32 @@ def test_instances_without_the_logs_endpoint_are_found(synthesized: Synthesized)
             "no interface endpoint with private DNS (and no NAT path: TAP opens none)",
         )
     ]
+
+
+def test_instances_running_guardduty_s_agent_without_its_endpoint_are_found(synthesized: Synthesized) -> None:
+    """The Runtime Monitoring agent on instances carrying GuardDuty's tag sends to guardduty-data."""
+    doc = copy.deepcopy(synthesized("web-mysql"))
+    tags = resources(doc, "aws_autoscaling_group")["compute_web_group"]["tag"]
+    assert {"key": "GuardDutyManaged", "value": "true", "propagate_at_launch": True} in tags
+    drop(doc, "aws_vpc_endpoint", "foundation_endpoints_guardduty-data")
+    assert gaps(doc) == [
+        Gap(
+            asg(doc, "web"),
+            "guardduty-data",
+            "no interface endpoint with private DNS (and no NAT path: TAP opens none)",
+        )
+    ]
+
+
+def test_without_guardduty_instances_carry_no_agent_tag_and_get_no_endpoint(
+    synthesized: Synthesized, tmp_path: Path
+) -> None:
+    config = tmp_path / "no-guardduty.toml"
+    config.write_text("[baseline.guardduty]\nenabled = false\n")
+    doc = synthesized("web-mysql", TAP_CONFIG=str(config))
+    assert not [e for e in resources(doc, "aws_vpc_endpoint").values() if e["service_name"].endswith("guardduty-data")]
+    tags = resources(doc, "aws_autoscaling_group")["compute_web_group"]["tag"]
+    assert "GuardDutyManaged" not in {t["key"] for t in tags}
 
 
 def test_instances_without_a_path_to_s3_are_found(synthesized: Synthesized) -> None:

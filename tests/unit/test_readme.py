@@ -68,5 +68,10 @@ def test_the_summary_counts_what_the_json_holds(synthesized: Synthesized, profil
     # The foundation's keys; a created zone's DNSSEC and query-log keys are the edge's (its own line).
     keys = [name for name in doc["resource"]["aws_kms_key"] if name.startswith("foundation_keys_")]
     assert f"{len(keys)} KMS keys" in foundation
-    storage = [name for name in doc["resource"]["aws_s3_bucket"] if name.startswith("foundation_storage_")]
+    # Storage's buckets and signed code's artifacts bucket.
+    storage = [
+        name
+        for name in doc["resource"]["aws_s3_bucket"]
+        if name.startswith(("foundation_storage_", "foundation_code_signing_"))
+    ]
     assert f"{len(storage)} buckets" in foundation

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -11,7 +12,7 @@ from lib.regions import REGIONS, region
 from tests.conftest import Synthesized, resources
 
 
-def test_china_uses_its_partition_dns_suffix_endpoints_zones_and_layer_account(synthesized: Synthesized) -> None:
+def test_china_uses_its_partition_dns_suffix_endpoints_and_zones(synthesized: Synthesized) -> None:
     doc = synthesized("full", AWS_REGION="cn-north-1")
     text = json.dumps(doc)
     assert set(re.findall(r"arn:aws[a-z-]*:", text)) == {"arn:aws-cn:"}
@@ -21,13 +22,21 @@ def test_china_uses_its_partition_dns_suffix_endpoints_zones_and_layer_account(s
     roles = resources(doc, "aws_iam_role")
     trust = json.loads(roles["foundation_storage_app_logs_replication_role"]["assume_role_policy"])
     assert trust["Statement"][0]["Principal"] == {"Service": "s3.amazonaws.com.cn"}
-    layers = {f["layers"][0] for f in resources(doc, "aws_lambda_function").values()}
-    assert {layer.split(":layer:")[0] for layer in layers} == {"arn:aws-cn:lambda:cn-north-1:498634801083"}
     assert {s["availability_zone"] for s in resources(doc, "aws_subnet").values()} == {
         "cn-north-1a",
         "cn-north-1b",
         "cn-north-1d",
     }
+
+
+def test_unsigned_functions_in_china_use_aws_layer_from_the_partitions_account(
+    synthesized: Synthesized, tmp_path: Path
+) -> None:
+    config = tmp_path / "unsigned.toml"
+    config.write_text("[lambdas]\ncode_signing = false\n")
+    doc = synthesized("web-mysql", AWS_REGION="cn-north-1", TAP_CONFIG=str(config))
+    layers = {f["layers"][0] for f in resources(doc, "aws_lambda_function").values()}
+    assert {layer.split(":layer:")[0] for layer in layers} == {"arn:aws-cn:lambda:cn-north-1:498634801083"}
 
 
 def test_govcloud_and_commercial_layer_accounts() -> None:

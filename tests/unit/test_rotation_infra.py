@@ -8,7 +8,17 @@ from pathlib import Path
 from lib.core import packaging as lambda_package
 from lib.core.function import LAMBDA_ROOT, contract_files
 from lib.data.rotation import DRIVERS
-from tests.conftest import SUFFIX, Document, Synthesized, iter_statements, path_of, policy, ref, resources
+from tests.conftest import (
+    SUFFIX,
+    Document,
+    Synthesized,
+    iter_statements,
+    path_of,
+    policy,
+    ref,
+    resources,
+    signed_artifact,
+)
 
 PROXY_PROFILES = {"secure-platform", "full"}
 
@@ -33,8 +43,8 @@ def test_function_runs_in_private_subnets_with_limits_tracing_and_powertools(doc
     assert fn["vpc_config"]["security_group_ids"] == [
         ref(doc, "aws_security_group", "data_secret_rotation_function_security_group")
     ]
-    (layer,) = fn["layers"]
-    assert ":017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-x86_64:" in layer
+    # TAP's signed Powertools layer (AWS's published one is unsigned; see test_governance_environment).
+    assert fn["layers"] == [ref(doc, "aws_lambda_layer_version", "foundation_code_signing_powertools_layer", "arn")]
     variables = fn["environment"]["variables"]
     assert variables["ROTATION_STRATEGY"] == ("single" if profile in PROXY_PROFILES else "alternating")
     assert variables["SECRETS_MANAGER_ENDPOINT"].startswith("https://secretsmanager.")
@@ -130,9 +140,11 @@ def test_package_is_reproducible_and_holds_code_ca_bundle_and_drivers(synthesize
         "lib/contracts/rotation.py",  # the contract, at the import path the handler uses
     } <= set(names)
     assert not [n for n in names if n.endswith(".pyc") or "__pycache__" in n or ".dist-info" in n]
-    _, fn = function(synthesized("web-mysql"))
+    doc = synthesized("web-mysql")
+    _, fn = function(doc)
     assert fn["source_code_hash"] == first.sha256_base64
-    assert fn["filename"].startswith("assets/") and fn["filename"].endswith(".zip")
+    _, artifact = signed_artifact(doc, fn)
+    assert artifact["source"].startswith("assets/") and artifact["source"].endswith(".zip")
 
 
 def test_package_cache_is_invalidated_by_any_changed_input(tmp_path: Path) -> None:

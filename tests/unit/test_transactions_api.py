@@ -20,7 +20,7 @@ from lib.core.function import LAMBDA_ROOT, contract_files
 from lib.payments import transactions_api
 from lib.profiles import load_config
 from lib.synth import synthesize
-from tests.conftest import SUFFIX, Document, Synthesized, policy, ref, resources
+from tests.conftest import SUFFIX, Document, Synthesized, function_zip, policy, ref, resources
 
 API = "payments_transactions_api_http_api"
 FUNCTION = "payments_transactions_api_function"
@@ -213,10 +213,9 @@ def test_without_the_api_processing_has_no_cache_access(tmp_path: Path) -> None:
 def test_processing_in_full_carries_the_redis_client_it_imports(synthesized: Synthesized) -> None:
     """Its cold start imports `redis` (it has CACHE_HOST): the zip the stack built must hold it."""
     result, doc = synthesized.result("full")
-    functions = resources(doc, "aws_lambda_function")
 
     def names(path: str) -> set[str]:
-        return set(zipfile.ZipFile(result.output_file.parent / functions[path]["filename"]).namelist())
+        return set(zipfile.ZipFile(function_zip(result.output_file.parent, doc, path)).namelist())
 
     assert "redis/__init__.py" in names("payments_functions_transaction_processing_function")
     assert "balance_cache.py" in names("payments_functions_transaction_processing_function")

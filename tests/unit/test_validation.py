@@ -17,6 +17,7 @@ import pytest
 from lib.config import (
     AuroraConfig,
     BackendConfig,
+    BackupConfig,
     BaselineConfig,
     BlueGreenConfig,
     BucketLifecycle,
@@ -29,6 +30,7 @@ from lib.config import (
     EndpointsConfig,
     FailoverConfig,
     FileSystemConfig,
+    GovernanceConfig,
     GuardDutyConfig,
     LambdaConfig,
     LoadBalancerConfig,
@@ -359,7 +361,11 @@ CASES: dict[str, tuple[str, dict[str, object], str]] = {
         {"payments": payments(cors_origins=("ftp://x",))},
         "payments.cors_origins = 'ftp://x': must be an https origin",
     ),
-    "region.powertools": ("full", {"region": "ap-east-2"}, "AWS publishes no Powertools layer here"),
+    "region.powertools": (
+        "full",
+        {"region": "ap-east-2", "lambdas": LambdaConfig(code_signing=False)},
+        "AWS publishes no Powertools layer here",
+    ),
     "edge.domain": (
         "full",
         {"edge": edge(domain_name="Pay_Example.com")},
@@ -560,8 +566,38 @@ CASES: dict[str, tuple[str, dict[str, object], str]] = {
     ),
     "baseline.powertools": (
         "web-mysql",
-        {"region": "ap-east-2"},
-        "baseline.remediation.enabled = True: the remediation function needs AWS's Powertools layer",
+        {"region": "ap-east-2", "baseline": BaselineConfig(lambdas=LambdaConfig(code_signing=False))},
+        "baseline.remediation.enabled = True: the unsigned remediation function needs AWS's Powertools layer",
+    ),
+    "lambdas.layer_platform": (
+        "web-mysql",
+        {"lambdas": LambdaConfig(runtime="python3.12")},
+        "lambdas.runtime = 'python3.12 x86_64': TAP builds its signed Powertools layer for python3.13 x86_64",
+    ),
+    "governance.backup_retention": (
+        "web-mysql",
+        {"governance": GovernanceConfig(backup=BackupConfig(retention_days=0))},
+        "governance.backup.retention_days = 0: AWS Backup keeps recovery points 1-36500 days",
+    ),
+    "governance.backup_schedule": (
+        "web-mysql",
+        {"governance": GovernanceConfig(backup=BackupConfig(schedule="daily"))},
+        "governance.backup.schedule = 'daily': must be an AWS Backup schedule expression",
+    ),
+    "governance.backup_windows": (
+        "web-mysql",
+        {"governance": GovernanceConfig(backup=BackupConfig(start_window_minutes=30))},
+        "governance.backup.start_window_minutes = 30: AWS Backup needs a start window of at least 60 minutes",
+    ),
+    "governance.data_events": (
+        "web-mysql",
+        {"governance": GovernanceConfig(data_events=True)},
+        "governance.data_events = True: the environment has nothing whose data events CloudTrail records",
+    ),
+    "governance.inspector": (
+        "full",
+        {"baseline": BaselineConfig(inspector=False)},
+        "governance.inspector = True: Amazon Inspector is enabled by the account baseline",
     ),
     "baseline.remediation_attempts": (
         "web-mysql",
