@@ -529,6 +529,13 @@ class GovernanceConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ObservabilityConfig:
+    """The environment's alarms: who receives the alarms topic (each address confirms once)."""
+
+    alarm_emails: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
 class BackendConfig:
     """Terraform state: local unless a state bucket is given."""
 
@@ -578,6 +585,7 @@ class DeploymentConfig:
     edge: EdgeConfig = EdgeConfig()
     compute: ComputeConfig | None = None
     governance: GovernanceConfig = GovernanceConfig()
+    observability: ObservabilityConfig = ObservabilityConfig()
     baseline: BaselineConfig = BaselineConfig()
     # Where each non-profile value came from: (key path, "file.toml: key" or "ENV_VAR").
     sources: tuple[tuple[str, str], ...] = field(default=(), compare=False)

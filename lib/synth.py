@@ -151,6 +151,12 @@ def built_tiers(config: DeploymentConfig) -> list[str]:
         lines.append(f"payments: {'; '.join(payments)}")
     lines += edge_and_compute(config)
     lines += governance_lines(config)
+    paged = config.payments is not None or config.transactions_api is not None
+    lines.append(
+        "observability: alarms on every load balancer, target group, instance group, database, cache, "
+        "file system, table, queue, function, API stage and delivery stream, to the alarms topic"
+        + ("; 'payments degraded' composite" if paged else "")
+    )
     return lines
 
 

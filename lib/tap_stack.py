@@ -1,7 +1,8 @@
 """TapStack: one environment of one profile. It composes tiers and builds nothing itself.
 
 Order: foundation (keys, storage, network, endpoints), data, payments, edge, compute, then governance,
-which backs up and audits what the others contributed. Each tier takes the
+which backs up and audits what the others contributed, and observability, which creates the
+alarms every tier asked for. Each tier takes the
 shared context and only its own inputs, and contributes its outputs and parameters, which
 `contribute` turns into Terraform outputs and SSM parameters.
 """
@@ -22,6 +23,7 @@ from lib.data import DataProps, DataTier
 from lib.edge import EdgeProps, EdgeTier
 from lib.foundation import FoundationTier
 from lib.governance import GovernanceProps, GovernanceTier
+from lib.observability import ObservabilityProps, ObservabilityTier
 from lib.payments import PaymentsProps, PaymentsTier
 
 
@@ -99,6 +101,10 @@ class TapStack(TerraformStack):
             GovernanceProps(tiers=list(self.tiers), access_log_bucket=self.foundation.storage.access_logs.bucket),
         )
         self.tiers.append(self.governance)
+        self.observability = ObservabilityTier(
+            self, "observability", context, ObservabilityProps(tiers=list(self.tiers))
+        )
+        self.tiers.append(self.observability)
         contribute(self, context, self.tiers, keys.get("parameters"))
 
     @property

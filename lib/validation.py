@@ -1009,6 +1009,12 @@ MIN_BACKUP_START_WINDOW_MINUTES = 60
 MAX_BACKUP_RETENTION_DAYS = 36_500
 
 
+def check_observability(config: DeploymentConfig) -> Iterable[Violation]:
+    for email in config.observability.alarm_emails:
+        if not EMAIL.fullmatch(email):
+            yield violation("observability.email", "observability.alarm_emails", email, "must be an email address")
+
+
 def check_lambda_platforms(config: DeploymentConfig) -> Iterable[Violation]:
     """Signed functions use TAP's Powertools layer, built for the runtimes and architectures it fetches."""
     for path, lambdas in (("lambdas", config.lambdas), ("baseline.lambdas", config.baseline.lambdas)):
@@ -1094,6 +1100,7 @@ CHECKS: tuple[Check, ...] = (
     check_baseline,
     check_lambda_platforms,
     check_governance,
+    check_observability,
 )
 
 # Every rule's id; each has a failing case in tests/unit/test_validation.py (checked for completeness).
@@ -1216,6 +1223,7 @@ RULES = frozenset(
         "governance.backup_windows",
         "governance.data_events",
         "governance.inspector",
+        "observability.email",
     }
 )
 

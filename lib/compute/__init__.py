@@ -38,6 +38,7 @@ from lib.compute import artifact
 from lib.compute.fleet import Fleet, FleetProps
 from lib.compute.logs import ApplicationLogs, ApplicationLogsProps
 from lib.config import BucketLifecycle, FleetConfig
+from lib.core.alarms import delivery_stream_alarms, instance_group_alarms
 from lib.core.bucket import SecureBucket, SecureBucketProps
 from lib.core.context import StackContext
 from lib.core.policies import assume_role_policy, key_use, policy_document
@@ -167,6 +168,10 @@ class ComputeTier(Tier):
                     launch_after=[self.release.object],
                 ),
             )
+        for role, built in self.fleets.items():
+            self.watch(role, instance_group_alarms(built.group.name))
+        if self.logs.stream is not None:
+            self.watch("app_logs_stream", delivery_stream_alarms(self.logs.stream.name))
         self._contribute()
 
     def _instance_profile(self, context: StackContext, props: ComputeProps) -> IamInstanceProfile:

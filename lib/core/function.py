@@ -122,6 +122,8 @@ class PythonFunction(Construct):
         super().__init__(scope, construct_id)
         names, config, placement = context.names, context.config.lambdas, props.placement
         self.function_name = names.make("lambda_function", props.purpose)
+        # Powertools' service name: the `service` dimension of the function's metrics.
+        self.service = props.purpose
         self._security_group = self._network(names, props, placement) if placement is not None else None
         log_group = encrypted_log_group(
             self,

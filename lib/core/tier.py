@@ -6,7 +6,7 @@ contributions into Terraform outputs and parameters without listing them (`contr
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -14,6 +14,7 @@ from cdktn import TerraformOutput, TerraformResource, TerraformStack
 from cdktn_provider_aws.kms_key import KmsKey
 from constructs import Construct
 
+from lib.core.alarms import Alarm
 from lib.core.context import StackContext
 from lib.core.parameters import Parameters
 
@@ -57,6 +58,7 @@ class Tier(Construct):
         # Keyed by stable names: the governance tier's selections and selectors follow their order.
         self.backups: dict[str, BackedUp] = {}
         self.data_events: dict[str, DataEvents] = {}
+        self.alarms: dict[str, Alarm] = {}
 
     def export(self, name: str, value: object, *, sensitive: bool = False) -> None:
         """A stack output (`terraform output <name>`); ARNs of secrets are exported as sensitive."""
@@ -67,6 +69,14 @@ class Tier(Construct):
     def publish(self, relative_name: str, value: str) -> None:
         """An SSM parameter `/<root>/<suffix>/<relative_name>` (SecureString) for applications."""
         self.parameters[relative_name] = value
+
+    def watch(self, name: str, alarms: Mapping[str, Alarm]) -> None:
+        """Alarms on what this tier owns (`<name>_<alarm>`), created by the observability tier."""
+        for alarm_name, alarm in alarms.items():
+            key = f"{name}_{alarm_name}"
+            if key in self.alarms:
+                raise ValueError(f"alarm {key!r} contributed twice by tier {self.tier_id}")
+            self.alarms[key] = alarm
 
     def back_up(self, name: str, resource: TerraformResource, arn: str) -> None:
         """A store of record (Aurora cluster, DynamoDB table, EFS file system) for AWS Backup's plan."""

@@ -14,6 +14,7 @@ from cdktn_provider_aws.dynamodb_table import DynamodbTable
 from constructs import Construct
 
 from lib.core import terraform
+from lib.core.alarms import aurora_alarms, file_system_alarms, function_alarms, redis_alarms, table_alarms
 from lib.core.context import StackContext
 from lib.core.tier import Tier
 from lib.data.cache import CacheProps, RedisCache
@@ -129,7 +130,26 @@ class DataTier(Tier):
         if config.tags.compliance is not None:
             terraform.tag_resources(self, {"Compliance": config.tags.compliance})
         self._stores_of_record()
+        self._alarms(context)
         self._contribute()
+
+    def _alarms(self, context: StackContext) -> None:
+        """Alarms on every store and function of the tier (the observability tier creates them)."""
+        config = context.config
+        if self.database is not None and config.database is not None:
+            cluster = self.database.cluster.cluster_identifier
+            self.watch("database", aurora_alarms(cluster, has_readers=config.database.instance_count > 1))
+        if self.rotation is not None:
+            self.watch("secret_rotation", function_alarms(self.rotation.function.function_name))
+        if self.ledger is not None:
+            self.watch("schema_migrations", function_alarms(self.ledger.function.function_name))
+        if self.cache is not None and config.cache is not None:
+            group = self.cache.replication_group.replication_group_id
+            self.watch("cache", redis_alarms(group, config.cache.node_count))
+        if self.file_system is not None:
+            self.watch("file_system", file_system_alarms(self.file_system.file_system.id))
+        if self.transactions is not None:
+            self.watch("transactions", table_alarms(self.transactions.name))
 
     def _stores_of_record(self) -> None:
         """What AWS Backup copies, and the table whose data events CloudTrail records."""

@@ -14,6 +14,15 @@ from constructs import Construct
 
 from lib.config import PaymentsConfig
 from lib.contracts import payments as contract
+from lib.core.alarms import (
+    Alarm,
+    api_stage_alarms,
+    dead_letter_alarms,
+    function_alarms,
+    paging,
+    table_alarms,
+    work_queue_alarms,
+)
 from lib.core.context import StackContext
 from lib.core.http_api import HttpApiProps, IamHttpApi
 from lib.core.tier import Tier
@@ -34,6 +43,30 @@ class PaymentsProps:
     transactions_table: DynamodbTable | None = None
     ledger: AuroraDatabase | None = None
     cache: RedisCache | None = None
+
+
+# A work queue's oldest message and depth before someone is told (002's transaction queue):
+# consumers normally empty it within seconds.
+QUEUE_MAX_AGE_SECONDS = 300
+QUEUE_MAX_DEPTH = 1000
+
+
+def failed_payments_alarm(service: str) -> dict[str, Alarm]:
+    """Any payment failed for good (002), as the function counts it: Powertools publishes the
+    contract's metric with the function's service name as its `service` dimension."""
+    return {
+        "payments_failed": Alarm(
+            description=f"{service}: a payment failed",
+            namespace=contract.METRICS_NAMESPACE,
+            metric=contract.PAYMENTS_FAILED,
+            dimensions={"service": service},
+            statistic="Sum",
+            threshold=0,
+            evaluation_periods=1,
+            treat_missing_data="notBreaching",
+            pages=True,
+        )
+    }
 
 
 class PaymentsTier(Tier):
@@ -68,6 +101,40 @@ class PaymentsTier(Tier):
             self.record_data_events(
                 "transactions_api", "AWS::Lambda::Function", self.transactions_api.function.function.arn
             )
+            self.watch("transactions_api", function_alarms(self.transactions_api.function.function.function_name))
+            self.watch("transactions_api_stage", paging(api_stage_alarms(stage.api_id, stage.name), "latency_p99"))
+
+    def _alarms(self, messaging: Messaging, functions: PaymentFunctions, api: IamHttpApi) -> None:
+        """The pipeline's functions, tables, queues and API, and its failed payments (002, 004)."""
+        for name, function in functions.all.items():
+            self.watch(name, function_alarms(function.function.function_name))
+        # The two functions that count PaymentsFailed (processing, and dead letters).
+        for name, function in (("processing", functions.processing), ("dead_letters", functions.dead_letters)):
+            self.watch(name, failed_payments_alarm(function.service))
+        self.watch("idempotency", table_alarms(functions.idempotency_table.name))
+        self.watch("velocity", table_alarms(functions.velocity_table.name))
+        transactions = messaging.transaction_queue
+        self.watch(
+            "transaction_queue",
+            work_queue_alarms(
+                transactions.queue.name, max_age_seconds=QUEUE_MAX_AGE_SECONDS, max_depth=QUEUE_MAX_DEPTH
+            ),
+        )
+        analytics = messaging.analytics_queue
+        self.watch(
+            "analytics_queue",
+            work_queue_alarms(analytics.queue.name, max_age_seconds=QUEUE_MAX_AGE_SECONDS, max_depth=QUEUE_MAX_DEPTH),
+        )
+        dead_letters = {
+            "transaction_queue_dlq": transactions.dlq,
+            "analytics_queue_dlq": analytics.dlq,
+            "functions_dlq": functions.dead_letter_queue,
+            **{f"{name}_dlq": queue for name, queue in messaging.target_dead_letters.items()},
+        }
+        for name, queue in dead_letters.items():
+            if queue is not None:
+                self.watch(name, paging(dead_letter_alarms(queue.queue.name)))
+        self.watch("api_stage", paging(api_stage_alarms(api.stage.api_id, api.stage.name), "latency_p99"))
 
     def _pipeline(self, context: StackContext, config: PaymentsConfig, props: PaymentsProps) -> None:
         keys, placement = props.keys, props.placement
@@ -93,7 +160,7 @@ class PaymentsTier(Tier):
                 balance_cache=balances,
             ),
         )
-        self.api = IamHttpApi(
+        api = self.api = IamHttpApi(
             self,
             "api",
             context,
@@ -111,6 +178,7 @@ class PaymentsTier(Tier):
             self.record_data_events(name, "AWS::Lambda::Function", function.function.arn)
         self.record_data_events("idempotency", "AWS::DynamoDB::Table", functions.idempotency_table.arn)
         self.record_data_events("velocity", "AWS::DynamoDB::Table", functions.velocity_table.arn)
+        self._alarms(messaging, functions, api)
         self.export("payments_api_endpoint", self.api.api.api_endpoint)
         self.export("payments_event_bus_name", messaging.bus.name)
         self.export("transaction_queue_url", messaging.transaction_queue.url)

@@ -82,6 +82,8 @@ class Messaging(Construct):
             description="Payment lifecycle events",
         )
         self.rules = {name: self._rule(name, pattern) for name, pattern in RULE_PATTERNS.items()}
+        # Each rule target's dead-letter queue, by "<rule>_to_<target>".
+        self.target_dead_letters: dict[str, SecureQueue] = {}
         self._target("payment_succeeded", "analytics", self.analytics_queue.arn)
         self.analytics_queue.allow(sends_from_rule(self.rules["payment_succeeded"].arn, context))
         self.topics: dict[str, SnsTopic] = {
@@ -114,7 +116,7 @@ class Messaging(Construct):
 
     def _target(self, rule_name: str, target_name: str, target_arn: str) -> None:
         construct_id = f"{rule_name}_to_{target_name.replace('-', '_')}"
-        dlq = SecureQueue(
+        dlq = self.target_dead_letters[construct_id] = SecureQueue(
             self,
             f"{construct_id}_dlq",
             name=self._context.names.make("sqs_queue", "events", rule_name.replace("_", "-"), target_name),

@@ -61,6 +61,7 @@ def test_every_key_has_its_alias_with_the_profile_prefix(doc: Document, profile:
         "edge_hosted_zone_query_log_key": "query-logs",
         "governance_backup_key": "backup",
         "governance_data_events_key": "trail",
+        "observability_key": "alarms",
     }
     for path in resources(doc, "aws_kms_key"):
         purpose = own_keys.get(path) or path.removeprefix("foundation_keys_")

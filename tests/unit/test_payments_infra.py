@@ -214,14 +214,19 @@ def test_bus_rules_and_targets(payments_doc: Document) -> None:
 
 
 def test_topics_are_encrypted_and_admit_only_cloudwatch_and_their_rules(payments_doc: Document) -> None:
-    topics = resources(payments_doc, "aws_sns_topic")
+    # The payment tier's topics (the observability tier's alarms topic is tested there).
+    topics = {p: t for p, t in resources(payments_doc, "aws_sns_topic").items() if p.startswith("payments_")}
     prefix = name_prefix(profile_of(payments_doc))
     assert {t["name"] for t in topics.values()} == {
         f"{prefix}-alerts-{SUFFIX}",
         f"{prefix}-failed-transactions-{SUFFIX}",
     }
     assert all(t["kms_master_key_id"] == key_token(payments_doc, "events") for t in topics.values())
-    for topic_policy in resources(payments_doc, "aws_sns_topic_policy").values():
+    payment_policies = [
+        p for n, p in resources(payments_doc, "aws_sns_topic_policy").items() if n.startswith("payments_")
+    ]
+    assert len(payment_policies) == len(topics)
+    for topic_policy in payment_policies:
         allows = [s for s in iter_statements(policy(topic_policy)) if s["Effect"] == "Allow"]
         assert {s["Principal"]["Service"] for s in allows} == {"cloudwatch.amazonaws.com", "events.amazonaws.com"}
         (events_statement,) = [s for s in allows if s["Principal"]["Service"] == "events.amazonaws.com"]

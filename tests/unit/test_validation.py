@@ -35,6 +35,7 @@ from lib.config import (
     LambdaConfig,
     LoadBalancerConfig,
     NetworkConfig,
+    ObservabilityConfig,
     ParametersConfig,
     PaymentsConfig,
     RedisConfig,
@@ -593,6 +594,11 @@ CASES: dict[str, tuple[str, dict[str, object], str]] = {
         "web-mysql",
         {"governance": GovernanceConfig(data_events=True)},
         "governance.data_events = True: the environment has nothing whose data events CloudTrail records",
+    ),
+    "observability.email": (
+        "web-mysql",
+        {"observability": ObservabilityConfig(alarm_emails=("oncall",))},
+        "observability.alarm_emails = 'oncall': must be an email address",
     ),
     "governance.inspector": (
         "full",

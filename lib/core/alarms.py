@@ -1,0 +1,318 @@
+"""CloudWatch alarms a tier wants on what it owns, described as data; the observability tier creates them.
+
+Each builder returns alarms keyed by stable names, for one resource kind, with the thresholds
+the source documents state (000, 002, 004) or TAP's where they state none. Every alarm states
+how missing data counts (`treat_missing_data`): `notBreaching` where silence is the normal state
+(no errors, an empty queue), `breaching` where a healthy resource always reports (a target
+group's healthy hosts), so a resource that goes quiet is noticed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+TreatMissing = Literal["breaching", "notBreaching", "ignore", "missing"]
+Comparison = Literal[
+    "GreaterThanThreshold", "GreaterThanOrEqualToThreshold", "LessThanThreshold", "LessThanOrEqualToThreshold"
+]
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True, kw_only=True)
+class Alarm:
+    """One metric alarm. Exactly one of `statistic` and `extended_statistic` (percentiles)."""
+
+    description: str
+    namespace: str
+    metric: str
+    dimensions: Mapping[str, str] = field(default_factory=dict)
+    threshold: float
+    comparison: Comparison = "GreaterThanThreshold"
+    period_seconds: int = 300
+    evaluation_periods: int = 2
+    statistic: str | None = "Maximum"
+    extended_statistic: str | None = None
+    treat_missing_data: TreatMissing
+    # Part of "payments degraded", the composite alarm a person is paged with first.
+    pages: bool = False
+
+    def __post_init__(self) -> None:
+        if (self.statistic is None) == (self.extended_statistic is None):
+            raise ValueError(f"{self.description}: give a statistic or an extended statistic, not both")
+
+
+def paging(alarms: Mapping[str, Alarm], *names: str) -> dict[str, Alarm]:
+    """The same alarms with those named (every one, when none is) part of the first page."""
+    return {key: dataclasses.replace(a, pages=True) if not names or key in names else a for key, a in alarms.items()}
+
+
+def function_alarms(function_name: str) -> dict[str, Alarm]:
+    """Lambda errors and throttles (002, 004): any in five minutes."""
+    dimensions = {"FunctionName": function_name}
+    return {
+        f"{kind.lower()}": Alarm(
+            description=f"{function_name}: {kind.lower()}",
+            namespace="AWS/Lambda",
+            metric=kind,
+            dimensions=dimensions,
+            statistic="Sum",
+            threshold=0,
+            evaluation_periods=1,
+            treat_missing_data="notBreaching",  # no invocation, no error
+        )
+        for kind in ("Errors", "Throttles")
+    }
+
+
+def dead_letter_alarms(queue_name: str) -> dict[str, Alarm]:
+    """Any message in a dead-letter queue (002): something failed for good and waits for a person."""
+    return {
+        "messages": Alarm(
+            description=f"{queue_name}: a message reached the dead-letter queue",
+            namespace="AWS/SQS",
+            metric="ApproximateNumberOfMessagesVisible",
+            dimensions={"QueueName": queue_name},
+            threshold=0,
+            period_seconds=60,
+            evaluation_periods=1,
+            treat_missing_data="notBreaching",  # SQS stops reporting an idle, empty queue
+        )
+    }
+
+
+def work_queue_alarms(queue_name: str, *, max_age_seconds: int, max_depth: int) -> dict[str, Alarm]:
+    """Depth and age of the oldest message (002): consumers stopped or fell behind."""
+    dimensions = {"QueueName": queue_name}
+    return {
+        "age": Alarm(
+            description=f"{queue_name}: oldest message older than {max_age_seconds} s",
+            namespace="AWS/SQS",
+            metric="ApproximateAgeOfOldestMessage",
+            dimensions=dimensions,
+            threshold=max_age_seconds,
+            treat_missing_data="notBreaching",
+        ),
+        "depth": Alarm(
+            description=f"{queue_name}: more than {max_depth} messages waiting",
+            namespace="AWS/SQS",
+            metric="ApproximateNumberOfMessagesVisible",
+            dimensions=dimensions,
+            threshold=max_depth,
+            treat_missing_data="notBreaching",
+        ),
+    }
+
+
+def table_alarms(table_name: str) -> dict[str, Alarm]:
+    """Throttled reads and writes (004).
+
+    Document 004 alarms on ConsumedWriteCapacityUnits, which measures use, not refusal: an
+    on-demand table consuming a lot is healthy. Throttle events are what callers feel, so TAP
+    alarms on ReadThrottleEvents and WriteThrottleEvents (the table-level throttle metrics;
+    ThrottledRequests needs an operation dimension per API call).
+    """
+    return {
+        kind.lower(): Alarm(
+            description=f"{table_name}: {kind}",
+            namespace="AWS/DynamoDB",
+            metric=kind,
+            dimensions={"TableName": table_name},
+            statistic="Sum",
+            threshold=0,
+            evaluation_periods=1,
+            treat_missing_data="notBreaching",
+        )
+        for kind in ("ReadThrottleEvents", "WriteThrottleEvents")
+    }
+
+
+def aurora_alarms(cluster_identifier: str, *, has_readers: bool) -> dict[str, Alarm]:
+    """CPU > 80 % and connections > 100 over 2 x 5 min (000, 004); replica lag; freeable memory."""
+    dimensions = {"DBClusterIdentifier": cluster_identifier}
+    alarms = {
+        "cpu": Alarm(
+            description=f"{cluster_identifier}: CPU above 80 %",
+            namespace="AWS/RDS",
+            metric="CPUUtilization",
+            dimensions=dimensions,
+            statistic="Average",
+            threshold=80,
+            treat_missing_data="breaching",  # a running cluster always reports
+        ),
+        "connections": Alarm(
+            description=f"{cluster_identifier}: more than 100 connections",
+            namespace="AWS/RDS",
+            metric="DatabaseConnections",
+            dimensions=dimensions,
+            statistic="Average",
+            threshold=100,
+            treat_missing_data="notBreaching",
+        ),
+        "freeable_memory": Alarm(
+            description=f"{cluster_identifier}: less than 256 MiB freeable memory",
+            namespace="AWS/RDS",
+            metric="FreeableMemory",
+            dimensions=dimensions,
+            statistic="Minimum",
+            threshold=256 * MIB,
+            comparison="LessThanThreshold",
+            treat_missing_data="breaching",
+        ),
+    }
+    if has_readers:
+        alarms["replica_lag"] = Alarm(
+            description=f"{cluster_identifier}: a reader more than 1 s behind the writer",
+            namespace="AWS/RDS",
+            metric="AuroraReplicaLagMaximum",
+            dimensions=dimensions,
+            threshold=1000,  # milliseconds
+            treat_missing_data="notBreaching",
+        )
+    return alarms
+
+
+def redis_alarms(group_id: str, node_count: int) -> dict[str, Alarm]:
+    """Engine CPU above 80 % and any eviction, per node: ElastiCache reports per node, and names a
+    group's nodes `<group>-001`, `-002`, ..."""
+    alarms: dict[str, Alarm] = {}
+    for number in range(1, node_count + 1):
+        node = f"{group_id}-{number:03d}"
+        dimensions = {"CacheClusterId": node}
+        alarms[f"node{number}_engine_cpu"] = Alarm(
+            description=f"{node}: Redis engine CPU above 80 %",
+            namespace="AWS/ElastiCache",
+            metric="EngineCPUUtilization",
+            dimensions=dimensions,
+            statistic="Average",
+            threshold=80,
+            treat_missing_data="breaching",
+        )
+        alarms[f"node{number}_evictions"] = Alarm(
+            description=f"{node}: keys evicted for memory",
+            namespace="AWS/ElastiCache",
+            metric="Evictions",
+            dimensions=dimensions,
+            statistic="Sum",
+            threshold=0,
+            evaluation_periods=1,
+            treat_missing_data="notBreaching",
+        )
+    return alarms
+
+
+def file_system_alarms(file_system_id: str) -> dict[str, Alarm]:
+    """Burst credits running low (bursting throughput): reads and writes are about to slow down."""
+    return {
+        "burst_credits": Alarm(
+            description=f"{file_system_id}: burst credits below 100 GiB",
+            namespace="AWS/EFS",
+            metric="BurstCreditBalance",
+            dimensions={"FileSystemId": file_system_id},
+            statistic="Minimum",
+            threshold=100 * 1024 * MIB,
+            comparison="LessThanThreshold",
+            treat_missing_data="notBreaching",
+        )
+    }
+
+
+def target_group_alarms(load_balancer_suffix: str, target_group_suffix: str, label: str) -> dict[str, Alarm]:
+    """Any unhealthy target over 2 x 60 s (000)."""
+    return {
+        f"{label}_unhealthy": Alarm(
+            description=f"{label} target group: an unhealthy host",
+            namespace="AWS/ApplicationELB",
+            metric="UnHealthyHostCount",
+            dimensions={"LoadBalancer": load_balancer_suffix, "TargetGroup": target_group_suffix},
+            threshold=0,
+            period_seconds=60,
+            treat_missing_data="breaching",  # reported every minute while the group has targets
+        )
+    }
+
+
+def load_balancer_alarms(load_balancer_suffix: str) -> dict[str, Alarm]:
+    """5xx answered by the load balancer itself (no healthy target, or a target that failed)."""
+    return {
+        "elb_5xx": Alarm(
+            description="load balancer: more than 10 of its own 5xx in 5 min",
+            namespace="AWS/ApplicationELB",
+            metric="HTTPCode_ELB_5XX_Count",
+            dimensions={"LoadBalancer": load_balancer_suffix},
+            statistic="Sum",
+            threshold=10,
+            evaluation_periods=1,
+            treat_missing_data="notBreaching",
+        )
+    }
+
+
+def instance_group_alarms(group_name: str) -> dict[str, Alarm]:
+    """The group's CPU above 80 % over 2 x 5 min (002): scaling has not kept up."""
+    return {
+        "cpu": Alarm(
+            description=f"{group_name}: CPU above 80 %",
+            namespace="AWS/EC2",
+            metric="CPUUtilization",
+            dimensions={"AutoScalingGroupName": group_name},
+            statistic="Average",
+            threshold=80,
+            treat_missing_data="breaching",
+        )
+    }
+
+
+def api_stage_alarms(api_id: str, stage: str) -> dict[str, Alarm]:
+    """p99 latency above 1 s (004: a percentile, never an average) and 5xx answers."""
+    dimensions = {"ApiId": api_id, "Stage": stage}
+    return {
+        "latency_p99": Alarm(
+            description=f"API {stage}: p99 latency above 1 s",
+            namespace="AWS/ApiGateway",
+            metric="Latency",
+            dimensions=dimensions,
+            statistic=None,
+            extended_statistic="p99",
+            threshold=1000,
+            treat_missing_data="notBreaching",  # no requests, no latency
+        ),
+        "5xx": Alarm(
+            description=f"API {stage}: 5xx answers",
+            namespace="AWS/ApiGateway",
+            metric="5xx",
+            dimensions=dimensions,
+            statistic="Sum",
+            threshold=0,
+            evaluation_periods=1,
+            treat_missing_data="notBreaching",
+        ),
+    }
+
+
+def delivery_stream_alarms(stream_name: str) -> dict[str, Alarm]:
+    """Firehose delivery failing or falling behind."""
+    dimensions = {"DeliveryStreamName": stream_name}
+    return {
+        "delivery_success": Alarm(
+            description=f"{stream_name}: deliveries to S3 failing",
+            namespace="AWS/Firehose",
+            metric="DeliveryToS3.Success",
+            dimensions=dimensions,
+            statistic="Minimum",
+            threshold=1,
+            comparison="LessThanThreshold",
+            evaluation_periods=1,
+            treat_missing_data="notBreaching",  # nothing to deliver
+        ),
+        "data_freshness": Alarm(
+            description=f"{stream_name}: oldest record undelivered for 15 min",
+            namespace="AWS/Firehose",
+            metric="DeliveryToS3.DataFreshness",
+            dimensions=dimensions,
+            threshold=900,
+            treat_missing_data="notBreaching",
+        ),
+    }
