@@ -530,9 +530,11 @@ class GovernanceConfig:
 
 @dataclass(frozen=True, kw_only=True)
 class ObservabilityConfig:
-    """The environment's alarms: who receives the alarms topic (each address confirms once)."""
+    """Who is told: every alarm and recovery goes to the alarms topic (a team channel); "payments
+    degraded" alone goes to the page topic (whoever is on call). Each address confirms once."""
 
     alarm_emails: tuple[str, ...] = ()
+    page_emails: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)

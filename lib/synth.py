@@ -151,13 +151,29 @@ def built_tiers(config: DeploymentConfig) -> list[str]:
         lines.append(f"payments: {'; '.join(payments)}")
     lines += edge_and_compute(config)
     lines += governance_lines(config)
-    paged = config.payments is not None or config.transactions_api is not None
-    lines.append(
-        "observability: alarms on every load balancer, target group, instance group, database, cache, "
-        "file system, table, queue, function, API stage and delivery stream, to the alarms topic"
-        + ("; 'payments degraded' composite" if paged else "")
-    )
+    lines.append(observability_line(config))
     return lines
+
+
+def observability_line(config: DeploymentConfig) -> str:
+    """What the alarms watch in this profile, and whether "payments degraded" pages."""
+    apis = config.payments is not None or config.transactions_api is not None
+    served = config.edge.load_balancer is not None and config.compute is not None
+    watched = [
+        ("the load balancer, its target groups and instance groups", served),
+        ("the database", config.database is not None),
+        ("the cache", config.cache is not None),
+        ("the file system", config.file_system is not None),
+        ("tables", config.payments is not None or config.transactions_table is not None),
+        ("queues", config.payments is not None),
+        ("functions", config.database is not None or apis),
+        ("API stages", apis),
+        ("the log delivery stream", served and "app_logs" in config.storage.buckets),
+    ]
+    text = ", ".join(what for what, present in watched if present)
+    return f"observability: alarms on {text} to the alarms topic" + (
+        "; 'payments degraded' to the page topic" if apis else ""
+    )
 
 
 def governance_lines(config: DeploymentConfig) -> list[str]:

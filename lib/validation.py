@@ -1010,9 +1010,10 @@ MAX_BACKUP_RETENTION_DAYS = 36_500
 
 
 def check_observability(config: DeploymentConfig) -> Iterable[Violation]:
-    for email in config.observability.alarm_emails:
-        if not EMAIL.fullmatch(email):
-            yield violation("observability.email", "observability.alarm_emails", email, "must be an email address")
+    for field_name in ("alarm_emails", "page_emails"):
+        for email in getattr(config.observability, field_name):
+            if not EMAIL.fullmatch(email):
+                yield violation("observability.email", f"observability.{field_name}", email, "must be an email address")
 
 
 def check_lambda_platforms(config: DeploymentConfig) -> Iterable[Violation]:

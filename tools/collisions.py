@@ -59,9 +59,13 @@ PHYSICAL_NAME: Mapping[str, str] = {
     "aws_config_config_rule": "name",
     "aws_accessanalyzer_analyzer": "analyzer_name",
     "aws_backup_vault": "name",
+    # Composite and metric alarms share one name space (a second put overwrites the first).
+    "aws_cloudwatch_composite_alarm": "alarm_name",
     "aws_backup_plan": "name",
     "aws_lambda_layer_version": "layer_name",
 }
+# Types that share another type's name space.
+NAME_SPACES: Mapping[str, str] = {"aws_cloudwatch_composite_alarm": "aws_cloudwatch_metric_alarm"}
 # Types whose name is unique only within a parent that is itself uniquely named.
 SCOPED: Mapping[str, str] = {
     "aws_iam_role_policy": "within its role",
@@ -89,7 +93,8 @@ def physical_names(document: Document) -> Iterator[tuple[str, str]]:
         attribute = PHYSICAL_NAME.get(kind)
         for address, resource in resources.items():
             if attribute is not None:
-                yield from ((kind, name) for name in _instance_names(resource, attribute))
+                space = NAME_SPACES.get(kind, kind)
+                yield from ((space, name) for name in _instance_names(resource, attribute))
             elif kind not in SCOPED and any(_literal(resource.get(key)) for key in NAME_LIKE):
                 raise ValueError(
                     f"{kind}.{address} has a physical name this check does not know; add it to PHYSICAL_NAME"

@@ -10,7 +10,7 @@ group's healthy hosts), so a resource that goes quiet is noticed.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -106,47 +106,75 @@ def work_queue_alarms(queue_name: str, *, max_age_seconds: int, max_depth: int) 
     }
 
 
-def table_alarms(table_name: str) -> dict[str, Alarm]:
-    """Throttled reads and writes (004).
+def unread_queue_alarms(queue_name: str, retention_seconds: int) -> dict[str, Alarm]:
+    """A queue read outside TAP (document 004's analytics consumer): its oldest message nearing
+    the retention period, after which SQS deletes it unread."""
+    limit = retention_seconds * 3 // 4
+    return {
+        "expiring": Alarm(
+            description=f"{queue_name}: oldest message unread for {limit // 3600} h, expiring at {retention_seconds // 3600} h",
+            namespace="AWS/SQS",
+            metric="ApproximateAgeOfOldestMessage",
+            dimensions={"QueueName": queue_name},
+            threshold=limit,
+            treat_missing_data="notBreaching",
+        )
+    }
+
+
+def table_alarms(table_name: str, indexes: Sequence[str] = ()) -> dict[str, Alarm]:
+    """Throttled reads and writes (004), on the table and on each global secondary index (an
+    index's throttling is reported under its own dimension, and a low-cardinality index key is
+    where a hot partition shows first).
 
     Document 004 alarms on ConsumedWriteCapacityUnits, which measures use, not refusal: an
     on-demand table consuming a lot is healthy. Throttle events are what callers feel, so TAP
     alarms on ReadThrottleEvents and WriteThrottleEvents (the table-level throttle metrics;
     ThrottledRequests needs an operation dimension per API call).
     """
+    targets: dict[str, dict[str, str]] = {"": {"TableName": table_name}}
+    targets.update({f"{index}_": {"TableName": table_name, "GlobalSecondaryIndexName": index} for index in indexes})
     return {
-        kind.lower(): Alarm(
-            description=f"{table_name}: {kind}",
+        f"{prefix}{kind.lower()}": Alarm(
+            description=f"{table_name} {dimensions.get('GlobalSecondaryIndexName', '')}: {kind}".replace("  ", " "),
             namespace="AWS/DynamoDB",
             metric=kind,
-            dimensions={"TableName": table_name},
+            dimensions=dimensions,
             statistic="Sum",
             threshold=0,
             evaluation_periods=1,
             treat_missing_data="notBreaching",
         )
+        for prefix, dimensions in targets.items()
         for kind in ("ReadThrottleEvents", "WriteThrottleEvents")
     }
 
 
-def aurora_alarms(cluster_identifier: str, *, has_readers: bool) -> dict[str, Alarm]:
-    """CPU > 80 % and connections > 100 over 2 x 5 min (000, 004); replica lag; freeable memory."""
+def aurora_alarms(cluster_identifier: str, *, has_readers: bool, pauses: bool) -> dict[str, Alarm]:
+    """CPU > 80 % and connections > 100 over 2 x 5 min on the writer (000, 004: averaged over the
+    whole cluster, idle readers would hide a saturated writer); replica lag; freeable memory.
+
+    A Serverless v2 cluster that may pause (0 ACU) reports nothing while paused, so its silence
+    is not counted against it.
+    """
     dimensions = {"DBClusterIdentifier": cluster_identifier}
+    writer = {**dimensions, "Role": "WRITER"}
+    always_reports: TreatMissing = "notBreaching" if pauses else "breaching"
     alarms = {
         "cpu": Alarm(
-            description=f"{cluster_identifier}: CPU above 80 %",
+            description=f"{cluster_identifier}: writer CPU above 80 %",
             namespace="AWS/RDS",
             metric="CPUUtilization",
-            dimensions=dimensions,
+            dimensions=writer,
             statistic="Average",
             threshold=80,
-            treat_missing_data="breaching",  # a running cluster always reports
+            treat_missing_data=always_reports,  # a running cluster always reports
         ),
         "connections": Alarm(
-            description=f"{cluster_identifier}: more than 100 connections",
+            description=f"{cluster_identifier}: more than 100 connections to the writer",
             namespace="AWS/RDS",
             metric="DatabaseConnections",
-            dimensions=dimensions,
+            dimensions=writer,
             statistic="Average",
             threshold=100,
             treat_missing_data="notBreaching",
@@ -159,7 +187,7 @@ def aurora_alarms(cluster_identifier: str, *, has_readers: bool) -> dict[str, Al
             statistic="Minimum",
             threshold=256 * MIB,
             comparison="LessThanThreshold",
-            treat_missing_data="breaching",
+            treat_missing_data=always_reports,
         ),
     }
     if has_readers:
@@ -204,17 +232,16 @@ def redis_alarms(group_id: str, node_count: int) -> dict[str, Alarm]:
 
 
 def file_system_alarms(file_system_id: str) -> dict[str, Alarm]:
-    """Burst credits running low (bursting throughput): reads and writes are about to slow down."""
+    """Near the I/O limit of a General Purpose file system. TAP's use elastic throughput, which has
+    no burst credits to run out of (the issue's burst-credit alarm applies to bursting mode only)."""
     return {
-        "burst_credits": Alarm(
-            description=f"{file_system_id}: burst credits below 100 GiB",
+        "io_limit": Alarm(
+            description=f"{file_system_id}: above 90 % of its I/O limit",
             namespace="AWS/EFS",
-            metric="BurstCreditBalance",
+            metric="PercentIOLimit",
             dimensions={"FileSystemId": file_system_id},
-            statistic="Minimum",
-            threshold=100 * 1024 * MIB,
-            comparison="LessThanThreshold",
-            treat_missing_data="notBreaching",
+            threshold=90,
+            treat_missing_data="notBreaching",  # reported only while there is I/O
         )
     }
 
@@ -301,10 +328,11 @@ def delivery_stream_alarms(stream_name: str) -> dict[str, Alarm]:
             namespace="AWS/Firehose",
             metric="DeliveryToS3.Success",
             dimensions=dimensions,
-            statistic="Minimum",
-            threshold=1,
+            # Firehose retries a failed put itself: only a sustained failure rate matters.
+            statistic="Average",
+            threshold=0.99,
             comparison="LessThanThreshold",
-            evaluation_periods=1,
+            evaluation_periods=3,
             treat_missing_data="notBreaching",  # nothing to deliver
         ),
         "data_freshness": Alarm(

@@ -22,6 +22,7 @@ from lib.data.database import AuroraDatabase, DatabaseProps
 from lib.data.file_storage import FileSystemProps, SharedFileSystem
 from lib.data.ledger import LedgerSchema, LedgerSchemaProps
 from lib.data.rotation import SecretRotation
+from lib.data.transactions_table import INDEXES as TRANSACTIONS_INDEXES
 from lib.data.transactions_table import transactions_table
 from lib.foundation import Keys, Placement
 
@@ -137,8 +138,10 @@ class DataTier(Tier):
         """Alarms on every store and function of the tier (the observability tier creates them)."""
         config = context.config
         if self.database is not None and config.database is not None:
+            db = config.database
+            pauses = db.serverless_acu is not None and db.serverless_acu[0] == 0
             cluster = self.database.cluster.cluster_identifier
-            self.watch("database", aurora_alarms(cluster, has_readers=config.database.instance_count > 1))
+            self.watch("database", aurora_alarms(cluster, has_readers=db.instance_count > 1, pauses=pauses))
         if self.rotation is not None:
             self.watch("secret_rotation", function_alarms(self.rotation.function.function_name))
         if self.ledger is not None:
@@ -149,7 +152,7 @@ class DataTier(Tier):
         if self.file_system is not None:
             self.watch("file_system", file_system_alarms(self.file_system.file_system.id))
         if self.transactions is not None:
-            self.watch("transactions", table_alarms(self.transactions.name))
+            self.watch("transactions", table_alarms(self.transactions.name, indexes=list(TRANSACTIONS_INDEXES)))
 
     def _stores_of_record(self) -> None:
         """What AWS Backup copies, and the table whose data events CloudTrail records."""

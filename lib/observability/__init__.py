@@ -1,10 +1,11 @@
 """The observability tier: every alarm the other tiers asked for, sent to the environment's alarms topic.
 
 Tiers describe the alarms on what they own (`Tier.watch`, `core/alarms.py`); this tier, built
-last, creates each as a CloudWatch alarm whose alarm and OK actions go to one encrypted topic,
-and composes those marked `pages` into "payments degraded": the one alarm a person is paged
-with first (a payment API's p99 latency, a failed payment, or a message in a dead-letter queue).
-The stack lists no alarm by hand.
+last, creates each as a CloudWatch alarm whose alarm and OK actions go to the encrypted alarms
+topic (the team's channel), and composes those marked `pages` into "payments degraded" (a
+payment API's p99 latency, a failed payment, or a message in a dead-letter queue), whose actions
+alone go to the page topic: the one alarm the person on call is paged with first, however many
+of its parts fire. The stack lists no alarm by hand.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ class ObservabilityProps:
 
 
 class ObservabilityTier(Tier):
-    """`topic`, `metric_alarms` by "<tier>_<alarm>", and `degraded` (None without a paging alarm)."""
+    """`topic`, `metric_alarms` by "<tier>_<alarm>", and `degraded` with its `page_topic` (None
+    without a paging alarm)."""
 
     def __init__(self, scope: Construct, construct_id: str, context: StackContext, props: ObservabilityProps) -> None:
         super().__init__(scope, construct_id, context)
@@ -51,6 +53,7 @@ class ObservabilityTier(Tier):
                 }
             ],
         )
+        config = context.config.observability
         self.topic = secure_topic(
             self,
             "topic",
@@ -58,7 +61,7 @@ class ObservabilityTier(Tier):
             key=key,
             context=context,
             rule_arns=[],
-            emails=context.config.observability.alarm_emails,
+            emails=config.alarm_emails,
         )
         self.metric_alarms: dict[str, CloudwatchMetricAlarm] = {}
         paging: list[CloudwatchMetricAlarm] = []
@@ -86,6 +89,19 @@ class ObservabilityTier(Tier):
                 self.metric_alarms[key_name] = created
                 if alarm.pages:
                     paging.append(created)
+        self.page_topic = (
+            secure_topic(
+                self,
+                "page_topic",
+                name=names.make("sns_topic", "page"),
+                key=key,
+                context=context,
+                rule_arns=[],
+                emails=config.page_emails,
+            )
+            if paging
+            else None
+        )
         self.degraded = (
             CloudwatchCompositeAlarm(
                 self,
@@ -93,10 +109,10 @@ class ObservabilityTier(Tier):
                 alarm_name=names.make("alarm", "payments-degraded"),
                 alarm_description="Payments degraded: API p99 above 1 s, a failed payment, or a dead letter",
                 alarm_rule=" OR ".join(f'ALARM("{alarm.alarm_name}")' for alarm in paging),
-                alarm_actions=[self.topic.arn],
-                ok_actions=[self.topic.arn],
+                alarm_actions=[self.page_topic.arn],
+                ok_actions=[self.page_topic.arn],
             )
-            if paging
+            if self.page_topic is not None
             else None
         )
         self.export("alarms_topic_arn", self.topic.arn)

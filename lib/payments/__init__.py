@@ -21,10 +21,12 @@ from lib.core.alarms import (
     function_alarms,
     paging,
     table_alarms,
+    unread_queue_alarms,
     work_queue_alarms,
 )
 from lib.core.context import StackContext
 from lib.core.http_api import HttpApiProps, IamHttpApi
+from lib.core.queue import MESSAGE_RETENTION_SECONDS
 from lib.core.tier import Tier
 from lib.data.cache import RedisCache
 from lib.data.database import AuroraDatabase
@@ -120,11 +122,9 @@ class PaymentsTier(Tier):
                 transactions.queue.name, max_age_seconds=QUEUE_MAX_AGE_SECONDS, max_depth=QUEUE_MAX_DEPTH
             ),
         )
+        # Read by document 004's analytics consumer, outside TAP: only unread messages about to expire matter.
         analytics = messaging.analytics_queue
-        self.watch(
-            "analytics_queue",
-            work_queue_alarms(analytics.queue.name, max_age_seconds=QUEUE_MAX_AGE_SECONDS, max_depth=QUEUE_MAX_DEPTH),
-        )
+        self.watch("analytics_queue", unread_queue_alarms(analytics.queue.name, MESSAGE_RETENTION_SECONDS))
         dead_letters = {
             "transaction_queue_dlq": transactions.dlq,
             "analytics_queue_dlq": analytics.dlq,

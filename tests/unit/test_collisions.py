@@ -87,3 +87,15 @@ def test_names_given_per_instance_by_for_each_are_each_checked() -> None:
     first, second = rules("a-rule", "b-rule"), rules("b-rule", "c-rule")
     assert sorted(physical_names(first)) == [("aws_config_config_rule", "a-rule"), ("aws_config_config_rule", "b-rule")]
     assert shared_names(first, second) == {("aws_config_config_rule", "b-rule")}
+
+
+def test_a_composite_alarm_shares_the_metric_alarms_name_space() -> None:
+    """CloudWatch keeps one name space for both kinds: a second put with the name overwrites."""
+    document = {
+        "resource": {
+            "aws_cloudwatch_metric_alarm": {"a": {"alarm_name": "tap-degraded-dev"}},
+            "aws_cloudwatch_composite_alarm": {"b": {"alarm_name": "tap-degraded-dev"}},
+        }
+    }
+    names = list(physical_names(document))
+    assert names.count(("aws_cloudwatch_metric_alarm", "tap-degraded-dev")) == 2

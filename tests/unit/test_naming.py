@@ -114,6 +114,7 @@ def test_synthesis_checks_generated_names_before_writing(monkeypatch: pytest.Mon
         "payment-alerts-dev",
         "payment-failed-transactions-dev",
         "payment-alarms-dev",  # the observability tier's
+        "payment-page-dev",
         "tap-baseline-security-alerts-us-east-1",  # the baseline's names are checked in the same gate
         "tap-baseline-compliance-us-east-1",
     }

@@ -3,6 +3,7 @@ documents' thresholds; "payments degraded"; and the coverage rule (no alarmable 
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from pathlib import Path
@@ -20,32 +21,44 @@ from lib.core.tier import Tier
 from lib.profiles import load_config
 from tests.conftest import PROFILE_NAMES, Document, Synthesized, iter_statements, policy, ref, resources
 
-# Alarmable resource types and the attribute an alarm's dimensions name them by.
+# Alarmable resource types: the dimension an alarm names one by, and the attribute it names.
 ALARMABLE = {
-    "aws_lb": "arn_suffix",
-    "aws_lb_target_group": "arn_suffix",
-    "aws_autoscaling_group": "name",
-    "aws_rds_cluster": "cluster_identifier",
-    "aws_elasticache_replication_group": "replication_group_id",
-    "aws_dynamodb_table": "name",
-    "aws_sqs_queue": "name",
-    "aws_lambda_function": "function_name",
-    "aws_apigatewayv2_stage": "name",
-    "aws_kinesis_firehose_delivery_stream": "name",
-    "aws_efs_file_system": "id",
+    "aws_lb": ("LoadBalancer", "arn_suffix"),
+    "aws_lb_target_group": ("TargetGroup", "arn_suffix"),
+    "aws_autoscaling_group": ("AutoScalingGroupName", "name"),
+    "aws_rds_cluster": ("DBClusterIdentifier", "cluster_identifier"),
+    # Per node: <group>-001, -002, ...
+    "aws_elasticache_replication_group": ("CacheClusterId", "replication_group_id"),
+    "aws_dynamodb_table": ("TableName", "name"),
+    "aws_sqs_queue": ("QueueName", "name"),
+    "aws_lambda_function": ("FunctionName", "function_name"),
+    "aws_apigatewayv2_stage": ("Stage", "name"),
+    "aws_kinesis_firehose_delivery_stream": ("DeliveryStreamName", "name"),
+    "aws_efs_file_system": ("FileSystemId", "id"),
 }
+# A target group's alarm names its load balancer too, but watches the group.
+MORE_SPECIFIC = {"aws_lb": "TargetGroup"}
 
 
 def unwatched(document: Document) -> list[str]:
-    """Addresses of alarmable resources no metric alarm's dimensions name."""
-    named = json.dumps(
-        [a.get("dimensions", {}) for a in document["resource"].get("aws_cloudwatch_metric_alarm", {}).values()]
-    )
+    """Addresses of alarmable resources that no alarm telling someone (an action on an SNS topic:
+    scaling alarms tell no one) names by the resource's own dimension."""
+    told = [
+        alarm.get("dimensions", {})
+        for alarm in document["resource"].get("aws_cloudwatch_metric_alarm", {}).values()
+        if any(action.startswith("${aws_sns_topic.") for action in alarm.get("alarm_actions", []))
+    ]
+
+    def watched(kind: str, name: str) -> bool:
+        key, attribute = ALARMABLE[kind]
+        token = f"${{{kind}.{name}.{attribute}}}"
+        return any(
+            dimensions.get(key) in (token, f"{token}-001") and MORE_SPECIFIC.get(kind) not in dimensions
+            for dimensions in told
+        )
+
     return [
-        f"{kind}.{name}"
-        for kind, attribute in ALARMABLE.items()
-        for name in document["resource"].get(kind, {})
-        if f"${{{kind}.{name}.{attribute}}}" not in named
+        f"{kind}.{name}" for kind in ALARMABLE for name in document["resource"].get(kind, {}) if not watched(kind, name)
     ]
 
 
@@ -62,6 +75,15 @@ def test_no_alarmable_resource_is_left_unwatched(synthesized: Synthesized, profi
     doc = synthesized(profile)
     assert unwatched(doc) == []
     assert any(resources(doc, kind) for kind in ALARMABLE)
+
+
+def test_a_scaling_alarm_or_a_target_groups_alarm_does_not_count(synthesized: Synthesized) -> None:
+    """Only an alarm that tells someone counts, and only by the resource's own dimension."""
+    doc = copy.deepcopy(synthesized("web-mysql"))
+    alarms = doc["resource"]["aws_cloudwatch_metric_alarm"]
+    for name in [n for n in alarms if n.startswith(("observability_compute_", "observability_edge_load_balancer_elb"))]:
+        del alarms[name]
+    assert [gap.split(".")[0] for gap in unwatched(doc)] == ["aws_lb", "aws_autoscaling_group"]
 
 
 def test_the_coverage_rule_finds_a_deliberately_unwatched_queue(tmp_path: Path) -> None:
@@ -109,7 +131,8 @@ def test_document_000s_alarms(synthesized: Synthesized) -> None:
     (connections,) = by_metric(doc, "DatabaseConnections")
     assert (connections["threshold"], connections["period"], connections["evaluation_periods"]) == (100, 300, 2)
     cluster = ref(doc, "aws_rds_cluster", "data_database_cluster", "cluster_identifier")
-    assert cpu["dimensions"] == connections["dimensions"] == {"DBClusterIdentifier": cluster}
+    # The writer's: averaged over the cluster, idle readers would hide a saturated writer.
+    assert cpu["dimensions"] == connections["dimensions"] == {"DBClusterIdentifier": cluster, "Role": "WRITER"}
 
 
 def test_document_004s_latency_is_a_p99_and_its_tables_alarm_on_throttling(synthesized: Synthesized) -> None:
@@ -119,8 +142,17 @@ def test_document_004s_latency_is_a_p99_and_its_tables_alarm_on_throttling(synth
     assert latency["threshold"] == 1000  # milliseconds
     assert not by_metric(doc, "ConsumedWriteCapacityUnits")
     table = ref(doc, "aws_dynamodb_table", "data_transactions_table", "name")
-    throttles = {a["metric_name"] for a in tap_alarms(doc).values() if a["dimensions"] == {"TableName": table}}
-    assert throttles == {"ReadThrottleEvents", "WriteThrottleEvents"}
+    throttles = {
+        (a["metric_name"], a["dimensions"].get("GlobalSecondaryIndexName"))
+        for a in tap_alarms(doc).values()
+        if a["dimensions"].get("TableName") == table
+    }
+    # The table and each index (an index's throttling has a dimension of its own).
+    indexes = {
+        i["name"] for i in resources(doc, "aws_dynamodb_table")["data_transactions_table"]["global_secondary_index"]
+    }
+    assert throttles == {(m, i) for m in ("ReadThrottleEvents", "WriteThrottleEvents") for i in {None, *indexes}}
+    assert len(indexes) == 2
     assert len(by_metric(doc, "Errors")) == len(resources(doc, "aws_lambda_function"))
 
 
@@ -164,12 +196,40 @@ def test_payments_degraded_is_any_p99_failed_payment_or_dead_letter(synthesized:
     }
     assert named == paging_alarms
     assert composite["alarm_rule"].count(" OR ") == len(named) - 1
-    topic = ref(doc, "aws_sns_topic", "observability_topic", "arn")
-    assert composite["alarm_actions"] == composite["ok_actions"] == [topic]
+    # The page topic carries only this alarm: one page, however many of its parts fire.
+    page = ref(doc, "aws_sns_topic", "observability_page_topic", "arn")
+    assert composite["alarm_actions"] == composite["ok_actions"] == [page]
+    assert not [a for a in tap_alarms(doc).values() if page in a["alarm_actions"]]
 
 
 def test_a_profile_without_payments_has_no_composite(synthesized: Synthesized) -> None:
-    assert not resources(synthesized("portal-cdn"), "aws_cloudwatch_composite_alarm")
+    doc = synthesized("portal-cdn")
+    assert not resources(doc, "aws_cloudwatch_composite_alarm")
+    assert "observability_page_topic" not in resources(doc, "aws_sns_topic")
+
+
+def test_the_analytics_queue_read_outside_tap_alarms_only_before_messages_expire(synthesized: Synthesized) -> None:
+    doc = synthesized("serverless-payments")
+    queue = ref(doc, "aws_sqs_queue", "payments_messaging_analytics_queue", "name")
+    (alarm,) = [a for a in tap_alarms(doc).values() if a["dimensions"] == {"QueueName": queue}]
+    assert alarm["metric_name"] == "ApproximateAgeOfOldestMessage"
+    retention = resources(doc, "aws_sqs_queue")["payments_messaging_analytics_queue"]["message_retention_seconds"]
+    assert alarm["threshold"] == retention * 3 // 4
+
+
+def test_a_cluster_that_may_pause_is_not_alarmed_for_its_silence(synthesized: Synthesized, tmp_path: Path) -> None:
+    config = tmp_path / "pausing.toml"
+    config.write_text("[database]\nserverless_acu = [0.0, 2.0]\n")
+
+    def database(doc: Document) -> dict[str, dict[str, Any]]:
+        return {a["metric_name"]: a for a in tap_alarms(doc).values() if a["namespace"] == "AWS/RDS"}
+
+    paused, running = database(synthesized("web-mysql", TAP_CONFIG=str(config))), database(synthesized("web-mysql"))
+    for metric in ("CPUUtilization", "FreeableMemory"):
+        assert (running[metric]["treat_missing_data"], paused[metric]["treat_missing_data"]) == (
+            "breaching",
+            "notBreaching",
+        )
 
 
 def test_an_alarm_with_both_or_neither_statistic_is_refused() -> None:
