@@ -171,8 +171,10 @@ def observability_line(config: DeploymentConfig) -> str:
         ("the log delivery stream", served and "app_logs" in config.storage.buckets),
     ]
     text = ", ".join(what for what, present in watched if present)
-    return f"observability: alarms on {text} to the alarms topic" + (
-        "; 'payments degraded' to the page topic" if apis else ""
+    return (
+        f"observability: alarms on {text} to the alarms topic"
+        + ("; 'payments degraded' to the page topic" if apis else "")
+        + "; a dashboard with a row per tier"
     )
 
 

@@ -61,6 +61,7 @@ PHYSICAL_NAME: Mapping[str, str] = {
     "aws_backup_vault": "name",
     # Composite and metric alarms share one name space (a second put overwrites the first).
     "aws_cloudwatch_composite_alarm": "alarm_name",
+    "aws_cloudwatch_dashboard": "dashboard_name",
     "aws_backup_plan": "name",
     "aws_lambda_layer_version": "layer_name",
 }

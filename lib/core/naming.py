@@ -183,6 +183,9 @@ NAME_RULES: dict[str, NameRule] = {
     "lambda_layer": _pattern_rule(
         r"[A-Za-z0-9_-]+", 140, "Lambda layer names are at most 140 letters, digits, hyphens and underscores"
     ),
+    "dashboard": _pattern_rule(
+        r"[A-Za-z0-9_-]+", 255, "CloudWatch dashboard names are at most 255 letters, digits, hyphens and underscores"
+    ),
     "ssm_parameter": _pattern_rule(
         r"/[A-Za-z0-9_.\-/]+", 1011, "SSM parameter names are paths of letters, digits and _.-/"
     ),

@@ -16,6 +16,7 @@ from constructs import Construct
 
 from lib.core.alarms import Alarm
 from lib.core.context import StackContext
+from lib.core.dashboard import Graph
 from lib.core.parameters import Parameters
 
 
@@ -59,6 +60,8 @@ class Tier(Construct):
         self.backups: dict[str, BackedUp] = {}
         self.data_events: dict[str, DataEvents] = {}
         self.alarms: dict[str, Alarm] = {}
+        # Graphs beyond the alarms' own (each alarm is graphed on the tier's dashboard row).
+        self.graphs: list[Graph] = []
 
     def export(self, name: str, value: object, *, sensitive: bool = False) -> None:
         """A stack output (`terraform output <name>`); ARNs of secrets are exported as sensitive."""
@@ -77,6 +80,10 @@ class Tier(Construct):
             if key in self.alarms:
                 raise ValueError(f"alarm {key!r} contributed twice by tier {self.tier_id}")
             self.alarms[key] = alarm
+
+    def show(self, *graphs: Graph) -> None:
+        """Graphs for the tier's dashboard row that no alarm draws."""
+        self.graphs.extend(graphs)
 
     def back_up(self, name: str, resource: TerraformResource, arn: str) -> None:
         """A store of record (Aurora cluster, DynamoDB table, EFS file system) for AWS Backup's plan."""

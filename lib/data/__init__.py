@@ -16,6 +16,7 @@ from constructs import Construct
 from lib.core import terraform
 from lib.core.alarms import aurora_alarms, file_system_alarms, function_alarms, redis_alarms, table_alarms
 from lib.core.context import StackContext
+from lib.core.dashboard import consumed_capacity
 from lib.core.tier import Tier
 from lib.data.cache import CacheProps, RedisCache
 from lib.data.database import AuroraDatabase, DatabaseProps
@@ -153,6 +154,7 @@ class DataTier(Tier):
             self.watch("file_system", file_system_alarms(self.file_system.file_system.id))
         if self.transactions is not None:
             self.watch("transactions", table_alarms(self.transactions.name, indexes=list(TRANSACTIONS_INDEXES)))
+            self.show(*consumed_capacity(self.transactions.name))
 
     def _stores_of_record(self) -> None:
         """What AWS Backup copies, and the table whose data events CloudTrail records."""

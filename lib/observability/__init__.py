@@ -5,7 +5,8 @@ last, creates each as a CloudWatch alarm whose alarm and OK actions go to the en
 topic (the team's channel), and composes those marked `pages` into "payments degraded" (a
 payment API's p99 latency, a failed payment, or a message in a dead-letter queue), whose actions
 alone go to the page topic: the one alarm the person on call is paged with first, however many
-of its parts fire. The stack lists no alarm by hand.
+of its parts fire. The stack lists no alarm by hand. The environment's dashboard has a row per
+tier: a graph for every alarm (its threshold drawn) and the graphs the tier adds.
 """
 
 from __future__ import annotations
@@ -14,10 +15,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cdktn_provider_aws.cloudwatch_composite_alarm import CloudwatchCompositeAlarm
+from cdktn_provider_aws.cloudwatch_dashboard import CloudwatchDashboard
 from cdktn_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
 from constructs import Construct
 
+from lib.core import dashboard
 from lib.core.context import StackContext
+from lib.core.dashboard import Graph
 from lib.core.kms import customer_managed_key
 from lib.core.tier import Tier
 from lib.core.topic import secure_topic
@@ -115,4 +119,14 @@ class ObservabilityTier(Tier):
             if self.page_topic is not None
             else None
         )
+        rows = [
+            (tier.tier_id, [*(Graph.of(alarm) for alarm in tier.alarms.values()), *tier.graphs]) for tier in props.tiers
+        ]
+        self.dashboard = CloudwatchDashboard(
+            self,
+            "dashboard",
+            dashboard_name=names.make("dashboard", "overview"),
+            dashboard_body=dashboard.body(rows, context.region_name),
+        )
         self.export("alarms_topic_arn", self.topic.arn)
+        self.export("dashboard_name", self.dashboard.dashboard_name)

@@ -25,6 +25,7 @@ from lib.core.alarms import (
     work_queue_alarms,
 )
 from lib.core.context import StackContext
+from lib.core.dashboard import consumed_capacity
 from lib.core.http_api import HttpApiProps, IamHttpApi
 from lib.core.queue import MESSAGE_RETENTION_SECONDS
 from lib.core.tier import Tier
@@ -113,8 +114,9 @@ class PaymentsTier(Tier):
         # The two functions that count PaymentsFailed (processing, and dead letters).
         for name, function in (("processing", functions.processing), ("dead_letters", functions.dead_letters)):
             self.watch(name, failed_payments_alarm(function.service))
-        self.watch("idempotency", table_alarms(functions.idempotency_table.name))
-        self.watch("velocity", table_alarms(functions.velocity_table.name))
+        for name, table in (("idempotency", functions.idempotency_table), ("velocity", functions.velocity_table)):
+            self.watch(name, table_alarms(table.name))
+            self.show(*consumed_capacity(table.name))
         transactions = messaging.transaction_queue
         self.watch(
             "transaction_queue",

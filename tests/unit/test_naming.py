@@ -12,6 +12,7 @@ from lib.profiles import load_config
 from lib.synth import synthesize
 
 CASES = {
+    "dashboard": ("tap-dev", ["tap dev", "tap.dev", "d" * 256]),
     "backup_vault": ("tap-vault-dev", ["v", "tap.vault.dev", "v" * 51]),
     "backup_plan": ("tap-daily-dev", ["tap daily", "p" * 51]),
     "signing_profile": ("tap_dev_", ["tap-dev-", "p" * 39]),

@@ -254,3 +254,67 @@ def test_a_tier_contributing_one_alarm_twice_is_refused() -> None:
     tier.watch("queue", {"depth": alarm})
     with pytest.raises(ValueError, match="alarm 'queue_depth' contributed twice"):
         tier.watch("queue", paging({"depth": alarm}))
+
+
+def dashboard_widgets(doc: Document) -> list[dict[str, Any]]:
+    (dashboard,) = resources(doc, "aws_cloudwatch_dashboard").values()
+    widgets: list[dict[str, Any]] = json.loads(dashboard["dashboard_body"])["widgets"]
+    return widgets
+
+
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
+def test_the_dashboard_graphs_only_what_the_stack_has_in_its_region(synthesized: Synthesized, profile: str) -> None:
+    doc = synthesized(profile)
+    widgets = dashboard_widgets(doc)
+    region = "ap-southeast-1" if profile == "transactions-pg" else "us-east-1"
+    graphs = [w for w in widgets if w["type"] == "metric"]
+    assert {w["properties"]["region"] for w in graphs} == {region}
+    for reference in re.findall(r"\$\{(aws_\w+)\.(\w+)\.", json.dumps(graphs)):
+        kind, name = reference
+        assert name in doc["resource"][kind], reference
+
+    # Every alarm is graphed: the same metric with the same dimensions.
+    def metric(namespace: str, name: str, *dimensions: str) -> tuple[str, str, frozenset[tuple[str, str]]]:
+        return namespace, name, frozenset(zip(dimensions[::2], dimensions[1::2], strict=True))
+
+    graphed = {metric(*w["properties"]["metrics"][0]) for w in graphs}
+    for alarm in tap_alarms(doc).values():
+        dimensions = [part for pair in alarm["dimensions"].items() for part in pair]
+        assert metric(alarm["namespace"], alarm["metric_name"], *dimensions) in graphed, alarm["alarm_name"]
+
+
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
+def test_the_dashboard_has_a_row_per_tier_and_no_widget_overlaps(synthesized: Synthesized, profile: str) -> None:
+    doc = synthesized(profile)
+    widgets = dashboard_widgets(doc)
+    titles = [w["properties"]["markdown"].removeprefix("## ") for w in widgets if w["type"] == "text"]
+    # A row for each tier with something to graph, in the stack's tier order.
+    order = ["foundation", "data", "payments", "edge", "compute", "governance"]
+    watching = {tier for tier in order if any(p.startswith(f"observability_{tier}_") for p in tap_alarms(doc))}
+    assert titles == [tier for tier in order if tier in watching]
+    cells = set()
+    for widget in widgets:
+        assert widget["x"] + widget["width"] <= 24
+        area = {
+            (x, y)
+            for x in range(widget["x"], widget["x"] + widget["width"])
+            for y in range(widget["y"], widget["y"] + widget["height"])
+        }
+        assert not area & cells, widget
+        cells |= area
+
+
+def test_document_004s_dashboard(synthesized: Synthesized) -> None:
+    doc = synthesized("serverless-payments")
+    shown = {
+        (w["properties"]["metrics"][0][0], w["properties"]["metrics"][0][1], w["properties"]["stat"])
+        for w in dashboard_widgets(doc)
+        if w["type"] == "metric"
+    }
+    assert {
+        ("AWS/ApiGateway", "Latency", "p99"),
+        ("AWS/RDS", "CPUUtilization", "Average"),
+        ("AWS/DynamoDB", "ConsumedWriteCapacityUnits", "Sum"),
+        ("AWS/DynamoDB", "WriteThrottleEvents", "Sum"),
+        ("AWS/Lambda", "Errors", "Sum"),
+    } <= shown
