@@ -161,6 +161,10 @@ def observability_line(config: DeploymentConfig) -> str:
     served = config.edge.load_balancer is not None and config.compute is not None
     watched = [
         ("the load balancer, its target groups and instance groups", served),
+        (
+            "the regional WAF",
+            served and config.edge.load_balancer is not None and not config.edge.load_balancer.internal,
+        ),
         ("the database", config.database is not None),
         ("the cache", config.cache is not None),
         ("the file system", config.file_system is not None),

@@ -277,6 +277,27 @@ def load_balancer_alarms(load_balancer_suffix: str) -> dict[str, Alarm]:
     }
 
 
+# Blocked requests in 5 minutes that make a spike worth a look (TAP's; 002 names no number).
+WAF_BLOCKED_SPIKE = 100
+
+
+def web_acl_alarms(web_acl_name: str, region: str) -> dict[str, Alarm]:
+    """A spike of requests the regional WAF blocked (002): an attack, or a rule refusing real users."""
+    return {
+        "blocked_spike": Alarm(
+            description=f"{web_acl_name}: more than {WAF_BLOCKED_SPIKE} requests blocked in 5 min",
+            namespace="AWS/WAFV2",
+            metric="BlockedRequests",
+            # A regional web ACL's metrics carry its region; "ALL" sums every rule.
+            dimensions={"WebACL": web_acl_name, "Region": region, "Rule": "ALL"},
+            statistic="Sum",
+            threshold=WAF_BLOCKED_SPIKE,
+            evaluation_periods=1,
+            treat_missing_data="notBreaching",  # nothing blocked, nothing reported
+        )
+    }
+
+
 def instance_group_alarms(group_name: str) -> dict[str, Alarm]:
     """The group's CPU above 80 % over 2 x 5 min (002): scaling has not kept up."""
     return {

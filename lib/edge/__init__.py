@@ -24,7 +24,7 @@ from constructs import Construct
 from lib.compute.artifact import APP_PORT
 from lib.config import CdnConfig, FailoverConfig
 from lib.contracts import payments as contract
-from lib.core.alarms import load_balancer_alarms, target_group_alarms
+from lib.core.alarms import load_balancer_alarms, target_group_alarms, web_acl_alarms
 from lib.core.bucket import SecureBucket
 from lib.core.context import StackContext
 from lib.core.tier import Tier
@@ -261,12 +261,15 @@ class EdgeTier(Tier):
         )
 
     def _alarms(self) -> None:
-        """The load balancer's own 5xx, and each target group's unhealthy hosts (000)."""
+        """The load balancer's own 5xx, each target group's unhealthy hosts (000), and the regional
+        WAF's blocked-request spikes (002)."""
         lb = self.load_balancer
         suffix = lb.load_balancer.arn_suffix
         self.watch("load_balancer", load_balancer_alarms(suffix))
         for colour, group in lb.target_groups.items():
             self.watch("load_balancer", target_group_alarms(suffix, group.arn_suffix, colour))
+        if self.firewall is not None:
+            self.watch("firewall", web_acl_alarms(self.firewall.web_acl.name, self.context.region_name))
 
     def _contribute(self) -> None:
         self._alarms()

@@ -156,6 +156,18 @@ def test_document_004s_latency_is_a_p99_and_its_tables_alarm_on_throttling(synth
     assert len(by_metric(doc, "Errors")) == len(resources(doc, "aws_lambda_function"))
 
 
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
+def test_the_regional_waf_alarms_on_blocked_request_spikes(synthesized: Synthesized, profile: str) -> None:
+    doc = synthesized(profile)
+    acls = {p: a for p, a in resources(doc, "aws_wafv2_web_acl").items() if a["scope"] == "REGIONAL"}
+    alarms = by_metric(doc, "BlockedRequests")
+    assert [a["dimensions"]["WebACL"] for a in alarms] == [ref(doc, "aws_wafv2_web_acl", p, "name") for p in acls]
+    for alarm in alarms:
+        assert alarm["namespace"] == "AWS/WAFV2" and alarm["dimensions"]["Rule"] == "ALL"
+        assert alarm["dimensions"]["Region"] == ("ap-southeast-1" if profile == "transactions-pg" else "us-east-1")
+        assert (alarm["statistic"], alarm["threshold"]) == ("Sum", 100)
+
+
 def test_failed_payments_are_watched_where_the_functions_count_them(synthesized: Synthesized) -> None:
     doc = synthesized("secure-platform")
     failed = by_metric(doc, contract.PAYMENTS_FAILED)
