@@ -39,7 +39,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy lib tools bench tap.py
-	cd lib/compute/app && MYPYPATH=../../lambda/payments_common ../../../$(VENV)/bin/mypy --config-file ../../../pyproject.toml --cache-dir ../../../.mypy_cache/app --explicit-package-bases *.py
+	cd lib/compute/app && MYPYPATH=../../lambda/payments_common:../../.. ../../../$(VENV)/bin/mypy --config-file ../../../pyproject.toml --cache-dir ../../../.mypy_cache/app --explicit-package-bases *.py
 	for function in lib/lambda/*/; do (cd $$function && MYPYPATH=../payments_common:../rds_client:../ledger_store:../../.. ../../../$(VENV)/bin/mypy --config-file ../../../pyproject.toml --cache-dir ../../../.mypy_cache/lambda --explicit-package-bases *.py) || exit 1; done
 
 format: $(STAMP)

@@ -10,7 +10,10 @@ environment never touches it.
 
 from __future__ import annotations
 
+import json
+
 from cdktn import TerraformOutput, TerraformStack
+from cdktn_provider_aws.cloudwatch_log_resource_policy import CloudwatchLogResourcePolicy
 from cdktn_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktn_provider_aws.xray_encryption_config import XrayEncryptionConfig
 from constructs import Construct
@@ -19,8 +22,9 @@ from lib.config import BackendConfig, BaselineConfig, TagsConfig
 from lib.core import terraform
 from lib.core.context import BaselineContext, Lifecycle
 from lib.core.kms import customer_managed_key
+from lib.core.log_group import WAF_LOG_PREFIX
 from lib.core.naming import Names
-from lib.core.policies import key_via_services_statement
+from lib.core.policies import key_via_services_statement, policy_document
 from lib.governance import AccountGovernance
 from lib.regions import region as region_facts
 
@@ -82,8 +86,39 @@ class BaselineStack(TerraformStack):
             # Account-wide: one per account and region, which is why it lives here.
             XrayEncryptionConfig(self, "trace_encryption", type="KMS", key_id=key.arn)
             TerraformOutput(self, "trace_key_arn", value=key.arn)
+        waf_log_delivery(self, context)
         self.governance = AccountGovernance(self, "governance", context)
 
     @property
     def names(self) -> Names:
         return self.context.names
+
+
+def waf_log_delivery(scope: Construct, context: BaselineContext) -> CloudwatchLogResourcePolicy:
+    """WAF's delivery into every `aws-waf-logs-*` log group of this account and region, declared
+    once. Left to itself, WAF writes a policy per log group into one it names AWSWAF-LOGS, which
+    outgrows CloudWatch Logs' 5,120-character limit as environments come and go (and a region
+    holds at most 10 resource policies): an account singleton, so it lives here."""
+    account = context.account_id
+    return CloudwatchLogResourcePolicy(
+        scope,
+        "waf_log_delivery",
+        policy_name=context.names.make("log_resource_policy", "waf-log-delivery"),
+        policy_document=json.dumps(
+            policy_document(
+                [
+                    {
+                        "Sid": "WafLogDelivery",
+                        "Effect": "Allow",
+                        "Principal": {"Service": context.principal("delivery.logs")},
+                        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                        "Resource": context.arn("logs", f"log-group:{WAF_LOG_PREFIX}*:log-stream:*"),
+                        "Condition": {
+                            "StringEquals": {"aws:SourceAccount": account},
+                            "ArnLike": {"aws:SourceArn": context.arn("logs", "*")},
+                        },
+                    }
+                ]
+            )
+        ),
+    )

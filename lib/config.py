@@ -535,6 +535,9 @@ class ObservabilityConfig:
 
     alarm_emails: tuple[str, ...] = ()
     page_emails: tuple[str, ...] = ()
+    # Document 002: the payment functions' logs streamed by Firehose into a bucket of their own,
+    # re-masked on the way (validation rule observability.payment_log_stream).
+    payment_log_stream: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -32,6 +32,7 @@ from lib.config import (
     GovernanceConfig,
     LoadBalancerConfig,
     NetworkConfig,
+    ObservabilityConfig,
     ParametersConfig,
     PaymentsConfig,
     RedisConfig,
@@ -155,6 +156,8 @@ PROFILES: dict[str, DeploymentConfig] = {
         compute=ComputeConfig(batch=FleetConfig(min_size=1, max_size=4, desired_capacity=1)),
         # Document 002's governance: data events on the payment path, Inspector; 30-day backups.
         governance=GovernanceConfig(data_events=True, inspector=True),
+        # Document 002's streaming analytics: payment logs to S3 through Firehose and a transform.
+        observability=ObservabilityConfig(payment_log_stream=True),
     ),
     "portal-cdn": DeploymentConfig(
         profile="portal-cdn",
@@ -262,6 +265,7 @@ PROFILES: dict[str, DeploymentConfig] = {
             batch=FleetConfig(min_size=1, max_size=4, desired_capacity=1),
         ),
         governance=GovernanceConfig(data_events=True, inspector=True),
+        observability=ObservabilityConfig(payment_log_stream=True),
     ),
 }
 

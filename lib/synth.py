@@ -156,15 +156,26 @@ def built_tiers(config: DeploymentConfig) -> list[str]:
 
 
 def observability_line(config: DeploymentConfig) -> str:
-    """What the alarms watch in this profile, and whether "payments degraded" pages."""
+    """What the alarms watch in this profile, whether "payments degraded" pages, and what else
+    the observability tier builds."""
     apis = config.payments is not None or config.transactions_api is not None
     served = config.edge.load_balancer is not None and config.compute is not None
+    public = served and config.edge.load_balancer is not None and not config.edge.load_balancer.internal
+    edge = config.edge
+    # Failover needs a zone: a given one, or a created one once a domain is set; its default
+    # secondary is a maintenance page behind CloudFront.
+    failover = (
+        public
+        and edge.failover is not None
+        and edge.hosted_zone_id is not None
+        and (edge.hosted_zone_id != "create" or edge.domain_name is not None)
+    )
     watched = [
-        ("the load balancer, its target groups and instance groups", served),
-        (
-            "the regional WAF",
-            served and config.edge.load_balancer is not None and not config.edge.load_balancer.internal,
-        ),
+        ("the load balancer, its target groups, instance groups (CPU and memory) and health service", served),
+        ("the WAFs" if public and (edge.cdn is not None or failover) else "the regional WAF", public),
+        ("CloudFront", public and (edge.cdn is not None or failover)),
+        ("Route 53 health checks", failover),
+        ("the zone's signing", served and edge.hosted_zone_id == "create" and edge.domain_name is not None),
         ("the database", config.database is not None),
         ("the cache", config.cache is not None),
         ("the file system", config.file_system is not None),
@@ -173,12 +184,16 @@ def observability_line(config: DeploymentConfig) -> str:
         ("functions", config.database is not None or apis),
         ("API stages", apis),
         ("the log delivery stream", served and "app_logs" in config.storage.buckets),
+        ("the payment-log stream and its transform", config.observability.payment_log_stream),
     ]
     text = ", ".join(what for what, present in watched if present)
+    queries = config.database is not None or apis or "cloudwatch" in config.network.flow_log_destinations
     return (
         f"observability: alarms on {text} to the alarms topic"
         + ("; 'payments degraded' to the page topic" if apis else "")
         + "; a dashboard with a row per tier"
+        + ("; saved Logs Insights queries" if queries else "")
+        + ("; payment logs streamed, re-masked, to S3" if config.observability.payment_log_stream else "")
     )
 
 

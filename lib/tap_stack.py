@@ -75,6 +75,7 @@ class TapStack(TerraformStack):
                     placement=placement,
                     access_log_bucket=access_logs,
                     s3_key=keys("s3"),
+                    logs_key=keys("logs"),
                     http_api=payment_api.api if payment_api is not None else None,
                     http_api_stage=payment_api.stage if payment_api is not None else None,
                     assets_bucket=self.foundation.storage.buckets.get("assets"),
@@ -102,7 +103,15 @@ class TapStack(TerraformStack):
         )
         self.tiers.append(self.governance)
         self.observability = ObservabilityTier(
-            self, "observability", context, ObservabilityProps(tiers=list(self.tiers))
+            self,
+            "observability",
+            context,
+            ObservabilityProps(
+                tiers=list(self.tiers),
+                placement=placement,
+                keys=keys,
+                access_log_bucket=self.foundation.storage.access_logs.bucket,
+            ),
         )
         self.tiers.append(self.observability)
         contribute(self, context, self.tiers, keys.get("parameters"))

@@ -1014,6 +1014,13 @@ def check_observability(config: DeploymentConfig) -> Iterable[Violation]:
         for email in getattr(config.observability, field_name):
             if not EMAIL.fullmatch(email):
                 yield violation("observability.email", f"observability.{field_name}", email, "must be an email address")
+    if config.observability.payment_log_stream and config.payments is None and config.transactions_api is None:
+        yield violation(
+            "observability.payment_log_stream",
+            "observability.payment_log_stream",
+            True,
+            "the environment has no payment functions or transactions API whose logs could be streamed",
+        )
 
 
 def check_lambda_platforms(config: DeploymentConfig) -> Iterable[Violation]:
@@ -1225,6 +1232,7 @@ RULES = frozenset(
         "governance.data_events",
         "governance.inspector",
         "observability.email",
+        "observability.payment_log_stream",
     }
 )
 

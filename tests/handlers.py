@@ -13,7 +13,7 @@ from types import ModuleType
 
 import pytest
 
-from lib.contracts import payments, remediation, rotation
+from lib.contracts import log_stream, payments, remediation, rotation
 
 LAMBDA_ROOT = Path(__file__).resolve().parent.parent / "lib" / "lambda"
 REGION = "us-east-1"
@@ -62,6 +62,10 @@ ROTATION_SETTINGS: Mapping[str, str] = {
     rotation.ROTATION_STRATEGY: "alternating",
     rotation.SECRETS_MANAGER_ENDPOINT: f"https://secretsmanager.{REGION}.amazonaws.com",
     rotation.SERVICE_NAME: "secret-rotation",
+}
+LOG_STREAM_SETTINGS: Mapping[str, str] = {
+    log_stream.SERVICE_NAME: "payment-log-stream",
+    log_stream.METRICS_NAMESPACE_SETTING: log_stream.METRICS_NAMESPACE,
 }
 
 

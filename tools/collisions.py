@@ -36,7 +36,6 @@ PHYSICAL_NAME: Mapping[str, str] = {
     "aws_cloudwatch_event_rule": "name",
     "aws_sqs_queue": "name",
     "aws_sns_topic": "name",
-    "aws_xray_sampling_rule": "rule_name",
     "aws_apigatewayv2_api": "name",
     "aws_lb": "name",
     "aws_lb_target_group": "name",
@@ -62,6 +61,8 @@ PHYSICAL_NAME: Mapping[str, str] = {
     # Composite and metric alarms share one name space (a second put overwrites the first).
     "aws_cloudwatch_composite_alarm": "alarm_name",
     "aws_cloudwatch_dashboard": "dashboard_name",
+    # Logs Insights allows equal names, but two environments' saved queries must not look alike.
+    "aws_cloudwatch_query_definition": "name",
     "aws_backup_plan": "name",
     "aws_lambda_layer_version": "layer_name",
 }

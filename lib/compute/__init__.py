@@ -38,7 +38,8 @@ from lib.compute import artifact
 from lib.compute.fleet import Fleet, FleetProps
 from lib.compute.logs import ApplicationLogs, ApplicationLogsProps
 from lib.config import BucketLifecycle, FleetConfig
-from lib.core.alarms import delivery_stream_alarms, instance_group_alarms
+from lib.contracts import health
+from lib.core.alarms import AGENT_NAMESPACE, Alarm, delivery_stream_alarms, instance_group_alarms
 from lib.core.bucket import SecureBucket, SecureBucketProps
 from lib.core.context import StackContext
 from lib.core.policies import assume_role_policy, key_use, policy_document
@@ -107,6 +108,40 @@ class Release(Construct):
         self.object_arn = f"{self.bucket.arn}/{self.artifact.key}"
 
 
+def health_alarms(service: str) -> dict[str, Alarm]:
+    """Document 003: errors in the application's log, and its performance metrics (p99, never an
+    average). A few errors in five minutes are a blip (a failover answers 503 for seconds); more
+    than five are not. No data means no requests or checks: the load balancer's alarms cover that."""
+    dimensions = {health.SERVICE_DIMENSION: service}
+
+    def slow(metric: str, what: str) -> Alarm:
+        return Alarm(
+            description=f"{service}: {what} p99 above 1 s",
+            namespace=health.NAMESPACE,
+            metric=metric,
+            dimensions=dimensions,
+            statistic=None,
+            extended_statistic="p99",
+            threshold=1000,
+            treat_missing_data="notBreaching",
+        )
+
+    return {
+        "errors": Alarm(
+            description=f"{service}: more than 5 errors in 5 minutes",
+            namespace=health.NAMESPACE,
+            metric=health.APPLICATION_ERRORS,
+            dimensions=dimensions,
+            statistic="Sum",
+            threshold=5,
+            evaluation_periods=1,
+            treat_missing_data="notBreaching",
+        ),
+        "latency_p99": slow(health.REQUEST_LATENCY, "request latency"),
+        "database_check_p99": slow(health.DATABASE_CHECK_TIME, "database check time"),
+    }
+
+
 class ComputeTier(Tier):
     def __init__(self, scope: Construct, construct_id: str, context: StackContext, props: ComputeProps) -> None:
         super().__init__(scope, construct_id, context)
@@ -115,6 +150,8 @@ class ComputeTier(Tier):
         if config is None or app_sg is None or placement.endpoints_security_group is None:
             raise ValueError("the compute tier needs compute, its group and interface endpoints (validated)")
         self.release = Release(self, "release", context, key=keys("s3"), access_log_bucket=props.access_log_bucket)
+        # The `service` of the health service's log lines and metrics in this environment.
+        self.service_name = f"{context.names.prefix}-health-{context.names.suffix}"
         self.logs = ApplicationLogs(
             self,
             "logs",
@@ -158,6 +195,7 @@ class ComputeTier(Tier):
                         artifact=self.release.artifact,
                         db_secret_id=props.database.app_secret_name,
                         log_group=self.logs.group_name,
+                        service=self.service_name,
                         colour=role,
                     ),
                     subnet_ids=placement.private_subnet_ids,
@@ -170,6 +208,7 @@ class ComputeTier(Tier):
             )
         for role, built in self.fleets.items():
             self.watch(role, instance_group_alarms(built.group.name))
+        self.watch("health", health_alarms(self.service_name))
         if self.logs.stream is not None:
             self.watch("app_logs_stream", delivery_stream_alarms(self.logs.stream.name))
         self._contribute()
@@ -220,6 +259,15 @@ class ComputeTier(Tier):
                             "Effect": "Allow",
                             "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
                             "Resource": [self.logs.group.arn, f"{self.logs.group.arn}:log-stream:*"],
+                        },
+                        {
+                            # The CloudWatch agent's memory metrics (002). PutMetricData has no
+                            # resource-level permissions: "*" with its namespace pinned instead.
+                            "Sid": "PublishAgentMetrics",
+                            "Effect": "Allow",
+                            "Action": ["cloudwatch:PutMetricData"],
+                            "Resource": "*",
+                            "Condition": {"StringEquals": {"cloudwatch:namespace": AGENT_NAMESPACE}},
                         },
                     ]
                 )

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lib.core import packaging
-from lib.core.function import LAMBDA_ROOT
+from lib.core.function import LAMBDA_ROOT, contract_files
 from lib.data.rotation import DRIVERS
 
 APP = Path(__file__).with_name("app")
@@ -23,8 +23,12 @@ INSTALL_SCRIPT = Path(__file__).with_name("user_data.sh")
 SHARED_FILES = {
     "card_data.py": LAMBDA_ROOT / "payments_common" / "card_data.py",
     "rds-ca-bundle.pem": LAMBDA_ROOT / "rds_client" / "rds-ca-bundle.pem",
+    # The metric names the compute tier alarms on.
+    **contract_files(["health"]),
 }
 APP_PORT = 8080
+# What no setting may hold: it would add a line or a quote to the environment file or the agent's JSON.
+UNQUOTABLE = "\n\r\"'\\ "
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,8 @@ class InstallSettings:
     db_secret_id: str
     # The log group the CloudWatch agent ships the service's log file to.
     log_group: str
+    # The `service` its log lines and metrics carry (unique per environment).
+    service: str
     colour: str = "blue"
     app_port: int = APP_PORT
 
@@ -67,17 +73,19 @@ class InstallSettings:
             raise ValueError(f"colour must be one of {COLOURS}, not {self.colour!r}")
         if not 1024 <= self.app_port <= 65535:
             raise ValueError(f"app_port must be 1024-65535 (no privilege to bind below), not {self.app_port}")
-        for name in ("region", "bucket", "db_secret_id", "log_group"):
-            if any(char in getattr(self, name) for char in "\n\r\"'\\ "):
+        for name in ("region", "bucket", "db_secret_id", "log_group", "service"):
+            if any(char in getattr(self, name) for char in UNQUOTABLE):
                 raise ValueError(f"{name} must be one word without quotes, not {getattr(self, name)!r}")
 
 
-def user_data(settings: InstallSettings) -> str:
+def user_data(settings: InstallSettings, *, group_name: str) -> str:
     """The install script with its settings as quoted shell assignments before it.
 
     Every setting is known at synth (names, not references), so the script goes to the launch
     template as it is, base64-encoded here, with no Terraform expression to escape it from.
     """
+    if any(char in group_name for char in UNQUOTABLE):
+        raise ValueError(f"group_name must be one word without quotes, not {group_name!r}")
     values: Mapping[str, str] = {
         "AWS_REGION": settings.region,
         "ARTIFACT_BUCKET": settings.bucket,
@@ -85,6 +93,9 @@ def user_data(settings: InstallSettings) -> str:
         "ARTIFACT_SHA256": settings.artifact.sha256,
         "DB_SECRET_ID": settings.db_secret_id,
         "APP_LOG_GROUP": settings.log_group,
+        "SERVICE_NAME": settings.service,
+        # The Auto Scaling group the instances belong to: the dimension of the agent's metrics.
+        "GROUP_NAME": group_name,
         "COLOUR": settings.colour,
         "APP_PORT": str(settings.app_port),
     }

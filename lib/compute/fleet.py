@@ -130,7 +130,9 @@ class Fleet(Construct):
                     ),
                 )
             ],
-            user_data=base64.b64encode(user_data(props.install).encode()).decode(),
+            # The agent names its metrics by this group itself (no EC2 tag lookup, which would
+            # need ec2:DescribeTags and an ec2 endpoint).
+            user_data=base64.b64encode(user_data(props.install, group_name=name).encode()).decode(),
             tag_specifications=[
                 LaunchTemplateTagSpecifications(resource_type=kind, tags=tags)
                 for kind in ("instance", "volume", "network-interface")

@@ -1,7 +1,7 @@
 # The health service's install, after the settings above (rendered by lib/compute/artifact.py).
 # The artifact is fetched and its SHA-256 checked before anything on the host changes; a mismatch
 # stops here. Then Python 3.11 and the CloudWatch agent, an unprivileged user, the release
-# unpacked read-only, the agent shipping the service's log file, and systemd.
+# unpacked read-only, the agent shipping the service's log file and the memory metric, and systemd.
 set -euo pipefail
 umask 022
 root="${INSTALL_ROOT:-}"  # empty on an instance; a scratch directory in the tests
@@ -54,6 +54,7 @@ TAP_DB_SECRET_ID=$DB_SECRET_ID
 TAP_COLOUR=$COLOUR
 TAP_BUILD=$ARTIFACT_SHA256
 TAP_PORT=$APP_PORT
+TAP_SERVICE=$SERVICE_NAME
 TAP_TLS_CERT=/etc/tap-health/tls.crt
 TAP_TLS_KEY=/etc/tap-health/tls.key
 ENV
@@ -79,6 +80,17 @@ install -d -m 0755 "$(dirname "$agent")"
 cat > "$agent" <<AGENT
 {
   "agent": {"run_as_user": "cwagent"},
+  "metrics": {
+    "namespace": "CWAgent",
+    "metrics_collected": {
+      "mem": {
+        "measurement": ["mem_used_percent"],
+        "metrics_collection_interval": 60,
+        "append_dimensions": {"AutoScalingGroupName": "$GROUP_NAME"}
+      }
+    },
+    "aggregation_dimensions": [["AutoScalingGroupName"]]
+  },
   "logs": {
     "logs_collected": {
       "files": {

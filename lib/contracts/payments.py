@@ -101,6 +101,10 @@ OPTIONAL_SETTINGS: Mapping[str, tuple[str, ...]] = {
 # What validation may read of a recorded transaction (its role is limited to these attributes).
 RECORDED_ATTRIBUTES = ("transaction_id", "fingerprint", "status", "fraud_decision")
 
+# The line the processing and dead-letter functions write for each payment they settle (with
+# `status`, and `failure_reason` when failed): the saved "failed payments" query reads it.
+PAYMENT_PROCESSED = "processed"
+
 # Events on the payments bus.
 EVENT_SOURCE = "tap.payments"
 PAYMENT_SUCCEEDED = "payment.succeeded"
@@ -120,6 +124,9 @@ VALIDATION_LATENCY = "ValidationLatency"
 PAYMENT_LATENCY = "PaymentLatency"
 # Queued messages for a recorded transaction that carry a different request (never applied).
 CONFLICTS_IGNORED = "ConflictingMessagesIgnored"
+# Payments left pending until their message reached the dead-letter queue, then settled failed
+# by its consumer: each is a payment that was stuck.
+PAYMENTS_STUCK = "PaymentsStuck"
 # Dead letters with no readable payment (dropped, never logged).
 UNREADABLE_DEAD_LETTERS = "UnreadableDeadLetters"
 # One metric for every fraud decision, with the decision as a dimension.

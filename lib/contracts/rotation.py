@@ -14,6 +14,8 @@ SECRETS_MANAGER_ENDPOINT = "SECRETS_MANAGER_ENDPOINT"
 # Powertools' logger takes its service name from here; the stack sets it per function.
 SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
 STRATEGIES = ("alternating", "single")
+# The line a failed rotation step logs (with `step` and `error_type`): the saved query counts them.
+ROTATION_FAILED = "rotation failed"
 REQUIRED_SETTINGS: Mapping[str, tuple[str, ...]] = {
     "secret_rotation": (ROTATION_STRATEGY, SECRETS_MANAGER_ENDPOINT, SERVICE_NAME)
 }

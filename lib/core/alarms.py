@@ -14,11 +14,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from cdktn import TerraformProvider
+from cdktn_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
+from constructs import Construct
+
 TreatMissing = Literal["breaching", "notBreaching", "ignore", "missing"]
 Comparison = Literal[
     "GreaterThanThreshold", "GreaterThanOrEqualToThreshold", "LessThanThreshold", "LessThanOrEqualToThreshold"
 ]
 MIB = 1024 * 1024
+# What the instances' CloudWatch agent publishes (its configuration is in compute/user_data.sh).
+AGENT_NAMESPACE = "CWAgent"
+AGENT_MEMORY_METRIC = "mem_used_percent"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -38,6 +45,9 @@ class Alarm:
     treat_missing_data: TreatMissing
     # Part of "payments degraded", the composite alarm a person is paged with first.
     pages: bool = False
+    # Where the metric is published, when not in the stack's region: CloudFront and Route 53
+    # publish in us-east-1 only, and an alarm must live where its metric does.
+    region: str | None = None
 
     def __post_init__(self) -> None:
         if (self.statistic is None) == (self.extended_statistic is None):
@@ -47,6 +57,22 @@ class Alarm:
 def paging(alarms: Mapping[str, Alarm], *names: str) -> dict[str, Alarm]:
     """The same alarms with those named (every one, when none is) part of the first page."""
     return {key: dataclasses.replace(a, pages=True) if not names or key in names else a for key, a in alarms.items()}
+
+
+def counted_alarm(namespace: str, metric: str, service: str, what: str, *, pages: bool = False) -> Alarm:
+    """Any `metric` a function counted in five minutes: Powertools publishes its metrics with the
+    function's service name as their `service` dimension."""
+    return Alarm(
+        description=f"{service}: {what}",
+        namespace=namespace,
+        metric=metric,
+        dimensions={"service": service},
+        statistic="Sum",
+        threshold=0,
+        evaluation_periods=1,
+        treat_missing_data="notBreaching",
+        pages=pages,
+    )
 
 
 def function_alarms(function_name: str) -> dict[str, Alarm]:
@@ -281,35 +307,51 @@ def load_balancer_alarms(load_balancer_suffix: str) -> dict[str, Alarm]:
 WAF_BLOCKED_SPIKE = 100
 
 
-def web_acl_alarms(web_acl_name: str, region: str) -> dict[str, Alarm]:
-    """A spike of requests the regional WAF blocked (002): an attack, or a rule refusing real users."""
+def web_acl_alarms(web_acl_name: str, region: str | None) -> dict[str, Alarm]:
+    """A spike of requests a WAF blocked (002): an attack, or a rule refusing real users. A
+    regional web ACL's metrics carry its `region`; CloudFront's (None) are published in us-east-1
+    without one. "ALL" sums every rule."""
+    dimensions = {"WebACL": web_acl_name, **({"Region": region} if region is not None else {}), "Rule": "ALL"}
     return {
         "blocked_spike": Alarm(
             description=f"{web_acl_name}: more than {WAF_BLOCKED_SPIKE} requests blocked in 5 min",
             namespace="AWS/WAFV2",
             metric="BlockedRequests",
-            # A regional web ACL's metrics carry its region; "ALL" sums every rule.
-            dimensions={"WebACL": web_acl_name, "Region": region, "Rule": "ALL"},
+            dimensions=dimensions,
             statistic="Sum",
             threshold=WAF_BLOCKED_SPIKE,
             evaluation_periods=1,
             treat_missing_data="notBreaching",  # nothing blocked, nothing reported
+            region=None if region is not None else GLOBAL_METRICS_REGION,
         )
     }
 
 
 def instance_group_alarms(group_name: str) -> dict[str, Alarm]:
-    """The group's CPU above 80 % over 2 x 5 min (002): scaling has not kept up."""
+    """The group's CPU above 80 % over 2 x 5 min (002): scaling has not kept up. Its memory (002)
+    above 90 %, as the CloudWatch agent reports it per group: the agent counts used memory as
+    total minus available, so the page cache does not count and 90 % is real pressure."""
+    dimensions = {"AutoScalingGroupName": group_name}
     return {
         "cpu": Alarm(
             description=f"{group_name}: CPU above 80 %",
             namespace="AWS/EC2",
             metric="CPUUtilization",
-            dimensions={"AutoScalingGroupName": group_name},
+            dimensions=dimensions,
             statistic="Average",
             threshold=80,
             treat_missing_data="breaching",
-        )
+        ),
+        "memory": Alarm(
+            description=f"{group_name}: memory above 90 %",
+            namespace=AGENT_NAMESPACE,
+            metric=AGENT_MEMORY_METRIC,
+            dimensions=dimensions,
+            statistic="Average",
+            threshold=90,
+            # No data means no agent reporting: the instances are gone or the agent is down.
+            treat_missing_data="breaching",
+        ),
     }
 
 
@@ -365,3 +407,97 @@ def delivery_stream_alarms(stream_name: str) -> dict[str, Alarm]:
             treat_missing_data="notBreaching",
         ),
     }
+
+
+# CloudFront's and Route 53's metrics exist in us-east-1 only.
+GLOBAL_METRICS_REGION = "us-east-1"
+
+
+def distribution_alarms(distribution_id: str) -> dict[str, Alarm]:
+    """A distribution answering 5xx to more than 5 % of requests over 2 x 5 min. No requests, no
+    data: not an outage of the distribution."""
+    return {
+        "5xx_rate": Alarm(
+            description=f"CloudFront {distribution_id}: 5xx above 5 % of requests",
+            namespace="AWS/CloudFront",
+            metric="5xxErrorRate",
+            dimensions={"DistributionId": distribution_id, "Region": "Global"},
+            statistic="Average",
+            threshold=5,
+            treat_missing_data="notBreaching",
+            region=GLOBAL_METRICS_REGION,
+        )
+    }
+
+
+def health_check_alarms(health_check_id: str, what: str) -> dict[str, Alarm]:
+    """A Route 53 health check unhealthy for 2 minutes. Route 53 reports every check every minute:
+    silence means the check is gone, which is breaching."""
+    return {
+        "status": Alarm(
+            description=f"Route 53 health check of {what}: unhealthy",
+            namespace="AWS/Route53",
+            metric="HealthCheckStatus",
+            dimensions={"HealthCheckId": health_check_id},
+            statistic="Minimum",
+            comparison="LessThanThreshold",
+            threshold=1,
+            period_seconds=60,
+            treat_missing_data="breaching",
+            region=GLOBAL_METRICS_REGION,
+        )
+    }
+
+
+def dnssec_alarms(zone_id: str) -> dict[str, Alarm]:
+    """Once the DS record is published, a signing fault makes the name unresolvable for validating
+    resolvers: Route 53 reports both conditions in us-east-1, and only while signing is on."""
+    return {
+        slug: Alarm(
+            description=f"Route 53 {metric} for the zone: fix signing before resolvers refuse the name",
+            namespace="AWS/Route53",
+            metric=metric,
+            dimensions={"HostedZoneId": zone_id},
+            statistic="Maximum",
+            comparison="GreaterThanOrEqualToThreshold",
+            threshold=1,
+            evaluation_periods=1,
+            treat_missing_data="notBreaching",
+            region=GLOBAL_METRICS_REGION,
+        )
+        for metric, slug in (
+            ("DNSSECInternalFailure", "dnssec_internal_failure"),
+            ("DNSSECKeySigningKeysNeedingAction", "dnssec_ksk_needs_action"),
+        )
+    }
+
+
+def metric_alarm(
+    scope: Construct,
+    construct_id: str,
+    *,
+    name: str,
+    alarm: Alarm,
+    topic_arn: str,
+    provider: TerraformProvider | None = None,
+) -> CloudwatchMetricAlarm:
+    """`alarm` as a CloudWatch alarm whose alarm and OK actions notify `topic_arn`."""
+    return CloudwatchMetricAlarm(
+        scope,
+        construct_id,
+        provider=provider,
+        alarm_name=name,
+        alarm_description=alarm.description,
+        namespace=alarm.namespace,
+        metric_name=alarm.metric,
+        dimensions=dict(alarm.dimensions),
+        statistic=alarm.statistic,
+        extended_statistic=alarm.extended_statistic,
+        period=alarm.period_seconds,
+        evaluation_periods=alarm.evaluation_periods,
+        threshold=alarm.threshold,
+        comparison_operator=alarm.comparison,
+        treat_missing_data=alarm.treat_missing_data,
+        alarm_actions=[topic_arn],
+        ok_actions=[topic_arn],
+    )

@@ -29,6 +29,8 @@ class Graph:
     stat: str = "Sum"
     period_seconds: int = 300
     threshold: float | None = None
+    # Where the metric is published, when not in the stack's region (CloudFront, Route 53).
+    region: str | None = None
 
     @classmethod
     def of(cls, alarm: Alarm) -> Graph:
@@ -41,6 +43,7 @@ class Graph:
             stat=alarm.extended_statistic or alarm.statistic or "Average",
             period_seconds=alarm.period_seconds,
             threshold=alarm.threshold,
+            region=alarm.region,
         )
 
 
@@ -81,7 +84,7 @@ def body(rows: Sequence[tuple[str, Sequence[Graph]]], region: str) -> str:
             dimensions = [part for key, value in graph.dimensions.items() for part in (key, value)]
             properties: dict[str, Any] = {
                 "title": graph.title,
-                "region": region,
+                "region": graph.region or region,
                 "metrics": [[graph.namespace, graph.metric, *dimensions]],
                 "stat": graph.stat,
                 "period": graph.period_seconds,

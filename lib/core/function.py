@@ -125,7 +125,7 @@ class PythonFunction(Construct):
         # Powertools' service name: the `service` dimension of the function's metrics.
         self.service = props.purpose
         self._security_group = self._network(names, props, placement) if placement is not None else None
-        log_group = encrypted_log_group(
+        self.log_group = log_group = encrypted_log_group(
             self,
             "log_group",
             name=names.record("log_group", f"/aws/lambda/{self.function_name}"),

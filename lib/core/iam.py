@@ -23,7 +23,7 @@ def service_role(
     account_id: str,
     statements: Sequence[Statement] = (),
     policy_name: str = "least-privilege",
-    source_arn: str | None = None,
+    source_arn: str | Sequence[str] | None = None,
     managed_policy_arns: Sequence[str] = (),
 ) -> IamRole:
     """The role `<construct_id>`, its inline policy `<construct_id>_policy` and any AWS managed policies."""

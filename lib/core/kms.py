@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
+from cdktn import TerraformProvider
 from cdktn_provider_aws.kms_alias import KmsAlias
 from cdktn_provider_aws.kms_key import KmsKey
 from constructs import Construct
@@ -25,12 +26,15 @@ def customer_managed_key(
     purpose: str,
     description: str,
     statements: Sequence[Statement],
+    provider: TerraformProvider | None = None,
 ) -> KmsKey:
-    """The key `<construct_id>` and its alias `<construct_id>_alias` (`alias/<prefix>-<purpose>-<suffix>`)."""
+    """The key `<construct_id>` and its alias `<construct_id>_alias` (`alias/<prefix>-<purpose>-<suffix>`),
+    in the stack's region unless another region's `provider` is given."""
     alias = context.names.alias(purpose)
     key = KmsKey(
         scope,
         construct_id,
+        provider=provider,
         description=description,
         enable_key_rotation=True,
         rotation_period_in_days=365,
@@ -38,7 +42,7 @@ def customer_managed_key(
         policy=json.dumps(policy_document([key_root_statement(context.account_root), *statements])),
         tags={"Name": alias.removeprefix("alias/")},
     )
-    KmsAlias(scope, f"{construct_id}_alias", name=alias, target_key_id=key.key_id)
+    KmsAlias(scope, f"{construct_id}_alias", provider=provider, name=alias, target_key_id=key.key_id)
     return key
 
 

@@ -8,6 +8,9 @@ from constructs import Construct
 
 from lib.config import PCI_LOG_RETENTION_DAYS
 
+# WAF's required name prefix for every log destination (log groups, buckets, streams).
+WAF_LOG_PREFIX = "aws-waf-logs-"
+
 
 def encrypted_log_group(
     scope: Construct, construct_id: str, *, name: str, key: KmsKey, retention_days: int = PCI_LOG_RETENTION_DAYS

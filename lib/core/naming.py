@@ -133,9 +133,6 @@ NAME_RULES: dict[str, NameRule] = {
     "event_rule": _pattern_rule(
         r"[.\-_A-Za-z0-9]+", 64, "EventBridge rule names are at most 64 characters of letters, digits and ._-"
     ),
-    "xray_sampling_rule": _pattern_rule(
-        r"[A-Za-z0-9_-]+", 32, "X-Ray sampling rule names are at most 32 letters, digits, hyphens and underscores"
-    ),
     "http_api": _pattern_rule(r".+", 128, "API Gateway API names are at most 128 characters"),
     "launch_template": _pattern_rule(
         r"[A-Za-z0-9().\-/_]+", 128, "launch template names are 3-128 letters, digits and ().-/_", min_len=3
@@ -166,6 +163,9 @@ NAME_RULES: dict[str, NameRule] = {
     "config_rule": _pattern_rule(r"[\w.-]+", 128, "AWS Config rule names are at most 128 letters, digits and _.-"),
     "access_analyzer": _pattern_rule(
         r"[A-Za-z][\w.-]*", 255, "Access Analyzer names are at most 255 letters, digits and _.-, starting with a letter"
+    ),
+    "query_definition": _pattern_rule(
+        r"[^\x00-\x1f]+", 255, "Logs Insights query names are at most 255 printable characters"
     ),
     "metric_filter": _pattern_rule(r"[^:*]+", 512, "metric filter names are at most 512 characters, no ':' or '*'"),
     "backup_vault": _pattern_rule(

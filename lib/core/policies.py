@@ -13,7 +13,9 @@ def policy_document(statements: Sequence[Statement]) -> dict[str, Any]:
     return {"Version": "2012-10-17", "Statement": list(statements)}
 
 
-def assume_role_policy(service: str, account_id: str | None, source_arn: str | None = None) -> dict[str, Any]:
+def assume_role_policy(
+    service: str, account_id: str | None, source_arn: str | Sequence[str] | None = None
+) -> dict[str, Any]:
     """Trust for one AWS service, bound to this account (and source ARN) against confused deputies.
 
     `account_id` None only for services that supply no aws:SourceAccount when they assume the role.
@@ -23,7 +25,8 @@ def assume_role_policy(service: str, account_id: str | None, source_arn: str | N
     if account_id is not None:
         condition["StringEquals"] = {"aws:SourceAccount": account_id}
     if source_arn is not None:
-        condition["ArnLike"] = {"aws:SourceArn": source_arn}
+        arns = [source_arn] if isinstance(source_arn, str) else list(source_arn)
+        condition["ArnLike"] = {"aws:SourceArn": arns[0] if len(arns) == 1 else arns}
     if condition:
         statement["Condition"] = condition
     return policy_document([statement])

@@ -65,3 +65,19 @@ def tag_resources(scope: Construct, tags: Mapping[str, str]) -> None:
         if isinstance(node, TerraformResource) and hasattr(type(node), "tags_input"):
             for key, value in tags.items():
                 node.add_override(f"tags.{key}", value)
+
+
+# CloudFront, its certificates and web ACLs, DNSSEC keys, and CloudFront's and Route 53's metrics
+# live in us-east-1.
+US_EAST_1 = "us-east-1"
+
+
+def us_east_1(scope: Construct, tags: Mapping[str, str]) -> AwsProvider:
+    """The stack's aliased provider for us-east-1: one per stack, whichever tier asks first."""
+    stack = TerraformStack.of(scope)
+    existing = stack.node.try_find_child("us_east_1")
+    if isinstance(existing, AwsProvider):
+        return existing
+    return AwsProvider(
+        stack, "us_east_1", alias="us_east_1", region=US_EAST_1, default_tags=[AwsProviderDefaultTags(tags=dict(tags))]
+    )

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from cdktn import TerraformOutput, TerraformResource, TerraformStack
+from cdktn_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktn_provider_aws.kms_key import KmsKey
 from constructs import Construct
 
@@ -18,6 +19,7 @@ from lib.core.alarms import Alarm
 from lib.core.context import StackContext
 from lib.core.dashboard import Graph
 from lib.core.parameters import Parameters
+from lib.core.queries import Query
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,9 @@ class Tier(Construct):
         self.alarms: dict[str, Alarm] = {}
         # Graphs beyond the alarms' own (each alarm is graphed on the tier's dashboard row).
         self.graphs: list[Graph] = []
+        # Log groups of payment processing, streamed to the payment-logs bucket where the profile has one.
+        self.payment_logs: dict[str, CloudwatchLogGroup] = {}
+        self.queries: dict[str, Query] = {}
 
     def export(self, name: str, value: object, *, sensitive: bool = False) -> None:
         """A stack output (`terraform output <name>`); ARNs of secrets are exported as sensitive."""
@@ -84,6 +89,16 @@ class Tier(Construct):
     def show(self, *graphs: Graph) -> None:
         """Graphs for the tier's dashboard row that no alarm draws."""
         self.graphs.extend(graphs)
+
+    def stream_payment_logs(self, name: str, group: CloudwatchLogGroup) -> None:
+        """A log group of payment processing, for the observability tier's payment-log stream (002)."""
+        self.payment_logs[name] = group
+
+    def save_query(self, name: str, query: Query) -> None:
+        """A Logs Insights query about what this tier owns, saved by the observability tier."""
+        if name in self.queries:
+            raise ValueError(f"query {name!r} saved twice by tier {self.tier_id}")
+        self.queries[name] = query
 
     def back_up(self, name: str, resource: TerraformResource, arn: str) -> None:
         """A store of record (Aurora cluster, DynamoDB table, EFS file system) for AWS Backup's plan."""

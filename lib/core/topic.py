@@ -6,6 +6,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 
+from cdktn import TerraformProvider
 from cdktn_provider_aws.kms_key import KmsKey
 from cdktn_provider_aws.sns_topic import SnsTopic
 from cdktn_provider_aws.sns_topic_policy import SnsTopicPolicy
@@ -25,9 +26,11 @@ def secure_topic(
     context: AccountContext,
     rule_arns: Sequence[str],
     emails: Sequence[str],
+    provider: TerraformProvider | None = None,
 ) -> SnsTopic:
-    """Publishable only by CloudWatch alarms of this account and the given EventBridge rules."""
-    topic = SnsTopic(scope, construct_id, name=name, kms_master_key_id=key.arn)
+    """Publishable only by CloudWatch alarms of this account and the given EventBridge rules (in the
+    stack's region unless another region's `provider` is given)."""
+    topic = SnsTopic(scope, construct_id, provider=provider, name=name, kms_master_key_id=key.arn)
     publish = {"Effect": "Allow", "Action": "sns:Publish", "Resource": topic.arn}
     statements: list[Statement] = [
         {
@@ -48,11 +51,22 @@ def secure_topic(
                 "Condition": {"ArnEquals": {"aws:SourceArn": list(rule_arns)}},
             },
         )
-    SnsTopicPolicy(scope, f"{construct_id}_policy", arn=topic.arn, policy=json.dumps(policy_document(statements)))
+    SnsTopicPolicy(
+        scope,
+        f"{construct_id}_policy",
+        provider=provider,
+        arn=topic.arn,
+        policy=json.dumps(policy_document(statements)),
+    )
     # Keyed by the address, so removing one subscriber never re-creates (and re-confirms) the others.
     for email in emails:
         digest = hashlib.sha256(email.lower().encode()).hexdigest()[:10]
         SnsTopicSubscription(
-            scope, f"{construct_id}_email_{digest}", topic_arn=topic.arn, protocol="email", endpoint=email
+            scope,
+            f"{construct_id}_email_{digest}",
+            provider=provider,
+            topic_arn=topic.arn,
+            protocol="email",
+            endpoint=email,
         )
     return topic

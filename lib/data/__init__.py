@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from cdktn_provider_aws.dynamodb_table import DynamodbTable
 from constructs import Construct
 
+from lib.contracts import rotation as rotation_contract
 from lib.core import terraform
 from lib.core.alarms import aurora_alarms, file_system_alarms, function_alarms, redis_alarms, table_alarms
 from lib.core.context import StackContext
 from lib.core.dashboard import consumed_capacity
+from lib.core.queries import Query, lines
 from lib.core.tier import Tier
 from lib.data.cache import CacheProps, RedisCache
 from lib.data.database import AuroraDatabase, DatabaseProps
@@ -41,6 +43,19 @@ class DataProps:
 def connection_url(engine: str, username: str, host: str, port: int | str, database: str) -> str:
     """A URL without password whose TLS option makes that engine's clients verify the server's name."""
     return f"{URL_SCHEMES[engine]}://{username}@{host}:{port}/{database}?{URL_TLS_OPTIONS[engine]}"
+
+
+def rotation_failures_query(rotation_log_group: str) -> Query:
+    """002: every failed rotation step, newest first, with the step and why."""
+    return Query(
+        title="Rotation failures",
+        log_groups=[rotation_log_group],
+        text=lines(
+            "fields @timestamp, step, error_type, reason",
+            f'filter message = "{rotation_contract.ROTATION_FAILED}"',
+            "sort @timestamp desc",
+        ),
+    )
 
 
 class DataTier(Tier):
@@ -145,6 +160,7 @@ class DataTier(Tier):
             self.watch("database", aurora_alarms(cluster, has_readers=db.instance_count > 1, pauses=pauses))
         if self.rotation is not None:
             self.watch("secret_rotation", function_alarms(self.rotation.function.function_name))
+            self.save_query("rotation_failures", rotation_failures_query(self.rotation.log_group.name))
         if self.ledger is not None:
             self.watch("schema_migrations", function_alarms(self.ledger.function.function_name))
         if self.cache is not None and config.cache is not None:

@@ -79,6 +79,7 @@ class SecretRotation(Construct):
             ),
         )
         self.function = rotation.function
+        self.log_group = rotation.log_group
         self.security_group = rotation.security_group
         permission = LambdaPermission(
             self,

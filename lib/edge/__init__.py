@@ -24,9 +24,18 @@ from constructs import Construct
 from lib.compute.artifact import APP_PORT
 from lib.config import CdnConfig, FailoverConfig
 from lib.contracts import payments as contract
-from lib.core.alarms import load_balancer_alarms, target_group_alarms, web_acl_alarms
+from lib.core.alarms import (
+    delivery_stream_alarms,
+    distribution_alarms,
+    dnssec_alarms,
+    health_check_alarms,
+    load_balancer_alarms,
+    target_group_alarms,
+    web_acl_alarms,
+)
 from lib.core.bucket import SecureBucket
 from lib.core.context import StackContext
+from lib.core.terraform import us_east_1
 from lib.core.tier import Tier
 from lib.edge.cdn import (
     CLOUDFRONT_REGION,
@@ -36,11 +45,10 @@ from lib.edge.cdn import (
     api_origin,
     cdn_log_bucket,
     origin_guard,
-    us_east_1,
 )
 from lib.edge.certificate import CertificateProps, SiteCertificate, site_domain
 from lib.edge.dns import Failover, FailoverProps, HostedZone
-from lib.edge.firewall import Firewall, FirewallProps
+from lib.edge.firewall import Firewall, FirewallProps, waf_blocks_query
 from lib.edge.load_balancer import LoadBalancer, LoadBalancerProps, OriginGuard
 from lib.edge.vpc_link import ROUTE_KEY, PrivateRoute, PrivateRouteProps
 from lib.foundation import Placement
@@ -52,6 +60,8 @@ class EdgeProps:
     access_log_bucket: S3Bucket
     # The WAF's, CloudFront's and the maintenance page's buckets are encrypted with it.
     s3_key: KmsKey
+    # The regional WAF's log group is encrypted with it.
+    logs_key: KmsKey
     # The payment HTTP API: an internal load balancer is reached through it (document 004), and
     # CloudFront fronts it (with edge.cdn); its stage is what a custom domain maps.
     http_api: Apigatewayv2Api | None = None
@@ -116,6 +126,7 @@ class EdgeTier(Tier):
                 resource_arn=self.load_balancer.load_balancer.arn,
                 s3_key=props.s3_key,
                 access_log_bucket=props.access_log_bucket,
+                logs_key=props.logs_key,
             ),
         )
         if edge.cdn is not None and guard is not None:
@@ -144,7 +155,7 @@ class EdgeTier(Tier):
 
     @cached_property
     def us_east_1(self) -> TerraformProvider:
-        return us_east_1(self, self.context)
+        return us_east_1(self, self.context.config.default_tags())
 
     @cached_property
     def cdn_certificate(self) -> SiteCertificate:
@@ -261,8 +272,9 @@ class EdgeTier(Tier):
         )
 
     def _alarms(self) -> None:
-        """The load balancer's own 5xx, each target group's unhealthy hosts (000), and the regional
-        WAF's blocked-request spikes (002)."""
+        """The load balancer's own 5xx, each target group's unhealthy hosts (000), the regional
+        WAF's blocked-request spikes (002); each distribution's 5xx rate, each Route 53 health
+        check's status and the zone's signing faults (in us-east-1, where they are published)."""
         lb = self.load_balancer
         suffix = lb.load_balancer.arn_suffix
         self.watch("load_balancer", load_balancer_alarms(suffix))
@@ -270,6 +282,21 @@ class EdgeTier(Tier):
             self.watch("load_balancer", target_group_alarms(suffix, group.arn_suffix, colour))
         if self.firewall is not None:
             self.watch("firewall", web_acl_alarms(self.firewall.web_acl.name, self.context.region_name))
+            if self.firewall.log_group is not None and self.firewall.log_stream is not None:
+                self.watch("firewall_log_stream", delivery_stream_alarms(self.firewall.log_stream.name))
+                self.save_query("waf_blocks", waf_blocks_query(self.firewall.log_group.name))
+        if self.cdn is not None:
+            self.watch("cdn", distribution_alarms(self.cdn.distribution.id))
+        if "cdn_firewall" in self.__dict__:
+            self.watch("cdn_firewall", web_acl_alarms(self.cdn_firewall.web_acl.name, None))
+        if self.hosted_zone is not None:
+            self.watch("hosted_zone", dnssec_alarms(self.hosted_zone.zone_id))
+        if self.failover is not None:
+            if self.failover.maintenance is not None:
+                self.watch("maintenance", distribution_alarms(self.failover.maintenance.distribution.id))
+            checks = {**self.failover.health_checks, **self.failover.primary_checks}
+            for name, check in checks.items():
+                self.watch(f"{name}_health_check", health_check_alarms(check.id, name))
 
     def _contribute(self) -> None:
         self._alarms()

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cdktn import TerraformProvider, TerraformResource, TerraformResourceLifecycle
+from cdktn import TerraformResource, TerraformResourceLifecycle
 from cdktn_provider_aws.apigatewayv2_api import Apigatewayv2Api
 from cdktn_provider_aws.apigatewayv2_api_mapping import Apigatewayv2ApiMapping
 from cdktn_provider_aws.apigatewayv2_domain_name import Apigatewayv2DomainName
@@ -46,7 +46,6 @@ from cdktn_provider_aws.cloudfront_origin_access_control import CloudfrontOrigin
 from cdktn_provider_aws.cloudfront_response_headers_policy import CloudfrontResponseHeadersPolicy
 from cdktn_provider_aws.data_aws_ec2_managed_prefix_list import DataAwsEc2ManagedPrefixList
 from cdktn_provider_aws.kms_key import KmsKey
-from cdktn_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 from cdktn_provider_aws.s3_bucket import S3Bucket
 from constructs import Construct
 
@@ -59,6 +58,7 @@ from lib.config import (
 )
 from lib.core.bucket import SecureBucket, SecureBucketProps
 from lib.core.context import StackContext
+from lib.core.terraform import US_EAST_1
 from lib.edge.firewall import ORIGIN_HEADER
 from lib.edge.load_balancer import OriginGuard
 
@@ -70,7 +70,7 @@ LOG_PREFIX = "cloudfront/"
 ALL_METHODS = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"]
 READ_METHODS = ["GET", "HEAD"]
 # Where CloudFront takes its certificates and web ACLs from.
-CLOUDFRONT_REGION = "us-east-1"
+CLOUDFRONT_REGION = US_EAST_1
 # CloudFront's hosted zone id for alias records (the same for every distribution).
 CLOUDFRONT_ZONE_ID = "Z2FDTNDATAQYW2"
 
@@ -344,15 +344,4 @@ def grant_distribution_read(bucket: SecureBucket, distribution_arn: str, context
             "Resource": f"{bucket.arn}/*",
             "Condition": {"StringEquals": {"AWS:SourceArn": distribution_arn}},
         }
-    )
-
-
-def us_east_1(scope: Construct, context: StackContext) -> TerraformProvider:
-    """The aliased provider for what CloudFront needs in us-east-1 (its certificate and web ACL)."""
-    return AwsProvider(
-        scope,
-        "us_east_1",
-        alias="us_east_1",
-        region=CLOUDFRONT_REGION,
-        default_tags=[AwsProviderDefaultTags(tags=context.config.default_tags())],
     )

@@ -133,35 +133,7 @@ class HostedZone(Construct):
             status="ACTIVE",
         )
         Route53HostedZoneDnssec(self, "dnssec", hosted_zone_id=signing.hosted_zone_id, depends_on=[signing])
-        self.dnssec_alarms = self._dnssec_alarms(context, provider)
         self._query_logging(context, domain, provider)
-
-    def _dnssec_alarms(self, context: StackContext, provider: TerraformProvider) -> dict[str, CloudwatchMetricAlarm]:
-        """Once the DS record is published, a signing fault makes the name unresolvable for
-        validating resolvers: Route 53 reports both conditions in us-east-1."""
-        return {
-            metric: CloudwatchMetricAlarm(
-                self,
-                f"alarm_{slug.replace('-', '_')}",
-                provider=provider,
-                alarm_name=context.names.make("alarm", slug),
-                alarm_description=f"Route 53 {metric} for the zone: fix signing before resolvers refuse the name",
-                namespace="AWS/Route53",
-                metric_name=metric,
-                dimensions={"HostedZoneId": self.zone.zone_id},
-                statistic="Maximum",
-                period=300,
-                evaluation_periods=1,
-                comparison_operator="GreaterThanOrEqualToThreshold",
-                threshold=1,
-                # Route 53 publishes these only while signing is on; silence is not a failure.
-                treat_missing_data="notBreaching",
-            )
-            for metric, slug in (
-                ("DNSSECInternalFailure", "dnssec-internal-failure"),
-                ("DNSSECKeySigningKeysNeedingAction", "dnssec-ksk-needs-action"),
-            )
-        }
 
     def _query_logging(self, context: StackContext, domain: str, provider: TerraformProvider) -> None:
         names = context.names

@@ -9,10 +9,13 @@ Rules, in order, every one blocking:
    the OWASP set), SQL injection;
 4. the payment paths: only the configured methods, JSON bodies, bodies up to a size.
 
-Blocked requests only are logged, into a bucket whose name starts with `aws-waf-logs-` (WAF's
-requirement), encrypted with the s3 key, kept the PCI year, with the Authorization header,
-cookies and the distribution's origin header redacted. Both web ACLs log into the one bucket
-(WAF writes each under its own web ACL's path); the CloudFront one lives in us-east-1.
+Blocked requests only are logged, with the Authorization header, cookies and the distribution's
+origin header redacted, into destinations whose names start with `aws-waf-logs-` (WAF's
+requirement). The regional web ACL logs into an encrypted log group kept the PCI year, which the
+saved "WAF blocks by rule and client" query reads (document 002's security analysis), and a
+Firehose stream copies its lines into document 002's WAF log bucket (encrypted with the s3 key,
+kept the PCI year) under `regional/`. CloudFront's web ACL lives in us-east-1 and logs straight
+into that bucket (WAF delivers across regions to S3, under the web ACL's own path).
 
 The rules are written as Terraform JSON (`rule` blocks through an override): the generated
 bindings expose the web ACL's statements only as `rule_json`, which Checkov cannot read.
@@ -24,6 +27,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from cdktn import TerraformProvider
+from cdktn_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktn_provider_aws.kinesis_firehose_delivery_stream import KinesisFirehoseDeliveryStream
 from cdktn_provider_aws.kms_key import KmsKey
 from cdktn_provider_aws.s3_bucket import S3Bucket
 from cdktn_provider_aws.wafv2_web_acl import Wafv2WebAcl
@@ -34,8 +39,12 @@ from constructs import Construct
 from lib.config import PCI_LOG_LIFECYCLE, WafConfig
 from lib.core.bucket import SecureBucket, SecureBucketProps, grant_log_delivery
 from lib.core.context import StackContext
+from lib.core.log_delivery import ERROR_TYPE, LogDeliveryProps, deliver_logs, unwrap_cloudwatch_envelope
+from lib.core.log_group import WAF_LOG_PREFIX, encrypted_log_group
+from lib.core.queries import Query, lines
 
 Rule = dict[str, Any]
+DATE_PREFIX = "!{timestamp:yyyy/MM/dd}"
 MANAGED_GROUPS = (
     "AWSManagedRulesAmazonIpReputationList",
     "AWSManagedRulesAnonymousIpList",
@@ -165,7 +174,7 @@ def waf_log_bucket(
         context.lifecycle,
         SecureBucketProps(
             # WAF delivers only into buckets named aws-waf-logs-*.
-            name=names.record("s3_bucket", f"aws-waf-logs-{names.prefix}-{names.suffix}"),
+            name=names.record("s3_bucket", f"{WAF_LOG_PREFIX}{names.prefix}-{names.suffix}"),
             lifecycle=PCI_LOG_LIFECYCLE,
             kms_key=s3_key,
             access_log_bucket=access_log_bucket,
@@ -188,6 +197,10 @@ class FirewallProps:
     access_log_bucket: S3Bucket | None = None
     # CloudFront's web ACL is created in us-east-1 through this aliased provider.
     provider: TerraformProvider | None = None
+    # The regional web ACL logs into a log group encrypted with it (Logs Insights reads it), and a
+    # stream copies the lines into the bucket; None: straight into the bucket (CloudFront's, which
+    # lives in us-east-1 and delivers across regions).
+    logs_key: KmsKey | None = None
 
 
 class Firewall(Construct):
@@ -217,12 +230,40 @@ class Firewall(Construct):
             self.log_bucket = waf_log_bucket(self, context, props.s3_key, props.access_log_bucket)
         else:
             raise ValueError("a firewall needs a log bucket, or the key and access-log bucket to create one")
+        # The regional web ACL's log group (None: it logs straight into the bucket).
+        self.log_group: CloudwatchLogGroup | None = None
+        self.log_stream: KinesisFirehoseDeliveryStream | None = None
+        if props.logs_key is not None and props.s3_key is not None:
+            self.log_group = encrypted_log_group(
+                self,
+                "log_group",
+                # WAF delivers only into log groups named aws-waf-logs-*; the account baseline's
+                # resource policy admits its delivery to them.
+                name=context.names.record("log_group", f"{WAF_LOG_PREFIX}{name}"),
+                key=props.logs_key,
+            )
+            self.log_stream = deliver_logs(
+                self,
+                context,
+                LogDeliveryProps(
+                    purpose="waf-logs",
+                    description="Firehose copies the regional web ACL's log lines into the WAF log bucket",
+                    sources={"web_acl": self.log_group},
+                    bucket=self.log_bucket,
+                    s3_key=props.s3_key,
+                    logs_key=props.logs_key,
+                    prefix=f"regional/{DATE_PREFIX}/",
+                    error_prefix=f"errors/regional/{ERROR_TYPE}/{DATE_PREFIX}/",
+                    processors=unwrap_cloudwatch_envelope(),
+                ),
+            )
+        destination = self.log_group.arn if self.log_group is not None else self.log_bucket.arn
         logging = Wafv2WebAclLoggingConfiguration(
             self,
             "logging",
             provider=props.provider,
             resource_arn=self.web_acl.arn,
-            log_destination_configs=[self.log_bucket.arn],
+            log_destination_configs=[destination],
             depends_on=[self.log_bucket.policy_resource],
         )
         logging.add_override(
@@ -239,3 +280,18 @@ class Firewall(Construct):
             },
         )
         logging.add_override("redacted_fields", [{"single_header": {"name": header}} for header in REDACTED_HEADERS])
+
+
+def waf_blocks_query(log_group: str) -> Query:
+    """002: requests the regional WAF blocked, by the rule that blocked them and the client."""
+    return Query(
+        title="WAF blocks by rule and client",
+        log_groups=[log_group],
+        text=lines(
+            "fields @timestamp, terminatingRuleId, httpRequest.clientIp, httpRequest.country",
+            'filter action = "BLOCK"',
+            "stats count(*) as blocked by terminatingRuleId, httpRequest.clientIp",
+            "sort blocked desc",
+            "limit 50",
+        ),
+    )

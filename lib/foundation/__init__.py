@@ -15,12 +15,13 @@ from constructs import Construct
 from lib.config import KeyPurpose
 from lib.core.context import StackContext
 from lib.core.function import FunctionPlacement
+from lib.core.queries import Query, lines
 from lib.core.signing import CodeSigning, CodeSigningProps
 from lib.core.tier import Tier
 from lib.foundation.application_tier import application_security_group
 from lib.foundation.endpoints import VpcEndpoints
 from lib.foundation.keys import EncryptionKeys
-from lib.foundation.network import Network, NetworkProps
+from lib.foundation.network import FLOW_LOG_FIELDS, Network, NetworkProps
 from lib.foundation.storage import Storage
 
 
@@ -51,6 +52,22 @@ class Placement:
             endpoints_security_group=self.endpoints_security_group,
             gateway_prefix_lists=self.gateway_prefix_lists,
         )
+
+
+def rejected_traffic(flow_log_group: str) -> Query:
+    """002: rejected traffic by source, from the flow logs' CloudWatch copy (parsed by its format)."""
+    wildcards = " ".join("*" for _ in FLOW_LOG_FIELDS)
+    return Query(
+        title="Rejected traffic by source",
+        log_groups=[flow_log_group],
+        text=lines(
+            f'parse @message "{wildcards}" as {", ".join(FLOW_LOG_FIELDS)}',
+            'filter action = "REJECT"',
+            "stats count(*) as rejected by srcAddr, dstPort",
+            "sort rejected desc",
+            "limit 50",
+        ),
+    )
 
 
 class Keys:
@@ -128,6 +145,8 @@ class FoundationTier(Tier):
 
     def _contribute(self) -> None:
         network, placement = self.network, self.placement
+        if network.flow_log_group is not None:
+            self.save_query("rejected_traffic", rejected_traffic(network.flow_log_group.name))
         self.export("vpc_id", network.vpc.id)
         self.export("public_subnet_ids", placement.public_subnet_ids)
         self.export("private_subnet_ids", placement.private_subnet_ids)

@@ -11,6 +11,7 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
+from cdktn_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktn_provider_aws.default_security_group import DefaultSecurityGroup
 from cdktn_provider_aws.eip import Eip
 from cdktn_provider_aws.flow_log import FlowLog, FlowLogDestinationOptions
@@ -30,6 +31,25 @@ from lib.core.iam import service_role
 from lib.core.log_group import encrypted_log_group
 
 FLOW_LOG_AGGREGATION_SECONDS = 60
+# The CloudWatch copy's record format: flow logs' default (version 2) fields, stated, so the saved
+# query parses exactly the fields delivered (name in the query -> flow log field).
+FLOW_LOG_FIELDS = {
+    "version": "version",
+    "accountId": "account-id",
+    "interfaceId": "interface-id",
+    "srcAddr": "srcaddr",
+    "dstAddr": "dstaddr",
+    "srcPort": "srcport",
+    "dstPort": "dstport",
+    "protocol": "protocol",
+    "packets": "packets",
+    "bytes": "bytes",
+    "start": "start",
+    "end": "end",
+    "action": "action",
+    "logStatus": "log-status",
+}
+FLOW_LOG_FORMAT = " ".join(f"${{{field}}}" for field in FLOW_LOG_FIELDS.values())
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -117,6 +137,8 @@ class Network(Construct):
             self.database_route_tables.append(table)
 
         self.flow_logs: list[FlowLog] = []
+        # The CloudWatch destination's group (None where flow logs go to S3 only).
+        self.flow_log_group: CloudwatchLogGroup | None = None
         if "s3" in config.flow_log_destinations:
             self._flow_logs_to_s3(props)
         if "cloudwatch" in config.flow_log_destinations:
@@ -173,7 +195,7 @@ class Network(Construct):
         if props.logs_key is None:
             raise ValueError("flow logs to CloudWatch need NetworkProps.logs_key")
         names, context = self._names, self._context
-        log_group = encrypted_log_group(
+        self.flow_log_group = log_group = encrypted_log_group(
             self,
             "flow_log_group",
             name=names.path("log_group", "vpc-flow-logs"),
@@ -197,7 +219,7 @@ class Network(Construct):
                 }
             ],
         )
-        self._flow_log("cloud-watch-logs", log_group.arn, iam_role_arn=role.arn)
+        self._flow_log("cloud-watch-logs", log_group.arn, iam_role_arn=role.arn, log_format=FLOW_LOG_FORMAT)
 
     def _flow_log(self, destination_type: str, destination: str, **options: Any) -> None:
         """All traffic, aggregated every minute, to one destination."""

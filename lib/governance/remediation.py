@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from cdktn_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
 from cdktn_provider_aws.cloudwatch_event_target import CloudwatchEventTarget
@@ -31,6 +30,7 @@ from cdktn_provider_aws.sns_topic import SnsTopic
 from constructs import Construct
 
 from lib.contracts import remediation as contract
+from lib.core.alarms import dead_letter_alarms, function_alarms, metric_alarm, table_alarms
 from lib.core.bucket import grant_log_delivery
 from lib.core.context import BaselineContext
 from lib.core.function import FunctionProps, PythonFunction
@@ -165,7 +165,9 @@ class Remediation(Construct):
                 logs_key=key,
             ),
         )
-        self.alarms = self._alarms(context, function_name, dead_letters, props.alerts)
+        self.alarms = self._alarms(
+            context, self.function.function.function_name, dead_letters, table.name, props.alerts
+        )
         self.rule = CloudwatchEventRule(
             self,
             "rule",
@@ -184,40 +186,24 @@ class Remediation(Construct):
         )
 
     def _alarms(
-        self, context: BaselineContext, function_name: str, dead_letters: SecureQueue, alerts: SnsTopic
+        self, context: BaselineContext, function_name: str, dead_letters: SecureQueue, table: str, alerts: SnsTopic
     ) -> dict[str, CloudwatchMetricAlarm]:
-        """A remediation that failed for good (the DLQ) or an invocation that failed is a page, not silence."""
-        common: dict[str, Any] = {
-            "period": 300,
-            "evaluation_periods": 1,
-            "threshold": 0,
-            "comparison_operator": "GreaterThanThreshold",
-            "statistic": "Maximum",
-            "treat_missing_data": "notBreaching",
-            "alarm_actions": [alerts.arn],
-            "ok_actions": [alerts.arn],
+        """A remediation that failed for good (the DLQ), an invocation that failed or was throttled,
+        and a throttled idempotency table are a page, not silence."""
+        watched = {
+            "dead_letters": dead_letter_alarms(dead_letters.queue.name)["messages"],
+            **function_alarms(function_name),
+            **{f"idempotency_{name}": alarm for name, alarm in table_alarms(table).items()},
         }
         return {
-            "dead_letters": CloudwatchMetricAlarm(
+            name: metric_alarm(
                 self,
-                "dead_letters_alarm",
-                alarm_name=context.names.make("alarm", "remediation-dead-letters"),
-                alarm_description="A compliance change the remediation function could not handle after its retries",
-                namespace="AWS/SQS",
-                metric_name="ApproximateNumberOfMessagesVisible",
-                dimensions={"QueueName": dead_letters.queue.name},
-                **common,
-            ),
-            "errors": CloudwatchMetricAlarm(
-                self,
-                "errors_alarm",
-                alarm_name=context.names.make("alarm", "remediation-errors"),
-                alarm_description="The remediation function failed (it retries twice, then the DLQ)",
-                namespace="AWS/Lambda",
-                metric_name="Errors",
-                dimensions={"FunctionName": function_name},
-                **{**common, "statistic": "Sum"},
-            ),
+                f"{name}_alarm",
+                name=context.names.make("alarm", "remediation", name.replace("_", "-")),
+                alarm=alarm,
+                topic_arn=alerts.arn,
+            )
+            for name, alarm in watched.items()
         }
 
     def _automations(

@@ -17,6 +17,7 @@ from lib.contracts import payments as contract
 from lib.core.alarms import (
     Alarm,
     api_stage_alarms,
+    counted_alarm,
     dead_letter_alarms,
     function_alarms,
     paging,
@@ -27,6 +28,7 @@ from lib.core.alarms import (
 from lib.core.context import StackContext
 from lib.core.dashboard import consumed_capacity
 from lib.core.http_api import HttpApiProps, IamHttpApi
+from lib.core.queries import Query, lines
 from lib.core.queue import MESSAGE_RETENTION_SECONDS
 from lib.core.tier import Tier
 from lib.data.cache import RedisCache
@@ -55,21 +57,26 @@ QUEUE_MAX_DEPTH = 1000
 
 
 def failed_payments_alarm(service: str) -> dict[str, Alarm]:
-    """Any payment failed for good (002), as the function counts it: Powertools publishes the
-    contract's metric with the function's service name as its `service` dimension."""
+    """Any payment failed for good (002): part of "payments degraded"."""
     return {
-        "payments_failed": Alarm(
-            description=f"{service}: a payment failed",
-            namespace=contract.METRICS_NAMESPACE,
-            metric=contract.PAYMENTS_FAILED,
-            dimensions={"service": service},
-            statistic="Sum",
-            threshold=0,
-            evaluation_periods=1,
-            treat_missing_data="notBreaching",
-            pages=True,
+        "payments_failed": counted_alarm(
+            contract.METRICS_NAMESPACE, contract.PAYMENTS_FAILED, service, "a payment failed", pages=True
         )
     }
+
+
+def failed_payments_query(*log_groups: str) -> Query:
+    """002: failed payments by reason, from the processing and dead-letter functions' lines (where
+    payments fail for good), each payment once however often its message was redelivered."""
+    return Query(
+        title="Failed payments by reason",
+        log_groups=list(log_groups),
+        text=lines(
+            f'filter message = "{contract.PAYMENT_PROCESSED}" and status = "failed"',
+            "stats count_distinct(transaction_id) as failed by failure_reason",
+            "sort failed desc",
+        ),
+    )
 
 
 class PaymentsTier(Tier):
@@ -105,15 +112,27 @@ class PaymentsTier(Tier):
                 "transactions_api", "AWS::Lambda::Function", self.transactions_api.function.function.arn
             )
             self.watch("transactions_api", function_alarms(self.transactions_api.function.function.function_name))
+            self.stream_payment_logs("transactions_api", self.transactions_api.function.log_group)
             self.watch("transactions_api_stage", paging(api_stage_alarms(stage.api_id, stage.name), "latency_p99"))
 
     def _alarms(self, messaging: Messaging, functions: PaymentFunctions, api: IamHttpApi) -> None:
         """The pipeline's functions, tables, queues and API, and its failed payments (002, 004)."""
         for name, function in functions.all.items():
             self.watch(name, function_alarms(function.function.function_name))
+            self.stream_payment_logs(name, function.log_group)
         # The two functions that count PaymentsFailed (processing, and dead letters).
         for name, function in (("processing", functions.processing), ("dead_letters", functions.dead_letters)):
             self.watch(name, failed_payments_alarm(function.service))
+        self.save_query(
+            "failed_payments",
+            failed_payments_query(functions.processing.log_group.name, functions.dead_letters.log_group.name),
+        )
+        # Stuck payments: left pending until the dead-letter consumer settled them failed. The
+        # failure itself pages (above); this names the cause for whoever reads the alarms channel.
+        stuck = counted_alarm(
+            contract.METRICS_NAMESPACE, contract.PAYMENTS_STUCK, functions.dead_letters.service, "a stuck payment"
+        )
+        self.watch("dead_letters", {"payments_stuck": stuck})
         for name, table in (("idempotency", functions.idempotency_table), ("velocity", functions.velocity_table)):
             self.watch(name, table_alarms(table.name))
             self.show(*consumed_capacity(table.name))

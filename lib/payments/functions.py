@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from cdktn_provider_aws.dynamodb_table import DynamodbTable
 from cdktn_provider_aws.kms_key import KmsKey
 from cdktn_provider_aws.lambda_event_source_mapping import LambdaEventSourceMapping
-from cdktn_provider_aws.xray_sampling_rule import XraySamplingRule
 from constructs import Construct
 
 from lib.config import PaymentsConfig
@@ -197,21 +196,6 @@ class PaymentFunctions(Construct):
             for name, user in (("validation", self.validation), ("processing", self.processing)):
                 props.ledger.admit(f"{name}_to_ledger", user.security_group, f"Payment {name} to the ledger proxy")
             props.ledger.admit("dead_letters_to_ledger", self.dead_letters.security_group, "Dead letters to the ledger")
-        XraySamplingRule(
-            self,
-            "sampling",
-            rule_name=names.make("xray_sampling_rule", "payments"),
-            priority=10,
-            fixed_rate=1.0,
-            reservoir_size=1,
-            service_name=f"{names.prefix}-*-{names.suffix}",
-            service_type="*",
-            host="*",
-            http_method="*",
-            url_path="*",
-            resource_arn="*",
-            version=1,
-        )
 
     @property
     def all(self) -> dict[str, PythonFunction]:

@@ -4,6 +4,7 @@ function: it lives beside their tests for the database server fixtures.)"""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import io
 import json
@@ -22,6 +23,8 @@ from typing import Any
 
 import pytest
 
+from lib.contracts import health
+from tests.filter_patterns import matches
 from tests.lambdas.conftest import Servers
 from tests.lambdas.db_servers import ADMIN_USER, DATABASE, LocalCA, Server, free_port
 
@@ -49,10 +52,13 @@ def secret_for(server: Server, **changes: Any) -> dict[str, Any]:
 class Service:
     """The service on a free port, its secret read from `secret` (the test may change it)."""
 
-    def __init__(self, secret: dict[str, Any], ca_bundle: Path) -> None:
+    def __init__(self, secret: dict[str, Any], ca_bundle: Path, metrics: health_service.Metrics | None = None) -> None:
         self.secret, self.reads, self.now = secret, 0, 1000.0
-        self.database = database = health_service.Database(self._read, ca_bundle, clock=lambda: self.now)
-        self.server = health_service.serve(0, database, health_service.Release("green", "b-42"), "127.0.0.1")
+        self.database = database = health_service.Database(
+            self._read, ca_bundle, clock=lambda: self.now, metrics=metrics
+        )
+        release = health_service.Release("green", "b-42")
+        self.server = health_service.serve(0, database, release, "127.0.0.1", metrics=metrics)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
@@ -83,8 +89,10 @@ class Service:
 def service_for(test_ca: LocalCA) -> Iterator[Any]:
     started: list[Service] = []
 
-    def start(secret: dict[str, Any], ca_bundle: Path | None = None) -> Service:
-        service = Service(secret, ca_bundle or test_ca.ca_cert)
+    def start(
+        secret: dict[str, Any], ca_bundle: Path | None = None, metrics: health_service.Metrics | None = None
+    ) -> Service:
+        service = Service(secret, ca_bundle or test_ca.ca_cert, metrics)
         started.append(service)
         return service
 
@@ -294,19 +302,11 @@ def test_the_service_as_systemd_starts_it_reads_its_secret_with_the_cli_and_serv
     cli.write_text(f"#!/bin/sh\ncat {tmp_path / 'secret.json'}\n")
     cli.chmod(0o755)
     (tmp_path / "secret.json").write_text(json.dumps(secret_for(servers.get("postgres"))))
-    server = health_service.server_from(
-        {
-            "TAP_DB_SECRET_ID": "arn:aws:secretsmanager:us-east-1:1:secret:db",
-            "AWS_REGION": "us-east-1",
-            "TAP_PORT": "0",
-            "TAP_COLOUR": "green",
-            "TAP_BUILD": "abc123",
-            "TAP_TLS_CERT": str(test_ca.server_cert),
-            "TAP_TLS_KEY": str(test_ca.server_key),
-        },
-        str(cli),
-        test_ca.ca_cert,
-    )
+    with captured_lines("tap-health-qa1") as started:
+        server = start_as_systemd(cli, test_ca)
+    # Its start is not an error for the error filter (the port is no status).
+    (listening,) = [line for line in started if line["message"] == "listening"]
+    assert listening["port"] == server.server_address[1] and not matches(health.ERRORS_PATTERN, listening)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     port = server.server_address[1]
     verified = ssl.create_default_context(cafile=str(test_ca.ca_cert))
@@ -394,3 +394,76 @@ def test_nothing_a_client_writes_reaches_the_log(servers: Servers, service_for: 
 def test_masking_sees_through_percent_encoding() -> None:
     assert health_service.masked("/x?c=4111%2D1111%2D1111%2D1111") == "/x?c=[REDACTED]"
     assert health_service.masked("plain text") == "plain text" and health_service.masked(7) == 7
+
+
+@contextlib.contextmanager
+def captured_lines(service: str) -> Iterator[list[dict[str, Any]]]:
+    """The service's log lines, as the agent would ship them, parsed."""
+    stream, lines = io.StringIO(), list[dict[str, Any]]()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(health_service.JsonFormatter(service))
+    health_service.logger.addHandler(handler)
+    health_service.logger.setLevel(logging.INFO)
+    try:
+        yield lines
+    finally:
+        health_service.logger.removeHandler(handler)
+        lines.extend(json.loads(line) for line in stream.getvalue().splitlines())
+
+
+def emf_values(lines: list[dict[str, Any]], metric: str) -> list[float]:
+    """Values of `metric` in embedded-metric-format lines, checked against the EMF specification's
+    shape: one directive naming the namespace, the `service` dimension and the metric in ms."""
+    found = []
+    for line in lines:
+        if metric not in line:
+            continue
+        (directive,) = line["_aws"]["CloudWatchMetrics"]
+        assert directive["Namespace"] == health.NAMESPACE
+        assert directive["Dimensions"] == [[health.SERVICE_DIMENSION]]
+        assert directive["Metrics"] == [{"Name": metric, "Unit": "Milliseconds"}]
+        assert isinstance(line["_aws"]["Timestamp"], int) and line[health.SERVICE_DIMENSION] == "portal-health-qa1"
+        found.append(line[metric])
+    return found
+
+
+def test_latency_and_database_check_time_are_published_as_embedded_metrics(servers: Servers, service_for: Any) -> None:
+    """Document 003's custom performance metrics, as the compute tier's alarms read them."""
+    with captured_lines("portal-health-qa1") as lines:
+        service = service_for(secret_for(servers.get("postgres")), metrics=health_service.Metrics("portal-health-qa1"))
+        assert service.get("/health")[0] == 200
+        assert service.get("/version")[0] == 200
+    assert len(emf_values(lines, health.REQUEST_LATENCY)) == 2
+    (check,) = emf_values(lines, health.DATABASE_CHECK_TIME)  # the second request asked no database
+    assert check > 0
+    assert all(line[health.SERVICE_DIMENSION] == "portal-health-qa1" for line in lines)
+
+
+def test_the_error_filter_counts_errors_and_5xx_answers_only(servers: Servers, service_for: Any) -> None:
+    """The metric filter's pattern, evaluated on the lines the service really writes."""
+    down = secret_for(servers.get("postgres"), port=free_port())
+    with captured_lines("portal-health-qa1") as lines:
+        service = service_for(down)
+        assert service.get("/health")[0] == 503
+        assert service.get("/version")[0] == 200
+        health_service.logger.error("request failed", extra={"reason": "ValueError"})
+    counted = [line for line in lines if matches(health.ERRORS_PATTERN, line)]
+    assert [(line["message"], line.get("status")) for line in counted] == [("request", 503), ("request failed", None)]
+
+
+def start_as_systemd(cli: Path, test_ca: LocalCA) -> health_service.Server:
+    """The service from the environment file's settings, its secret read by the CLI stand-in."""
+    return health_service.server_from(
+        {
+            "TAP_DB_SECRET_ID": "arn:aws:secretsmanager:us-east-1:1:secret:db",
+            "AWS_REGION": "us-east-1",
+            "TAP_PORT": "0",
+            "TAP_COLOUR": "green",
+            "TAP_BUILD": "abc123",
+            "TAP_TLS_CERT": str(test_ca.server_cert),
+            "TAP_TLS_KEY": str(test_ca.server_key),
+            "TAP_SERVICE": "tap-health-qa1",
+        },
+        str(cli),
+        test_ca.ca_cert,
+    )

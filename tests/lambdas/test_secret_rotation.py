@@ -22,9 +22,11 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.secretsmanager.models import secretsmanager_backends
 
 from lib.contracts import rotation as contract
+from lib.data import rotation_failures_query
 from tests.handlers import ROTATION_SETTINGS, import_handler
 from tests.lambdas.conftest import Servers
 from tests.lambdas.db_servers import ADMIN_USER, DATABASE, LocalCA, free_port
+from tests.queries import selects
 
 app = import_handler("app", ["secret_rotation", "rds_client"], ROTATION_SETTINGS)
 engines = import_handler("engines", ["secret_rotation", "rds_client"], ROTATION_SETTINGS)
@@ -304,13 +306,18 @@ def test_wrong_master_password_fails_clearly_and_keeps_awscurrent(
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_database_down_fails_clearly_and_keeps_awscurrent(
-    engine: str, servers: Servers, emulated_aws: Any, monkeypatch: pytest.MonkeyPatch
+    engine: str, servers: Servers, emulated_aws: Any, monkeypatch: pytest.MonkeyPatch, log_output: io.StringIO
 ) -> None:
     closed_port = free_port()
     setup = make_secrets(emulated_aws, servers, engine, port=closed_port)
     assert_set_secret_fails_and_keeps_current(
         setup, monkeypatch, "alternating", f"cannot connect to localhost:{closed_port}"
     )
+    # The saved "rotation failures" query reads and selects the failed step's line, and only it.
+    lines = [json.loads(line) for line in log_output.getvalue().splitlines()]
+    (failed,) = [line for line in lines if selects(rotation_failures_query("rotation"), line)]
+    assert (failed["step"], failed["error_type"], failed["level"]) == ("setSecret", "RotationError", "ERROR")
+    assert f"localhost:{closed_port}" in failed["reason"]
 
 
 @pytest.mark.parametrize("engine", ENGINES)

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from lib import contracts
-from lib.contracts import ledger, payments, remediation, rotation
+from lib.contracts import ledger, log_stream, payments, remediation, rotation
 from lib.core.function import LAMBDA_ROOT
 from tests.conftest import Document, Synthesized, resources
 
@@ -23,6 +23,7 @@ REQUIRED: Mapping[str, tuple[str, ...]] = {
     **payments.REQUIRED_SETTINGS,
     **rotation.REQUIRED_SETTINGS,
     **ledger.REQUIRED_SETTINGS,
+    **log_stream.REQUIRED_SETTINGS,
 }
 # Code shared by several functions: it reads no settings of its own.
 LIBRARIES = {"payments_common", "rds_client", "ledger_store"}
@@ -100,11 +101,13 @@ def test_missing_settings_stop_the_cold_start_naming_every_one() -> None:
         remediation.read_settings("config_remediation", {remediation.DRY_RUN: "false"})
     with pytest.raises(contracts.MissingSettingError, match="DRY_RUN must be true or false"):
         remediation.read_settings("config_remediation", {name: "x" for name in remediation.REQUIRED_SETTINGS})
+    with pytest.raises(contracts.MissingSettingError, match="POWERTOOLS_METRICS_NAMESPACE"):
+        log_stream.read_settings("payment_log_stream", {log_stream.SERVICE_NAME: "payment-log-stream"})
 
 
 def test_the_contract_modules_import_nothing_but_the_standard_library() -> None:
     """They are packaged alone into the zips: a third-party import would fail there at cold start."""
-    for module in (contracts, payments, rotation):
+    for module in (contracts, payments, rotation, log_stream):
         tree = ast.parse(Path(str(module.__file__)).read_text())
         imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names} | {
             node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module

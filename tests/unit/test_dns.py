@@ -137,13 +137,16 @@ def test_the_primary_is_healthy_while_a_target_group_has_a_healthy_instance(doc:
 
 
 def test_signing_failures_raise_alarms_in_us_east_1(doc: Document) -> None:
+    """The stack is in us-east-1, where Route 53 publishes: its own provider and alarms topic."""
     alarms = resources(doc, "aws_cloudwatch_metric_alarm")
+    topic = ref(doc, "aws_sns_topic", "observability_topic", "arn")
     for metric, path in (
-        ("DNSSECInternalFailure", "edge_hosted_zone_alarm_dnssec_internal_failure"),
-        ("DNSSECKeySigningKeysNeedingAction", "edge_hosted_zone_alarm_dnssec_ksk_needs_action"),
+        ("DNSSECInternalFailure", "observability_edge_hosted_zone_dnssec_internal_failure"),
+        ("DNSSECKeySigningKeysNeedingAction", "observability_edge_hosted_zone_dnssec_ksk_needs_action"),
     ):
         alarm = alarms[path]
-        assert (alarm["namespace"], alarm["metric_name"], alarm["provider"]) == ("AWS/Route53", metric, "aws.us_east_1")
+        assert (alarm["namespace"], alarm["metric_name"], alarm.get("provider")) == ("AWS/Route53", metric, None)
+        assert alarm["alarm_actions"] == alarm["ok_actions"] == [topic]
         assert alarm["dimensions"] == {"HostedZoneId": ref(doc, "aws_route53_zone", "edge_hosted_zone", "zone_id")}
         assert (alarm["comparison_operator"], alarm["threshold"]) == ("GreaterThanOrEqualToThreshold", 1)
 

@@ -229,7 +229,29 @@ def test_the_regional_waf_on_public_load_balancers(doc: Document, profile: str) 
     assert logging["logging_filter"]["filter"][0]["condition"] == [{"action_condition": {"action": "BLOCK"}}]
     bucket = resources(doc, "aws_s3_bucket")["edge_firewall_logs_bucket"]
     assert bucket["bucket"] == f"aws-waf-logs-{name_prefix(profile)}-{SUFFIX}"
-    assert logging["log_destination_configs"] == [ref(doc, "aws_s3_bucket", "edge_firewall_logs_bucket", "arn")]
+    # Into an encrypted log group Logs Insights reads, kept the PCI year, named as WAF requires ...
+    group = resources(doc, "aws_cloudwatch_log_group")["edge_firewall_log_group"]
+    assert group["name"] == f"aws-waf-logs-{name_prefix(profile)}-regional-{SUFFIX}"
+    assert group["kms_key_id"] == ref(doc, "aws_kms_key", "foundation_keys_logs", "arn")
+    assert group["retention_in_days"] == 365
+    assert logging["log_destination_configs"] == [
+        ref(doc, "aws_cloudwatch_log_group", "edge_firewall_log_group", "arn")
+    ]
+    # ... and copied, unwrapped, into document 002's WAF log bucket.
+    stream = resources(doc, "aws_kinesis_firehose_delivery_stream")["edge_firewall_stream"]
+    s3 = stream["extended_s3_configuration"]
+    assert s3["bucket_arn"] == ref(doc, "aws_s3_bucket", "edge_firewall_logs_bucket", "arn")
+    assert s3["prefix"] == "regional/!{timestamp:yyyy/MM/dd}/" and s3["compression_format"] == "GZIP"
+    assert [p["type"] for p in s3["processing_configuration"]["processors"]] == [
+        "Decompression",
+        "CloudWatchLogProcessing",
+    ]
+    (subscription,) = [
+        s
+        for s in resources(doc, "aws_cloudwatch_log_subscription_filter").values()
+        if s["destination_arn"] == ref(doc, "aws_kinesis_firehose_delivery_stream", "edge_firewall_stream", "arn")
+    ]
+    assert subscription["log_group_name"] == ref(doc, "aws_cloudwatch_log_group", "edge_firewall_log_group", "name")
 
 
 def test_geo_blocking_and_forwarded_ip_come_from_configuration(synthesized: Synthesized, tmp_path: Path) -> None:
@@ -422,6 +444,7 @@ def test_the_instance_role_reads_exactly_the_secret_and_the_release(doc: Documen
         "ReadTheRelease",
         "DecryptTheRelease",
         "ShipApplicationLogs",
+        "PublishAgentMetrics",
     }
 
 
@@ -496,7 +519,8 @@ def test_document_003_copies_the_logs_to_the_app_logs_bucket(doc: Document, prof
     edge_profile(profile)
     streams = resources(doc, "aws_kinesis_firehose_delivery_stream")
     if profile not in APP_LOGS_BUCKET:
-        assert streams == {} and resources(doc, "aws_cloudwatch_log_subscription_filter") == {}
+        assert "compute_logs_stream" not in streams
+        assert not [f for f in resources(doc, "aws_cloudwatch_log_subscription_filter") if f.startswith("compute_")]
         return
     stream = streams["compute_logs_stream"]
     assert stream["server_side_encryption"] == {
@@ -511,7 +535,7 @@ def test_document_003_copies_the_logs_to_the_app_logs_bucket(doc: Document, prof
     processors = s3["processing_configuration"]["processors"]
     assert [p["type"] for p in processors] == ["Decompression", "CloudWatchLogProcessing"]
     assert s3["cloudwatch_logging_options"]["enabled"] is True
-    subscription = resources(doc, "aws_cloudwatch_log_subscription_filter")["compute_logs_subscription"]
+    subscription = resources(doc, "aws_cloudwatch_log_subscription_filter")["compute_logs_subscription_health"]
     assert subscription["log_group_name"] == ref(doc, "aws_cloudwatch_log_group", "compute_logs_group", "name")
     assert subscription["destination_arn"] == ref(
         doc, "aws_kinesis_firehose_delivery_stream", "compute_logs_stream", "arn"
@@ -523,6 +547,8 @@ def test_document_003_copies_the_logs_to_the_app_logs_bucket(doc: Document, prof
     (put,) = policy(resources(doc, "aws_iam_role_policy")["compute_logs_subscription_role_policy"])["Statement"]
     assert put["Resource"] == ref(doc, "aws_kinesis_firehose_delivery_stream", "compute_logs_stream", "arn")
     delivery = policy(resources(doc, "aws_iam_role_policy")["compute_logs_delivery_role_policy"])["Statement"]
-    (write,) = [s for s in delivery if s["Sid"] == "WriteTheBucket"]
+    (write,) = [s for s in delivery if s["Sid"] == "WriteItsPrefixes"]
     bucket = ref(doc, "aws_s3_bucket", "foundation_storage_app_logs_bucket", "arn")
-    assert write["Resource"] == [bucket, f"{bucket}/health/*", f"{bucket}/errors/health/*"]
+    assert write["Resource"] == [f"{bucket}/health/*", f"{bucket}/errors/health/*"]
+    # No transform: nothing to invoke.
+    assert not [s for s in delivery if s["Sid"] == "InvokeTheTransform"]

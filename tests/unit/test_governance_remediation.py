@@ -163,9 +163,22 @@ def test_a_failed_remediation_pages_the_security_topic(synthesized: Synthesized)
     }
     assert (dead_letters["metric_name"], dead_letters["threshold"]) == ("ApproximateNumberOfMessagesVisible", 0)
     errors = alarms["governance_remediation_errors_alarm"]
-    assert errors["dimensions"] == {"FunctionName": "tap-baseline-config-remediation-us-east-1"}
+    assert errors["dimensions"] == {
+        "FunctionName": ref(baseline, "aws_lambda_function", "governance_remediation_function", "function_name")
+    }
+    # Its idempotency table's throttling too: a throttled table fails remediations until it recovers.
+    table = ref(baseline, "aws_dynamodb_table", "governance_remediation_idempotency_table", "name")
+    throttles = {
+        a["metric_name"]
+        for a in alarms.values()
+        if a.get("dimensions") == {"TableName": table} and a["alarm_actions"] == [topic]
+    }
+    assert throttles == {"ReadThrottleEvents", "WriteThrottleEvents"}
+    assert "governance_remediation_throttles_alarm" in alarms
     for alarm in (dead_letters, errors):
-        assert alarm["alarm_actions"] == [topic] and alarm["treat_missing_data"] == "notBreaching"
+        assert (
+            alarm["alarm_actions"] == alarm["ok_actions"] == [topic] and alarm["treat_missing_data"] == "notBreaching"
+        )
 
 
 def test_remediation_can_be_turned_off(synthesized: Synthesized, tmp_path: Path) -> None:

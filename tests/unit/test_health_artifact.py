@@ -16,7 +16,10 @@ from pathlib import Path
 import pytest
 
 from lib.compute import artifact
+from lib.contracts import health
+from lib.core import alarms
 
+GROUP = "tap-web-dev"
 ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:tap/dev/database/app-AbCdEf"
 
 
@@ -33,8 +36,10 @@ def script_for(built: artifact.Artifact) -> str:
             artifact=built,
             db_secret_id=ARN,
             log_group="/tap/dev/app/health",
+            service="tap-health-dev",
             colour="green",
-        )
+        ),
+        group_name=GROUP,
     )
 
 
@@ -42,7 +47,9 @@ def test_the_artifact_holds_the_service_its_unit_the_ca_bundle_and_the_drivers(
     built: artifact.Artifact, tmp_path: Path
 ) -> None:
     names = set(zipfile.ZipFile(built.path).namelist())
-    expected = {"health_service.py", "tap-health.service", "card_data.py", "rds-ca-bundle.pem"}
+    # The contract its metric names come from, at the import path the service uses.
+    contract = {"lib/__init__.py", "lib/contracts/__init__.py", "lib/contracts/health.py"}
+    expected = {"health_service.py", "tap-health.service", "card_data.py", "rds-ca-bundle.pem", *contract}
     assert expected <= names
     assert "pg8000/__init__.py" in names and "pymysql/__init__.py" in names
     assert not any(name.startswith(("boto3/", "botocore/", "aws_lambda_powertools/")) for name in names)
@@ -103,6 +110,7 @@ def test_the_user_data_installs_the_verified_release_under_systemd(built: artifa
     assert current.resolve().name == built.sha256 and (current / "health_service.py").is_file()
     env = (host.root / "etc/tap-health.env").read_text()
     assert f"TAP_DB_SECRET_ID={ARN}" in env and "TAP_COLOUR=green" in env and "TAP_PORT=8080" in env
+    assert f"{health.SERVICE_SETTING}=tap-health-dev" in env
     assert oct((host.root / "etc/tap-health.env").stat().st_mode & 0o777) == "0o640"
     assert "TAP_TLS_CERT=/etc/tap-health/tls.crt" in env and "TAP_TLS_KEY=/etc/tap-health/tls.key" in env
     key = host.root / "etc/tap-health/tls.key"
@@ -127,6 +135,14 @@ def test_the_user_data_installs_the_verified_release_under_systemd(built: artifa
     (collected,) = agent["logs"]["logs_collected"]["files"]["collect_list"]
     assert collected["file_path"] == "/var/log/tap-health/health.log"
     assert collected["log_group_name"] == "/tap/dev/app/health"
+    # Memory per Auto Scaling group (002), under the namespace and name the memory alarm reads.
+    metrics = agent["metrics"]
+    assert metrics["namespace"] == alarms.AGENT_NAMESPACE
+    assert metrics["metrics_collected"]["mem"]["measurement"] == [alarms.AGENT_MEMORY_METRIC]
+    # Named by the group the synthesis gave it (the agent's own lookup would need ec2:DescribeTags),
+    # and rolled up per group, which is what the memory alarm reads.
+    assert metrics["metrics_collected"]["mem"]["append_dimensions"] == {"AutoScalingGroupName": GROUP}
+    assert metrics["aggregation_dimensions"] == [["AutoScalingGroupName"]]
     assert "chgrp cwagent " + str(host.root / "var/log/tap-health") in calls  # the agent's own group
     assert "systemctl enable --now logrotate.timer" in calls
     assert any(call.startswith("amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s") for call in calls)
@@ -156,6 +172,7 @@ def test_the_user_data_refuses_an_artifact_whose_hash_does_not_match(built: arti
         {"db_secret_id": "arn\nTAP_PORT=1"},
         {"region": "us-east-1'"},
         {"log_group": '/tap/dev", "x": "'},
+        {"service": "tap health"},
     ],
 )
 def test_settings_that_could_break_the_environment_file_are_refused(
@@ -167,6 +184,15 @@ def test_settings_that_could_break_the_environment_file_are_refused(
         "artifact": built,
         "db_secret_id": ARN,
         "log_group": "/tap/dev/app/health",
+        "service": "tap-health-dev",
     }
     with pytest.raises(ValueError, match="must be"):
         artifact.InstallSettings(**{**values, **changes})  # type: ignore[arg-type]
+
+
+def test_a_group_name_that_could_break_the_agents_json_is_refused(built: artifact.Artifact) -> None:
+    settings = artifact.InstallSettings(
+        region="us-east-1", bucket="b", artifact=built, db_secret_id=ARN, log_group="/g", service="s"
+    )
+    with pytest.raises(ValueError, match="group_name must be one word"):
+        artifact.user_data(settings, group_name='web", "x": "')

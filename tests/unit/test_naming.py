@@ -39,7 +39,6 @@ CASES = {
     "sns_topic": ("tap-alerts-dev", ["tap alerts", "t" * 257]),
     "event_bus": ("payments-dev", ["payments dev", "b" * 257]),
     "event_rule": ("tap-payment-failed-dev", ["rule:1", "r" * 65]),
-    "xray_sampling_rule": ("tap-payments-dev", ["tap.payments", "x" * 33]),
     "http_api": ("tap-payments-api-dev", ["", "a" * 129]),
     "launch_template": ("tap-web-dev", ["lt", "tap web", "l" * 129]),
     "autoscaling_group": ("tap-web-dev", ["tap:web", "a" * 256]),
@@ -58,6 +57,7 @@ CASES = {
     "config_recorder": ("tap-baseline-recorder-us-east-1", ["", "my recorder", "r" * 257]),
     "config_rule": ("tap-baseline-encrypted-volumes-us-east-1", ["encrypted volumes", "c" * 129]),
     "access_analyzer": ("tap-baseline-account-us-east-1", ["1analyzer", "tap analyzer", "a" * 256]),
+    "query_definition": ("tap-dev/payments/Failed payments by reason", ["tap\ndev", "q" * 256]),
     "metric_filter": ("tap-baseline-root-use-us-east-1", ["root:use", "root*", "m" * 513]),
 }
 

@@ -3,6 +3,7 @@ documents' thresholds; "payments degraded"; and the coverage rule (no alarmable 
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 import re
@@ -14,12 +15,15 @@ from cdktn import App, TerraformStack
 from cdktn_provider_aws.provider import AwsProvider
 from cdktn_provider_aws.sqs_queue import SqsQueue
 
+from lib.contracts import health
 from lib.contracts import payments as contract
-from lib.core.alarms import Alarm, paging
+from lib.core.alarms import AGENT_MEMORY_METRIC, AGENT_NAMESPACE, Alarm, paging
 from lib.core.context import StackContext
 from lib.core.tier import Tier
 from lib.profiles import load_config
-from tests.conftest import PROFILE_NAMES, Document, Synthesized, iter_statements, policy, ref, resources
+from lib.synth import observability_line
+from tests.conftest import PROFILE_NAMES, SUFFIX, Document, Synthesized, iter_statements, policy, ref, resources
+from tools.compliance import DOMAIN_CONFIG
 
 # Alarmable resource types: the dimension an alarm names one by, and the attribute it names.
 ALARMABLE = {
@@ -35,7 +39,19 @@ ALARMABLE = {
     "aws_apigatewayv2_stage": ("Stage", "name"),
     "aws_kinesis_firehose_delivery_stream": ("DeliveryStreamName", "name"),
     "aws_efs_file_system": ("FileSystemId", "id"),
+    "aws_cloudfront_distribution": ("DistributionId", "id"),
+    "aws_route53_health_check": ("HealthCheckId", "id"),
 }
+GLOBAL_NAMESPACES = {"AWS/CloudFront", "AWS/Route53"}
+STREAM_PATH = "observability_payment_logs_stream"
+
+
+def published_in_us_east_1(alarm_or_metric: tuple[str, dict[str, str]]) -> bool:
+    """CloudFront's and Route 53's metrics, and a CloudFront web ACL's (no Region dimension)."""
+    namespace, dimensions = alarm_or_metric
+    return namespace in GLOBAL_NAMESPACES or (namespace == "AWS/WAFV2" and "Region" not in dimensions)
+
+
 # A target group's alarm names its load balancer too, but watches the group.
 MORE_SPECIFIC = {"aws_lb": "TargetGroup"}
 
@@ -75,6 +91,11 @@ def test_no_alarmable_resource_is_left_unwatched(synthesized: Synthesized, profi
     doc = synthesized(profile)
     assert unwatched(doc) == []
     assert any(resources(doc, kind) for kind in ALARMABLE)
+
+
+def test_nothing_alarmable_in_the_account_baseline_is_left_unwatched(synthesized: Synthesized) -> None:
+    baseline = synthesized.baseline("full")
+    assert resources(baseline, "aws_dynamodb_table") and unwatched(baseline) == []
 
 
 def test_a_scaling_alarm_or_a_target_groups_alarm_does_not_count(synthesized: Synthesized) -> None:
@@ -157,14 +178,17 @@ def test_document_004s_latency_is_a_p99_and_its_tables_alarm_on_throttling(synth
 
 
 @pytest.mark.parametrize("profile", PROFILE_NAMES)
-def test_the_regional_waf_alarms_on_blocked_request_spikes(synthesized: Synthesized, profile: str) -> None:
+def test_every_waf_alarms_on_blocked_request_spikes(synthesized: Synthesized, profile: str) -> None:
+    """Regional web ACLs' metrics carry their region; CloudFront's are published without one."""
     doc = synthesized(profile)
-    acls = {p: a for p, a in resources(doc, "aws_wafv2_web_acl").items() if a["scope"] == "REGIONAL"}
-    alarms = by_metric(doc, "BlockedRequests")
-    assert [a["dimensions"]["WebACL"] for a in alarms] == [ref(doc, "aws_wafv2_web_acl", p, "name") for p in acls]
-    for alarm in alarms:
+    acls = resources(doc, "aws_wafv2_web_acl")
+    alarms = {a["dimensions"]["WebACL"]: a for a in by_metric(doc, "BlockedRequests")}
+    assert set(alarms) == {ref(doc, "aws_wafv2_web_acl", p, "name") for p in acls}
+    region = "ap-southeast-1" if profile == "transactions-pg" else "us-east-1"
+    for path, acl in acls.items():
+        alarm = alarms[ref(doc, "aws_wafv2_web_acl", path, "name")]
         assert alarm["namespace"] == "AWS/WAFV2" and alarm["dimensions"]["Rule"] == "ALL"
-        assert alarm["dimensions"]["Region"] == ("ap-southeast-1" if profile == "transactions-pg" else "us-east-1")
+        assert alarm["dimensions"].get("Region") == (region if acl["scope"] == "REGIONAL" else None)
         assert (alarm["statistic"], alarm["threshold"]) == ("Sum", 100)
 
 
@@ -178,6 +202,60 @@ def test_failed_payments_are_watched_where_the_functions_count_them(synthesized:
         if p in {"payments_functions_transaction_processing_function", "payments_functions_dead_letters_function"}
     }
     assert {a["dimensions"]["service"] for a in failed} == services and len(services) == 2
+
+
+def test_stuck_payments_are_watched_where_the_dead_letter_consumer_counts_them(synthesized: Synthesized) -> None:
+    doc = synthesized("secure-platform")
+    (stuck,) = by_metric(doc, contract.PAYMENTS_STUCK)
+    consumer = resources(doc, "aws_lambda_function")["payments_functions_dead_letters_function"]
+    assert stuck["dimensions"] == {"service": consumer["environment"]["variables"]["POWERTOOLS_SERVICE_NAME"]}
+    assert (stuck["namespace"], stuck["statistic"], stuck["threshold"]) == (contract.METRICS_NAMESPACE, "Sum", 0)
+
+
+COMPUTE_PROFILES = [p for p in PROFILE_NAMES if load_config({"TAP_PROFILE": p}).compute is not None]
+
+
+@pytest.mark.parametrize("profile", COMPUTE_PROFILES)
+def test_every_instance_group_alarms_on_its_agents_memory(synthesized: Synthesized, profile: str) -> None:
+    """002: memory as the CloudWatch agent publishes it per group, under a namespace the role pins."""
+    doc = synthesized(profile)
+    groups = {ref(doc, "aws_autoscaling_group", path, "name") for path in resources(doc, "aws_autoscaling_group")}
+    memory = by_metric(doc, AGENT_MEMORY_METRIC)
+    assert {a["dimensions"]["AutoScalingGroupName"] for a in memory} == groups
+    assert all((a["namespace"], a["threshold"]) == (AGENT_NAMESPACE, 90) for a in memory)
+    # Each group's instances are told its name, which the agent puts on the metric.
+    templates = resources(doc, "aws_launch_template")
+    for path, group in resources(doc, "aws_autoscaling_group").items():
+        template = templates[path.removesuffix("_group") + "_launch_template"]
+        assert f"readonly GROUP_NAME={group['name']}" in base64.b64decode(template["user_data"]).decode()
+    statements = policy(resources(doc, "aws_iam_role_policy")["compute_instance_role_policy"])["Statement"]
+    (publish,) = [s for s in statements if s["Sid"] == "PublishAgentMetrics"]
+    assert publish["Action"] == ["cloudwatch:PutMetricData"]
+    assert publish["Condition"] == {"StringEquals": {"cloudwatch:namespace": AGENT_NAMESPACE}}
+
+
+@pytest.mark.parametrize("profile", COMPUTE_PROFILES)
+def test_document_003s_error_filter_and_performance_metrics_are_alarmed(synthesized: Synthesized, profile: str) -> None:
+    doc = synthesized(profile)
+    service = f"{load_config({'TAP_PROFILE': profile}).name_prefix}-health-{SUFFIX}"
+    (errors_filter,) = resources(doc, "aws_cloudwatch_log_metric_filter").values()
+    assert errors_filter["log_group_name"] == ref(doc, "aws_cloudwatch_log_group", "compute_logs_group", "name")
+    assert errors_filter["pattern"] == health.ERRORS_PATTERN
+    assert errors_filter["metric_transformation"] == {
+        "name": health.APPLICATION_ERRORS,
+        "namespace": health.NAMESPACE,
+        "value": "1",
+        "unit": "Count",
+        "dimensions": {"service": "$.service"},
+    }
+    watched = {a["metric_name"]: a for a in tap_alarms(doc).values() if a["namespace"] == health.NAMESPACE}
+    assert set(watched) == {health.APPLICATION_ERRORS, health.REQUEST_LATENCY, health.DATABASE_CHECK_TIME}
+    assert all(a["dimensions"] == {"service": service} for a in watched.values())
+    assert watched[health.REQUEST_LATENCY]["extended_statistic"] == "p99"
+    assert watched[health.DATABASE_CHECK_TIME]["extended_statistic"] == "p99"
+    # The instances are told the same service name their metrics must carry.
+    for template in resources(doc, "aws_launch_template").values():
+        assert f"readonly SERVICE_NAME={service}" in base64.b64decode(template["user_data"]).decode()
 
 
 def test_every_dead_letter_queue_alarms_on_its_first_message(synthesized: Synthesized) -> None:
@@ -202,7 +280,7 @@ def test_payments_degraded_is_any_p99_failed_payment_or_dead_letter(synthesized:
     paging_alarms = {
         address
         for address, alarm in doc["resource"]["aws_cloudwatch_metric_alarm"].items()
-        if alarm.get("extended_statistic") == "p99"
+        if (alarm.get("extended_statistic"), alarm["namespace"]) == ("p99", "AWS/ApiGateway")
         or alarm["metric_name"] == contract.PAYMENTS_FAILED
         or (alarm["metric_name"] == "ApproximateNumberOfMessagesVisible" and alarm["threshold"] == 0)
     }
@@ -280,7 +358,12 @@ def test_the_dashboard_graphs_only_what_the_stack_has_in_its_region(synthesized:
     widgets = dashboard_widgets(doc)
     region = "ap-southeast-1" if profile == "transactions-pg" else "us-east-1"
     graphs = [w for w in widgets if w["type"] == "metric"]
-    assert {w["properties"]["region"] for w in graphs} == {region}
+    for graph in graphs:
+        # CloudFront and Route 53 publish in us-east-1 only; everything else is the stack's.
+        namespace, _, *pairs = graph["properties"]["metrics"][0]
+        dimensions = dict(zip(pairs[::2], pairs[1::2], strict=True))
+        published = "us-east-1" if published_in_us_east_1((namespace, dimensions)) else region
+        assert graph["properties"]["region"] == published, graph
     for reference in re.findall(r"\$\{(aws_\w+)\.(\w+)\.", json.dumps(graphs)):
         kind, name = reference
         assert name in doc["resource"][kind], reference
@@ -301,7 +384,7 @@ def test_the_dashboard_has_a_row_per_tier_and_no_widget_overlaps(synthesized: Sy
     widgets = dashboard_widgets(doc)
     titles = [w["properties"]["markdown"].removeprefix("## ") for w in widgets if w["type"] == "text"]
     # A row for each tier with something to graph, in the stack's tier order.
-    order = ["foundation", "data", "payments", "edge", "compute", "governance"]
+    order = ["foundation", "data", "payments", "edge", "compute", "governance", "observability"]
     watching = {tier for tier in order if any(p.startswith(f"observability_{tier}_") for p in tap_alarms(doc))}
     assert titles == [tier for tier in order if tier in watching]
     cells = set()
@@ -330,3 +413,70 @@ def test_document_004s_dashboard(synthesized: Synthesized) -> None:
         ("AWS/DynamoDB", "WriteThrottleEvents", "Sum"),
         ("AWS/Lambda", "Errors", "Sum"),
     } <= shown
+
+
+WITH_A_DOMAIN = {"TAP_CONFIG": str(DOMAIN_CONFIG)}
+
+
+def test_document_002s_zone_and_failover_are_watched_too(synthesized: Synthesized) -> None:
+    """Its zone, health checks and maintenance page exist once a domain is set."""
+    doc = synthesized("secure-platform", **WITH_A_DOMAIN)
+    assert resources(doc, "aws_route53_health_check") and unwatched(doc) == []
+
+
+@pytest.mark.parametrize(("profile", "env"), [("portal-cdn", {}), ("full", {}), ("secure-platform", WITH_A_DOMAIN)])
+def test_cloudfront_and_route53_alarms_watch_every_distribution_and_health_check(
+    synthesized: Synthesized, profile: str, env: dict[str, str]
+) -> None:
+    doc = synthesized(profile, **env)
+    alarms = tap_alarms(doc)
+    rates = {a["dimensions"]["DistributionId"]: a for a in alarms.values() if a["metric_name"] == "5xxErrorRate"}
+    distributions = {ref(doc, "aws_cloudfront_distribution", p) for p in resources(doc, "aws_cloudfront_distribution")}
+    assert set(rates) == distributions and distributions
+    assert all(a["dimensions"]["Region"] == "Global" and a["threshold"] == 5 for a in rates.values())
+    checks = {ref(doc, "aws_route53_health_check", p) for p in resources(doc, "aws_route53_health_check")}
+    statuses = {a["dimensions"]["HealthCheckId"] for a in alarms.values() if a["metric_name"] == "HealthCheckStatus"}
+    assert statuses == checks
+    # In a us-east-1 stack they notify the alarms topic like every other alarm (no second topic).
+    assert "observability_global_topic" not in resources(doc, "aws_sns_topic")
+
+
+def test_a_stack_outside_us_east_1_alarms_on_cloudfront_there_with_a_topic_of_its_own(
+    synthesized: Synthesized,
+) -> None:
+    """An alarm lives where its metric is published and notifies a topic in its own region."""
+    doc = synthesized("portal-cdn", AWS_REGION="eu-west-1")
+    global_topic = ref(doc, "aws_sns_topic", "observability_global_topic", "arn")
+    topics = resources(doc, "aws_sns_topic")
+    assert topics["observability_global_topic"]["provider"] == "aws.us_east_1"
+    assert topics["observability_global_topic"]["kms_master_key_id"] == ref(
+        doc, "aws_kms_key", "observability_global_key", "arn"
+    )
+    assert resources(doc, "aws_kms_key")["observability_global_key"]["provider"] == "aws.us_east_1"
+    alarms = tap_alarms(doc)
+    for alarm in alarms.values():
+        elsewhere = published_in_us_east_1((alarm["namespace"], alarm["dimensions"]))
+        assert (alarm.get("provider") == "aws.us_east_1") == elsewhere, alarm["alarm_name"]
+        expected = global_topic if elsewhere else ref(doc, "aws_sns_topic", "observability_topic", "arn")
+        assert alarm["alarm_actions"] == alarm["ok_actions"] == [expected], alarm["alarm_name"]
+    assert any(a["namespace"] == "AWS/CloudFront" for a in alarms.values())
+
+
+@pytest.mark.parametrize(("profile", "env"), [*((p, {}) for p in PROFILE_NAMES), ("secure-platform", WITH_A_DOMAIN)])
+def test_the_summary_line_names_what_the_stack_holds(
+    synthesized: Synthesized, profile: str, env: dict[str, str]
+) -> None:
+    result, doc = synthesized.result(profile, **env)
+    line = observability_line(result.config)
+    acls = resources(doc, "aws_wafv2_web_acl")
+    holds = {
+        "CloudFront": bool(resources(doc, "aws_cloudfront_distribution")),
+        "Route 53 health checks": bool(resources(doc, "aws_route53_health_check")),
+        "the zone's signing": bool(resources(doc, "aws_route53_key_signing_key")),
+        "the WAFs": len(acls) == 2,
+        "the regional WAF": len(acls) == 1,
+        "saved Logs Insights queries": bool(resources(doc, "aws_cloudwatch_query_definition")),
+        "payment-log stream": STREAM_PATH in resources(doc, "aws_kinesis_firehose_delivery_stream"),
+        "'payments degraded'": bool(resources(doc, "aws_cloudwatch_composite_alarm")),
+    }
+    assert {what: what in line for what in holds} == holds

@@ -95,9 +95,17 @@ def test_an_endpoint_group_that_admits_no_one_is_found(synthesized: Synthesized)
     for name in [n for n, r in rules.items() if r["security_group_id"] == endpoints_group]:
         del rules[name]
     found = [gap for gap in gaps(doc) if "does not admit the caller" in gap.reason]
-    # Functions call secretsmanager, sqs, lambda and events; instances secretsmanager and logs, and
-    # their GuardDuty agent guardduty-data.
-    assert {gap.target for gap in found} == {"secretsmanager", "sqs", "lambda", "events", "logs", "guardduty-data"}
+    # Functions call secretsmanager, sqs, lambda and events; instances secretsmanager, and their
+    # CloudWatch agent logs and monitoring, their GuardDuty agent guardduty-data.
+    assert {gap.target for gap in found} == {
+        "secretsmanager",
+        "sqs",
+        "lambda",
+        "events",
+        "logs",
+        "monitoring",
+        "guardduty-data",
+    }
 
 
 def test_a_data_store_port_open_on_one_side_only_is_found(synthesized: Synthesized) -> None:
@@ -249,6 +257,15 @@ def test_instances_without_the_logs_endpoint_are_found(synthesized: Synthesized)
             "logs",
             "no interface endpoint with private DNS (and no NAT path: TAP opens none)",
         )
+    ]
+
+
+def test_instances_without_the_monitoring_endpoint_are_found(synthesized: Synthesized) -> None:
+    """The CloudWatch agent publishes the instances' memory (002) itself, through `monitoring`."""
+    doc = copy.deepcopy(synthesized("web-mysql"))
+    drop(doc, "aws_vpc_endpoint", "foundation_endpoints_monitoring")
+    assert gaps(doc) == [
+        Gap(asg(doc, "web"), "monitoring", "no interface endpoint with private DNS (and no NAT path: TAP opens none)")
     ]
 
 

@@ -600,6 +600,11 @@ CASES: dict[str, tuple[str, dict[str, object], str]] = {
         {"observability": ObservabilityConfig(alarm_emails=("oncall",))},
         "observability.alarm_emails = 'oncall': must be an email address",
     ),
+    "observability.payment_log_stream": (
+        "web-mysql",
+        {"observability": ObservabilityConfig(payment_log_stream=True)},
+        "observability.payment_log_stream = True: the environment has no payment functions or transactions API",
+    ),
     "governance.inspector": (
         "full",
         {"baseline": BaselineConfig(inspector=False)},

@@ -38,6 +38,8 @@ from typing import Any
 
 from card_data import mask_pans
 
+from lib.contracts import health as contract
+
 CHECK_TIMEOUT_SECONDS = 3.0
 # A check's answer serves every request for this long (the load balancer's nodes ask every 30 s).
 RESULT_SECONDS = 2.0
@@ -209,6 +211,28 @@ def cli_secret_reader(secret_id: str, region: str, cli: str = AWS_CLI) -> Callab
     return read
 
 
+class Metrics:
+    """Document 003's performance metrics as log lines in CloudWatch's embedded metric format:
+    CloudWatch Logs extracts the metrics from the lines the agent ships (the `x-amzn-logs-format`
+    header is optional, per "Using the PutLogEvents API to send manually-created embedded metric
+    format logs"), so the service needs no SDK and no route to the monitoring endpoint."""
+
+    def __init__(self, service: str) -> None:
+        self.service = service
+
+    def publish(self, name: str, milliseconds: float) -> None:
+        definition = {"Namespace": contract.NAMESPACE, "Dimensions": [[contract.SERVICE_DIMENSION]]}
+        document = {
+            "_aws": {
+                "Timestamp": int(time.time() * 1000),
+                "CloudWatchMetrics": [{**definition, "Metrics": [{"Name": name, "Unit": "Milliseconds"}]}],
+            },
+            contract.SERVICE_DIMENSION: self.service,
+            name: round(milliseconds, 1),
+        }
+        logger.info("metric", extra={"emf": document})
+
+
 class Database:
     """`check()` is None when the database answers, else the reason it does not (never a secret).
 
@@ -222,8 +246,10 @@ class Database:
         read_secret: Callable[[], Mapping[str, Any]],
         ca_bundle: Path = CA_BUNDLE,
         clock: Callable[[], float] = time.monotonic,
+        metrics: Metrics | None = None,
     ) -> None:
         self._read_secret, self._ca_bundle, self._clock = read_secret, ca_bundle, clock
+        self._metrics = metrics
         self._login: Login | None = None
         self._reread_at = -SECRET_REREAD_SECONDS
         self._lock = threading.Lock()
@@ -257,6 +283,7 @@ class Database:
         self._checks.shutdown(wait=False, cancel_futures=True)
 
     def _check(self) -> str | None:
+        started = time.monotonic()
         try:
             try:
                 self._query(refresh=False)
@@ -264,6 +291,9 @@ class Database:
                 self._query(refresh=True)  # rotated: read the secret again, once
         except Exception as error:  # every failure is a reason, never its arguments
             return reason_for(error)
+        finally:
+            if self._metrics is not None:
+                self._metrics.publish(contract.DATABASE_CHECK_TIME, (time.monotonic() - started) * 1000)
         return None
 
     def _query(self, *, refresh: bool) -> None:
@@ -296,7 +326,7 @@ class Release:
 ROUTES = {"/health": "health", "/version": "version"}
 
 
-def handler_for(database: Database, release: Release) -> type[BaseHTTPRequestHandler]:
+def handler_for(database: Database, release: Release, metrics: Metrics | None = None) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "tap-health"
         sys_version = ""
@@ -314,6 +344,15 @@ def handler_for(database: Database, release: Release) -> type[BaseHTTPRequestHan
                 status, body = 200, {"colour": release.colour, "build": release.build}
             else:
                 status, body = 404, {"error": "not found"}
+            # Logged as the answer is ready, so its line is written before the client has it. The
+            # route by name, never the path or anything else the client wrote.
+            took = (time.monotonic() - started) * 1000
+            extra: dict[str, Any] = {"route": route, "status": status, "ms": round(took, 1)}
+            if "reason" in body:
+                extra["reason"] = body["reason"]
+            logger.info("request", extra=extra)
+            if metrics is not None:
+                metrics.publish(contract.REQUEST_LATENCY, took)
             payload = json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
@@ -321,15 +360,6 @@ def handler_for(database: Database, release: Release) -> type[BaseHTTPRequestHan
             self.send_header("Cache-Control", "no-store")
             self.end_headers()
             self.wfile.write(payload)
-            # The route by name, never the path or anything else the client wrote.
-            extra: dict[str, Any] = {
-                "route": route,
-                "status": status,
-                "ms": round((time.monotonic() - started) * 1000, 1),
-            }
-            if "reason" in body:
-                extra["reason"] = body["reason"]
-            logger.info("request", extra=extra)
 
         def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
             """Logged by do_GET, without the request line."""
@@ -342,9 +372,15 @@ def handler_for(database: Database, release: Release) -> type[BaseHTTPRequestHan
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line; every string masked for card numbers before it is serialized."""
+    """One JSON object per line, naming the service; every string masked for card numbers before it
+    is serialized. A metric's embedded-format document (the service's own names and numbers) is
+    merged in at the top level, where CloudWatch reads it."""
 
-    FIELDS = ("route", "status", "ms", "reason")
+    FIELDS = ("route", "status", "ms", "reason", "port")
+
+    def __init__(self, service: str | None = None) -> None:
+        super().__init__()
+        self.service = service
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -352,7 +388,10 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "message": record.getMessage(),
         }
+        if self.service is not None:
+            entry[contract.SERVICE_DIMENSION] = self.service
         entry.update({name: getattr(record, name) for name in self.FIELDS if hasattr(record, name)})
+        entry.update(getattr(record, "emf", {}))
         return json.dumps({key: masked(value) for key, value in entry.items()}, default=str)
 
 
@@ -385,9 +424,17 @@ class Server(ThreadingHTTPServer):
         logger.error("request failed", extra={"reason": type(sys.exc_info()[1]).__name__})
 
 
-def serve(port: int, database: Database, release: Release, host: str = "", tls: ssl.SSLContext | None = None) -> Server:
+def serve(
+    port: int,
+    database: Database,
+    release: Release,
+    host: str = "",
+    *,
+    tls: ssl.SSLContext | None = None,
+    metrics: Metrics | None = None,
+) -> Server:
     """The server, bound and ready (HTTPS with `tls`); the caller runs `serve_forever`."""
-    server = Server((host, port), handler_for(database, release))
+    server = Server((host, port), handler_for(database, release, metrics))
     server.tls = tls
     return server
 
@@ -402,17 +449,20 @@ def server_tls(certificate: str, key: str) -> ssl.SSLContext:
 
 def server_from(environ: Mapping[str, str], cli: str = AWS_CLI, ca_bundle: Path = CA_BUNDLE) -> Server:
     """The service as systemd starts it, from /etc/tap-health.env (see `tap-health.service`)."""
+    service = environ[contract.SERVICE_SETTING]
     if not logger.handlers:
         handler = logging.StreamHandler(sys.stdout)  # to the log file systemd appends to
-        handler.setFormatter(JsonFormatter())
+        handler.setFormatter(JsonFormatter(service))
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
-    database = Database(cli_secret_reader(environ["TAP_DB_SECRET_ID"], environ["AWS_REGION"], cli), ca_bundle)
+    metrics = Metrics(service)
+    secret = cli_secret_reader(environ["TAP_DB_SECRET_ID"], environ["AWS_REGION"], cli)
+    database = Database(secret, ca_bundle, metrics=metrics)
     database.prime()
     release = Release(colour=environ.get("TAP_COLOUR", "blue"), build=environ.get("TAP_BUILD", "unknown"))
     tls = server_tls(environ["TAP_TLS_CERT"], environ["TAP_TLS_KEY"]) if "TAP_TLS_CERT" in environ else None
-    server = serve(int(environ.get("TAP_PORT", "8080")), database, release, tls=tls)
-    logger.info("listening", extra={"status": server.server_address[1]})
+    server = serve(int(environ.get("TAP_PORT", "8080")), database, release, tls=tls, metrics=metrics)
+    logger.info("listening", extra={"port": server.server_address[1]})
     return server
 
 

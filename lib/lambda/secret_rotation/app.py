@@ -153,6 +153,21 @@ def check_event(event: dict[str, Any]) -> tuple[str, str, str]:
 
 @logger.inject_lambda_context(log_event=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> None:
+    """One step; a failure is logged as one line (for the rotation-failures query), then raised
+    so that Secrets Manager marks the rotation failed and retries it."""
+    try:
+        rotate(event)
+    except Exception as error:
+        # TAP's own reasons only: a driver's message can quote the SQL that set a password.
+        reason = str(error) if isinstance(error, RotationError) else "see the error type"
+        logger.error(
+            contract.ROTATION_FAILED,
+            extra={"step": str(event.get("Step")), "error_type": type(error).__name__, "reason": reason},
+        )
+        raise
+
+
+def rotate(event: dict[str, Any]) -> None:
     arn, token, step = check_event(event)
     strategy = SETTINGS[contract.ROTATION_STRATEGY]
     logger.append_keys(step=step, strategy=strategy)

@@ -44,6 +44,8 @@ metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.SQS)
 dead_letter_processor = BatchProcessor(event_type=EventType.SQS)
 GAVE_UP = "processing failed after every retry"
+# A payment validation could not score (its fraud decision is "error") settles failed for this reason.
+NOT_SCORED = "fraud scoring unavailable"
 
 
 def count_stale(account_ids: list[int]) -> None:
@@ -112,11 +114,16 @@ def record_handler(record: SQSRecord) -> None:
     if item is None:
         return
     # Only the decision recorded with the transaction settles it, whatever a later message says.
-    status = records.settle(item, FINAL_STATUS[str(item["fraud_decision"])])
+    final = FINAL_STATUS[str(item["fraud_decision"])]
+    reason = NOT_SCORED if final == "failed" else None
+    status = records.settle(item, final, reason)
     if status != "pending":
         announce(records, item, status)
     metrics.add_metric(name=contract.PAYMENTS_PROCESSED, unit=MetricUnit.Count, value=1)
-    logger.info("processed", extra={"transaction_id": queued.payment.transaction_id, "status": status})
+    fields = {"transaction_id": queued.payment.transaction_id, "status": status}
+    logger.info(
+        contract.PAYMENT_PROCESSED, extra={**fields, "failure_reason": reason} if status == "failed" else fields
+    )
 
 
 @tracer.capture_lambda_handler
@@ -141,8 +148,13 @@ def dead_letter_record_handler(record: SQSRecord) -> None:
     if item is None:
         return
     status = records.settle(item, "failed", GAVE_UP)
+    if item["status"] == "pending" and status == "failed":
+        metrics.add_metric(name=contract.PAYMENTS_STUCK, unit=MetricUnit.Count, value=1)
     announce(records, {**item, "status": status}, status)
-    logger.info("dead letter settled", extra={"transaction_id": queued.payment.transaction_id, "status": status})
+    logger.info(
+        contract.PAYMENT_PROCESSED,
+        extra={"transaction_id": queued.payment.transaction_id, "status": status, "failure_reason": GAVE_UP},
+    )
 
 
 @tracer.capture_lambda_handler

@@ -18,6 +18,8 @@ from card_data import contains_pan, mask_pans, normalized
 from payments_common import FraudDecision, Payment, QueuedPayment
 
 from lib.contracts import payments as contract
+from lib.observability import function_errors_query
+from lib.payments import failed_payments_query
 from tests.handlers import PAYMENT_SETTINGS
 from tests.lambdas.payments.conftest import (
     IDEMPOTENCY_TABLE,
@@ -34,6 +36,7 @@ from tests.lambdas.payments.conftest import (
     valid_request,
 )
 from tests.lambdas.payments.test_payment_flow import process_queue, submit
+from tests.queries import selects
 
 PAN = "4111111111111111"
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "events"
@@ -324,8 +327,14 @@ class FailingWrites:
         return Throttled()
 
 
+def stuck_counts(output: str) -> list[float]:
+    """The PaymentsStuck values in Powertools' EMF lines on stdout."""
+    lines = [json.loads(line) for line in output.splitlines() if line.startswith("{") and '"_aws"' in line]
+    return [line[contract.PAYMENTS_STUCK] for line in lines if contract.PAYMENTS_STUCK in line]
+
+
 def test_a_payment_whose_processing_fails_for_good_ends_failed_and_announced(
-    emulated: Emulated, monkeypatch: pytest.MonkeyPatch
+    emulated: Emulated, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     status, body = submit(emulated, api_event(valid_request(), key="stuck-payment-0001"))
     assert status == 202
@@ -336,8 +345,11 @@ def test_a_payment_whose_processing_fails_for_good_ends_failed_and_announced(
     assert emulated.table_items() == [] and emulated.peek(emulated.transaction_queue) == []
     dead = emulated.drain(emulated.transaction_dlq)
     assert len(dead) == 1
+    capsys.readouterr()
     result = transaction_processing.dead_letter_handler(sqs_event(dead, emulated.transaction_queue_arn), FakeContext())
     assert result == {"batchItemFailures": []}
+    # Counted as stuck once, for the stuck-payments alarm.
+    assert stuck_counts(capsys.readouterr().out) == [[1.0]]
     (item,) = emulated.table_items()
     assert item["transaction_id"] == body["transaction_id"]
     assert item["status"] == "failed" and item["failure_reason"] == transaction_processing.GAVE_UP
@@ -347,6 +359,12 @@ def test_a_payment_whose_processing_fails_for_good_ends_failed_and_announced(
     # Re-running the dead letter (a redelivery) changes nothing and announces nothing again.
     transaction_processing.dead_letter_handler(sqs_event(dead, emulated.transaction_queue_arn), FakeContext())
     assert emulated.table_items() == [item] and emulated.drain(emulated.alerts_queue) == []
+    assert stuck_counts(capsys.readouterr().out) == []
+    # The saved "failed payments by reason" query reads and selects exactly the settling lines.
+    query = failed_payments_query("processing", "dead-letters")
+    lines = [json.loads(line) for line in emulated.logs.getvalue().splitlines()]
+    (settled, _) = [line for line in lines if selects(query, line)]  # the first run and the redelivery
+    assert settled["failure_reason"] == transaction_processing.GAVE_UP
 
 
 def test_an_unreadable_dead_letter_is_dropped_without_logging_its_body(emulated: Emulated) -> None:
@@ -356,6 +374,13 @@ def test_an_unreadable_dead_letter_is_dropped_without_logging_its_body(emulated:
     )
     assert result == {"batchItemFailures": []}
     assert "unreadable dead letter dropped" in emulated.logs.getvalue()
+    # The saved "Lambda errors by function" query counts it.
+    (error,) = [
+        line
+        for line in map(json.loads, emulated.logs.getvalue().splitlines())
+        if selects(function_errors_query(["dead-letters"]), line)
+    ]
+    assert error["message"] == "unreadable dead letter dropped"
     assert "truncated" not in emulated.logs.getvalue() and emulated.table_items() == []
 
 

@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingErro
 from card_data import contains_pan, luhn_valid, mask_pans
 from payments_common import FraudDecision, Payment, QueuedPayment
 
+from lib.payments import failed_payments_query
 from tests.lambdas.payments.conftest import (
     Emulated,
     FakeContext,
@@ -24,6 +25,7 @@ from tests.lambdas.payments.conftest import (
     transaction_processing,
     valid_request,
 )
+from tests.queries import selects
 
 PAN = "4111 1111 1111 1111"  # a test Visa number that passes Luhn
 
@@ -186,8 +188,12 @@ def test_unavailable_fraud_check_marks_the_payment_failed(emulated: Emulated, mo
     assert status == 202 and body["fraud_decision"] == "error"
     process_queue(emulated)
     (item,) = emulated.table_items()
-    assert item["status"] == "failed"
+    assert item["status"] == "failed" and item["failure_reason"] == transaction_processing.NOT_SCORED
     assert json.loads(emulated.drain(emulated.alerts_queue)[0])["detail"]["status"] == "failed"
+    # The saved "failed payments by reason" query counts it, with its reason.
+    query = failed_payments_query("processing", "dead-letters")
+    (failed,) = [line for line in map(json.loads, emulated.logs.getvalue().splitlines()) if selects(query, line)]
+    assert failed["failure_reason"] == transaction_processing.NOT_SCORED
 
 
 def test_velocity_over_the_window_declines(emulated: Emulated) -> None:
