@@ -7,15 +7,18 @@ STAMP := $(VENV)/.installed
 TAP_PROFILE ?= full
 export TAP_PROFILE
 
-.PHONY: synth test lint format bench lock pin discover clean
+.PHONY: synth test lint format bench lock pin discover check report diagram clean
 
 # Bytecode is compiled at install: with PYTHONDONTWRITEBYTECODE set (as on CI), Python would
 # otherwise recompile the large AWS binding modules on every run (about 2 s of each synth).
-$(STAMP): requirements.lock requirements-bootstrap.lock
+# TAP itself is installed editable last, for the `tap` command, built by the locked setuptools
+# without build isolation (nothing is downloaded unpinned).
+$(STAMP): requirements.lock requirements-bootstrap.lock pyproject.toml
 	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements-bootstrap.lock
 	$(VENV)/bin/uv pip sync --quiet --python $(PY) --require-hashes --compile-bytecode requirements.lock
+	$(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps --no-build-isolation --editable .
 	touch $(STAMP)
 
 # The wheels of TAP's signed Powertools layer, for the Lambda platforms, with the lock's hashes
@@ -25,8 +28,10 @@ $(WHEELS): $(STAMP) requirements.lock lib/core/powertools.py tools/powertools_wh
 	$(PY) -m tools.powertools_wheels
 	touch $(WHEELS)
 
+TAP := $(VENV)/bin/tap
+
 synth: $(STAMP) $(WHEELS)
-	$(PY) tap.py --summary
+	$(TAP) synth
 
 # Line and branch coverage of lib/ (infrastructure and Lambda code); the floor is today's figure.
 COVERAGE_FLOOR := 97
@@ -51,13 +56,27 @@ bench: $(STAMP) $(WHEELS)
 	status=0; \
 	$(PY) -m bench.synth_bench || status=1; \
 	$(PY) -m bench.payments_bench || status=1; \
+	$(PY) -m bench.check_bench || status=1; \
 	bash scripts/ensure-test-servers.sh && $(PY) -m bench.ledger_bench || status=1; \
 	exit $$status
 
 # Optional, with AWS credentials: the account's existing GuardDuty detector, Config recorder and
 # Security Hub subscription, written into TAP_CONFIG so the baseline adopts them.
 discover: $(STAMP)
-	$(PY) -m tools.discover
+	$(TAP) discover
+
+# The compliance gate (Checkov and TAP's rules over every profile), as `make test` runs it.
+check: $(STAMP) $(WHEELS)
+	$(TAP) check
+
+# The PCI DSS v4.0 evidence report of TAP_PROFILE (`all`: every profile, with an index page).
+report: $(STAMP) $(WHEELS)
+	$(TAP) report --profile $(TAP_PROFILE)
+
+# Every profile's architecture diagram, for the README (docs/diagrams/).
+diagram: $(STAMP) $(WHEELS)
+	bash scripts/ensure-test-servers.sh
+	$(TAP) diagram --profile all
 
 # Re-pin the addresses of stateful resources after a deliberate rename (add a moved block first).
 pin: $(STAMP) $(WHEELS)

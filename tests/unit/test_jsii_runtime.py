@@ -20,7 +20,7 @@ from cdktn_provider_aws.kms_key import KmsKey
 from cdktn_provider_aws.provider import AwsProvider
 
 from tests.conftest import Synthesized
-from tools import jsii_runtime
+from tools import cli, jsii_runtime
 
 
 def test_configure_uses_the_wheel_node_and_keeps_user_options() -> None:
@@ -156,8 +156,14 @@ def test_without_runtime_type_checks_node_still_refuses_a_wrong_type() -> None:
     assert "Unable to deserialize value as string" in unchecked.stderr
 
 
-def test_tap_py_turns_runtime_type_checks_off_and_creation_stacks_are_skipped() -> None:
-    assert "prepare(runtime_type_checks=False)" in (Path(__file__).resolve().parents[2] / "tap.py").read_text()
+def test_the_tap_command_turns_runtime_type_checks_off_and_creation_stacks_are_skipped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`tap` (and tap.py, which runs `tap synth`) skips the bindings' typeguard checks."""
+    calls: list[dict[str, bool]] = []
+    monkeypatch.setattr(cli.jsii_runtime, "prepare", lambda **options: calls.append(options))
+    assert cli.main(["profiles"]) == cli.CLEAN
+    assert calls == [{"runtime_type_checks": False}]
     environ: dict[str, str] = {}
     jsii_runtime.configure(environ)
     assert environ["CDKTN_DISABLE_CREATION_STACK"] == "1"
