@@ -17,7 +17,8 @@ once deployed. This check reads the JSON:
   writing its own logs, the X-Ray daemon's trace uploads, managing its ENIs, and KMS use that a
   `kms:ViaService` condition confines to another service.
 - **Data stores.** Every rule between two security groups has its other half: an ingress rule
-  from A into B on a port needs A's egress to B on that port, and the other way round.
+  from A into B on a port needs A's egress to B on that port, and the other way round (a
+  complete pair is a path between the two groups).
 - **Data stores a function names.** A function whose environment names a store's endpoint (an
   RDS Proxy, an Aurora cluster, a Redis replication group) needs egress to that store's security
   group on its port, and the store's group must admit it there.
@@ -41,6 +42,9 @@ once deployed. This check reads the JSON:
   call: a function allowed it must name a proxy endpoint in its environment (and reach it, as
   above); and the proxy admits no group but those of such functions.
 
+Each checked path is a `Path` (caller, callee, port, via); `paths()` returns those proven, which the
+architecture diagrams draw (`tools/diagram.py`), and `gaps()` the missing halves of the rest.
+
     python -m lib.reachability cdktf.out/stacks/<stack>/cdk.tf.json      # also run by every synthesis
 """
 
@@ -48,11 +52,11 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import pathlib
 import re
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from lib.core.tags import GUARDDUTY_AGENT_TAG
@@ -93,6 +97,32 @@ class Gap:
 
     def __str__(self) -> str:
         return f"{self.caller} -> {self.target}: {self.reason}"
+
+
+@dataclass(frozen=True, order=True)
+class Path:
+    """`caller` connects to `callee` on `port` through `via` (an endpoint, a listener, a target group,
+    a VPC link; "" when it connects to the callee's security group directly).
+
+    `caller` and `callee` are resource addresses, "internet", or (callee) an AWS service prefix.
+    """
+
+    caller: str
+    callee: str
+    port: int
+    via: str = ""
+
+
+@dataclass(frozen=True)
+class Check:
+    """A path the document needs, and what keeps it from being proven (nothing: proven)."""
+
+    path: Path
+    gaps: tuple[Gap, ...] = ()
+
+
+# What each kind of check yields: paths it checked, and problems that are no path of their own.
+Finding = Check | Gap
 
 
 def _resources(document: Document, kind: str) -> dict[str, dict[str, Any]]:
@@ -180,29 +210,32 @@ def _covers(rule: dict[str, Any], port: int) -> bool:
     return rule.get("ip_protocol") in ("-1", "tcp") and rule.get("from_port", 0) <= port <= rule.get("to_port", 65535)
 
 
-def gateway_gaps(net: Network, caller: str, service: str, groups: list[str], subnets: list[str]) -> Iterator[Gap]:
+def gateway_check(net: Network, caller: str, service: str, groups: list[str], subnets: list[str]) -> Check:
     endpoints = net.endpoints(service, "Gateway")
     if not endpoints:
-        yield Gap(caller, service, "no gateway endpoint for the service")
-        return
+        return Check(Path(caller, service, HTTPS), (Gap(caller, service, "no gateway endpoint for the service"),))
     (name, endpoint), *_ = endpoints.items()
+    found = []
     prefix_list = _token("aws_vpc_endpoint", name, "prefix_list_id")
     if not any(r.get("prefix_list_id") == prefix_list and _covers(r, HTTPS) for r in net.egress(groups)):
-        yield Gap(caller, service, f"no egress on {HTTPS} to the gateway endpoint's prefix list")
+        found.append(Gap(caller, service, f"no egress on {HTTPS} to the gateway endpoint's prefix list"))
     missing = net.route_tables(subnets) - set(endpoint.get("route_table_ids", []))
     if missing:
-        yield Gap(caller, service, f"the gateway endpoint is not on route tables {sorted(missing)}")
+        found.append(Gap(caller, service, f"the gateway endpoint is not on route tables {sorted(missing)}"))
+    return Check(Path(caller, service, HTTPS, f"aws_vpc_endpoint.{name}"), tuple(found))
 
 
-def interface_gaps(net: Network, caller: str, service: str, groups: list[str], subnets: list[str]) -> Iterator[Gap]:
-    endpoints = [e for e in net.endpoints(service, "Interface").values() if e.get("private_dns_enabled")]
+def interface_check(net: Network, caller: str, service: str, groups: list[str], subnets: list[str]) -> Check:
+    endpoints = [(n, e) for n, e in net.endpoints(service, "Interface").items() if e.get("private_dns_enabled")]
     if not endpoints:
-        yield Gap(caller, service, "no interface endpoint with private DNS (and no NAT path: TAP opens none)")
-        return
-    endpoint_groups = set(endpoints[0].get("security_group_ids", []))
+        reason = "no interface endpoint with private DNS (and no NAT path: TAP opens none)"
+        return Check(Path(caller, service, HTTPS), (Gap(caller, service, reason),))
+    (name, endpoint), *_ = endpoints
+    found = []
+    endpoint_groups = set(endpoint.get("security_group_ids", []))
     egress = net.egress(groups)
     if not any(r.get("referenced_security_group_id") in endpoint_groups and _covers(r, HTTPS) for r in egress):
-        yield Gap(caller, service, f"no egress on {HTTPS} to the endpoint's security group")
+        found.append(Gap(caller, service, f"no egress on {HTTPS} to the endpoint's security group"))
     cidrs = net.subnet_cidrs(subnets)
     admitted = False
     for group in endpoint_groups:
@@ -215,10 +248,11 @@ def interface_gaps(net: Network, caller: str, service: str, groups: list[str], s
                 block = ipaddress.ip_network(rule["cidr_ipv4"])
                 admitted |= all(cidr.subnet_of(block) for cidr in cidrs if cidr.version == block.version)  # type: ignore[arg-type]
     if not admitted:
-        yield Gap(caller, service, f"the endpoint's security group does not admit the caller on {HTTPS}")
+        found.append(Gap(caller, service, f"the endpoint's security group does not admit the caller on {HTTPS}"))
+    return Check(Path(caller, service, HTTPS, f"aws_vpc_endpoint.{name}"), tuple(found))
 
 
-def function_gaps(document: Document) -> Iterator[Gap]:
+def function_findings(document: Document) -> Iterator[Finding]:
     net = Network(document)
     has_vpc = bool(_resources(document, "aws_vpc"))
     for name, function in sorted(_resources(document, "aws_lambda_function").items()):
@@ -236,11 +270,11 @@ def function_gaps(document: Document) -> Iterator[Gap]:
         if PROXY_AUTH in services and not any(kind == "aws_db_proxy" for kind, _ in stores):
             yield Gap(caller, PROXY_AUTH, "allowed rds-db:connect but names no RDS Proxy endpoint in its environment")
         for kind, store in stores:
-            yield from store_gaps(net, caller, kind, store, groups)
-        yield from _service_gaps(net, caller, services, groups, subnets)
+            yield store_check(net, caller, kind, store, groups)
+        yield from _service_checks(net, caller, services, groups, subnets)
 
 
-def _name(token: str) -> str:
+def resource_name(token: str) -> str:
     """The resource name in a `${type.name.attribute}` reference."""
     match = TOKEN.match(token)
     if match is None:
@@ -248,18 +282,18 @@ def _name(token: str) -> str:
     return match.group(2)
 
 
-def _service_gaps(
+def _service_checks(
     net: Network, caller: str, services: set[str], groups: list[str], subnets: list[str]
-) -> Iterator[Gap]:
+) -> Iterator[Check]:
     for prefix in sorted(services - {PROXY_AUTH}):
         service = ENDPOINT_SERVICE.get(prefix, prefix)
-        check = gateway_gaps if service in GATEWAY_SERVICES else interface_gaps
-        yield from check(net, caller, service, groups, subnets)
+        check = gateway_check if service in GATEWAY_SERVICES else interface_check
+        yield check(net, caller, service, groups, subnets)
 
 
 def instance_groups(document: Document, group: dict[str, Any]) -> list[str]:
     """The security groups of an Auto Scaling group's instances (its launch template's)."""
-    template = _resources(document, "aws_launch_template")[_name(group["launch_template"]["id"])]
+    template = _resources(document, "aws_launch_template")[resource_name(group["launch_template"]["id"])]
     interfaces = template.get("network_interfaces", [])
     return (
         list(interfaces[0].get("security_groups", []))
@@ -286,34 +320,39 @@ def secret_clusters(document: Document, role_token: str) -> set[str]:
     return clusters
 
 
-def instance_gaps(document: Document) -> Iterator[Gap]:
+def instance_findings(document: Document) -> Iterator[Finding]:
     net = Network(document)
     profiles = _resources(document, "aws_iam_instance_profile")
     for name, group in sorted(_resources(document, "aws_autoscaling_group").items()):
         caller = f"aws_autoscaling_group.{name}"
-        template = _resources(document, "aws_launch_template")[_name(group["launch_template"]["id"])]
-        profile = profiles[_name(template["iam_instance_profile"]["arn"])]
+        template = _resources(document, "aws_launch_template")[resource_name(group["launch_template"]["id"])]
+        profile = profiles[resource_name(template["iam_instance_profile"]["arn"])]
         role = profile["role"].replace(".name}", ".arn}")
         groups, subnets = instance_groups(document, group), list(group["vpc_zone_identifier"])
         services = called_services(document, role, frozenset())
         if any(t["key"] == GUARDDUTY_AGENT_TAG and t["value"] == "true" for t in group.get("tag", [])):
             services |= {"guardduty-data"}  # the Runtime Monitoring agent's telemetry
-        yield from _service_gaps(net, caller, services, groups, subnets)
+        yield from _service_checks(net, caller, services, groups, subnets)
         for cluster in sorted(secret_clusters(document, role)):
-            yield from store_gaps(net, caller, "aws_rds_cluster", cluster, groups)
+            yield store_check(net, caller, "aws_rds_cluster", cluster, groups)
 
 
-def _path_gaps(
-    net: Network, caller: str, groups: list[str], target: str, *, target_groups: list[str], port: int
-) -> Iterator[Gap]:
-    """`groups` reach `target_groups` on `port`: egress on one side, ingress on the other."""
-    wanted = set(target_groups)
+def _group_check(
+    net: Network, path: Path, groups: list[str], target_groups: Iterable[str], *, target: str, what: str = "target"
+) -> Check:
+    """`groups` reach `target_groups` on the path's port: egress on one side, ingress on the other.
+
+    Gaps name `target` and call it `what` ("target", "store").
+    """
+    wanted, port, caller = set(target_groups), path.port, path.caller
+    found = []
     if not any(r.get("referenced_security_group_id") in wanted and _covers(r, port) for r in net.egress(groups)):
-        yield Gap(caller, target, f"no egress on {port} to the target's security group")
+        found.append(Gap(caller, target, f"no egress on {port} to the {what}'s security group"))
     if not any(
         r.get("referenced_security_group_id") in groups and _covers(r, port) for g in wanted for r in net.ingress(g)
     ):
-        yield Gap(caller, target, f"the target's security group does not admit the caller on {port}")
+        found.append(Gap(caller, target, f"the {what}'s security group does not admit the caller on {port}"))
+    return Check(path, tuple(found))
 
 
 def _forwarded_target_groups(document: Document, name: str, listener: dict[str, Any]) -> list[str]:
@@ -354,58 +393,71 @@ def _cloudfront_prefix_lists(document: Document) -> set[str]:
     }
 
 
-def load_balancer_gaps(document: Document) -> Iterator[Gap]:
+def load_balancer_findings(document: Document) -> Iterator[Finding]:
     net = Network(document)
     balancers = _resources(document, "aws_lb")
     scaling_groups = _resources(document, "aws_autoscaling_group")
     fronted = cloudfront_origins(document)
     cloudfront_lists = _cloudfront_prefix_lists(document)
     for name, listener in sorted(_resources(document, "aws_lb_listener").items()):
-        balancer_name = _name(listener["load_balancer_arn"])
+        balancer_name = resource_name(listener["load_balancer_arn"])
         balancer, caller = balancers[balancer_name], f"aws_lb.{balancer_name}"
         groups, port = list(balancer.get("security_groups", [])), int(listener["port"])
         ingress = [r for g in groups for r in net.ingress(g)]
+        listener_address = f"aws_lb_listener.{name}"
         if balancer_name in fronted:
             distribution, origin_port = fronted[balancer_name]
-            if port == origin_port and not any(
-                r.get("prefix_list_id") in cloudfront_lists and _covers(r, port) for r in ingress
-            ):
-                yield Gap(distribution, caller, f"the load balancer does not admit CloudFront's prefix list on {port}")
+            if port == origin_port:
+                admitted = any(r.get("prefix_list_id") in cloudfront_lists and _covers(r, port) for r in ingress)
+                reason = f"the load balancer does not admit CloudFront's prefix list on {port}"
+                yield Check(
+                    Path(distribution, caller, port, listener_address),
+                    () if admitted else (Gap(distribution, caller, reason),),
+                )
             if any(r.get("cidr_ipv4") == ANYWHERE or r.get("cidr_ipv6") == "::/0" for r in ingress):
                 yield Gap("internet", caller, "a CloudFront origin must be reachable through CloudFront only")
-        elif not balancer.get("internal") and not any(
-            r.get("cidr_ipv4") == ANYWHERE and _covers(r, port) for r in ingress
-        ):
-            yield Gap("internet", f"aws_lb_listener.{name}", f"the internet-facing load balancer does not admit {port}")
+        elif not balancer.get("internal"):
+            admitted = any(r.get("cidr_ipv4") == ANYWHERE and _covers(r, port) for r in ingress)
+            reason = f"the internet-facing load balancer does not admit {port}"
+            yield Check(
+                Path("internet", caller, port, listener_address),
+                () if admitted else (Gap("internet", listener_address, reason),),
+            )
         for target_group in _forwarded_target_groups(document, name, listener):
-            tg_name = _name(target_group)
+            tg_name = resource_name(target_group)
             tg_port = int(_resources(document, "aws_lb_target_group")[tg_name]["port"])
-            served = [g for g in scaling_groups.values() if target_group in g.get("target_group_arns", [])]
+            target = f"aws_lb_target_group.{tg_name}"
+            served = sorted((n, g) for n, g in scaling_groups.items() if target_group in g.get("target_group_arns", []))
             if not served:
-                yield Gap(caller, f"aws_lb_target_group.{tg_name}", "no Auto Scaling group serves the target group")
-            for scaling_group in served:
-                target = f"aws_lb_target_group.{tg_name}"
-                yield from _path_gaps(
-                    net, caller, groups, target, target_groups=instance_groups(document, scaling_group), port=tg_port
-                )
+                yield Gap(caller, target, "no Auto Scaling group serves the target group")
+            for scaling_name, scaling_group in served:
+                path = Path(caller, f"aws_autoscaling_group.{scaling_name}", tg_port, target)
+                yield _group_check(net, path, groups, instance_groups(document, scaling_group), target=target)
 
 
-def vpc_link_gaps(document: Document) -> Iterator[Gap]:
+def load_balancer_gaps(document: Document) -> list[Gap]:
+    """The load balancers' gaps alone (the internet's, CloudFront's and their targets' paths)."""
+    return _gaps_of(load_balancer_findings(document))
+
+
+def vpc_link_findings(document: Document) -> Iterator[Finding]:
     net = Network(document)
     for name, integration in sorted(_resources(document, "aws_apigatewayv2_integration").items()):
         if integration.get("connection_type") != "VPC_LINK":
             continue
-        link = _resources(document, "aws_apigatewayv2_vpc_link")[_name(integration["connection_id"])]
-        listener = _resources(document, "aws_lb_listener")[_name(integration["integration_uri"])]
-        balancer_name = _name(listener["load_balancer_arn"])
+        link = _resources(document, "aws_apigatewayv2_vpc_link")[resource_name(integration["connection_id"])]
+        listener = _resources(document, "aws_lb_listener")[resource_name(integration["integration_uri"])]
+        balancer_name = resource_name(listener["load_balancer_arn"])
         balancer = _resources(document, "aws_lb")[balancer_name]
-        yield from _path_gaps(
-            net,
+        target = f"aws_lb.{balancer_name}"
+        path = Path(
             f"aws_apigatewayv2_integration.{name}",
-            list(link["security_group_ids"]),
-            f"aws_lb.{balancer_name}",
-            target_groups=list(balancer.get("security_groups", [])),
-            port=int(listener["port"]),
+            target,
+            int(listener["port"]),
+            f"aws_apigatewayv2_vpc_link.{resource_name(integration['connection_id'])}",
+        )
+        yield _group_check(
+            net, path, list(link["security_group_ids"]), balancer.get("security_groups", []), target=target
         )
 
 
@@ -428,19 +480,12 @@ def store_port(kind: str, store: dict[str, Any]) -> int:
     return int(store.get("port") or 6379)
 
 
-def store_gaps(net: Network, caller: str, kind: str, name: str, groups: list[str]) -> Iterator[Gap]:
-    """The function reaches the store it names: egress to the store's group on its port, admitted there."""
+def store_check(net: Network, caller: str, kind: str, name: str, groups: list[str]) -> Check:
+    """The caller reaches the store it names: egress to the store's group on its port, admitted there."""
     store = _resources(net.document, kind)[name]
-    port, target = store_port(kind, store), f"{kind}.{name}"
-    store_groups = set(store.get(STORE_ENDPOINTS[kind][1], []))
-    if not any(r.get("referenced_security_group_id") in store_groups and _covers(r, port) for r in net.egress(groups)):
-        yield Gap(caller, target, f"no egress on {port} to the store's security group")
-    if not any(
-        r.get("referenced_security_group_id") in groups and _covers(r, port)
-        for group in store_groups
-        for r in net.ingress(group)
-    ):
-        yield Gap(caller, target, f"the store's security group does not admit the caller on {port}")
+    target = f"{kind}.{name}"
+    path = Path(caller, target, store_port(kind, store))
+    return _group_check(net, path, groups, store.get(STORE_ENDPOINTS[kind][1], []), target=target, what="store")
 
 
 def proxy_intruders(document: Document) -> Iterator[Gap]:
@@ -460,8 +505,9 @@ def proxy_intruders(document: Document) -> Iterator[Gap]:
                     yield Gap(str(source), f"aws_db_proxy.{name}", "admitted to the proxy without rds-db:connect")
 
 
-def one_sided_rules(document: Document) -> Iterator[Gap]:
-    """Security-group-to-group rules whose other half is missing (a data store's port on one side only)."""
+def rule_pairs(document: Document) -> Iterator[Check]:
+    """Every security-group-to-group rule as a path between the groups; a missing other half (a data
+    store's port open on one side only) is its gap."""
     ingress = _resources(document, "aws_vpc_security_group_ingress_rule")
     egress = _resources(document, "aws_vpc_security_group_egress_rule")
 
@@ -476,28 +522,43 @@ def one_sided_rules(document: Document) -> Iterator[Gap]:
         return found
 
     inbound, outbound = pairs(ingress, outward=False), pairs(egress, outward=True)
-    for key in sorted(set(inbound) - set(outbound)):
-        yield Gap(key[0], key[1], f"ingress on {key[2]} ({inbound[key]}) without the caller's egress")
-    for key in sorted(set(outbound) - set(inbound)):
-        yield Gap(key[0], key[1], f"egress on {key[2]} ({outbound[key]}) without the target's ingress")
+    for source, target, port in sorted(set(inbound) | set(outbound)):
+        key = (source, target, port)
+        if key not in outbound:
+            reason = f"ingress on {port} ({inbound[key]}) without the caller's egress"
+        elif key not in inbound:
+            reason = f"egress on {port} ({outbound[key]}) without the target's ingress"
+        else:
+            yield Check(Path(source, target, port))
+            continue
+        yield Check(Path(source, target, port), (Gap(source, target, reason),))
+
+
+def _findings(document: Document) -> Iterator[Finding]:
+    yield from function_findings(document)
+    yield from instance_findings(document)
+    yield from load_balancer_findings(document)
+    yield from vpc_link_findings(document)
+    yield from rule_pairs(document)
+    yield from proxy_intruders(document)
+
+
+def _gaps_of(findings: Iterable[Finding]) -> list[Gap]:
+    return sorted(gap for f in findings for gap in (f.gaps if isinstance(f, Check) else (f,)))
 
 
 def gaps(document: Document) -> list[Gap]:
     """Every missing path in the document, sorted; empty when every caller reaches what it calls."""
-    return sorted(
-        [
-            *function_gaps(document),
-            *instance_gaps(document),
-            *load_balancer_gaps(document),
-            *vpc_link_gaps(document),
-            *one_sided_rules(document),
-            *proxy_intruders(document),
-        ]
-    )
+    return _gaps_of(_findings(document))
+
+
+def paths(document: Document) -> list[Path]:
+    """Every proven path (both halves present), sorted and without repeats: what the diagrams draw."""
+    return sorted({f.path for f in _findings(document) if isinstance(f, Check) and not f.gaps})
 
 
 def main(argv: list[str]) -> int:
-    found = [gap for path in argv for gap in gaps(json.loads(Path(path).read_text()))]
+    found = [gap for path in argv for gap in gaps(json.loads(pathlib.Path(path).read_text()))]
     for gap in found:
         print(gap)
     print(f"reachability: {len(found)} gap(s) in {len(argv)} file(s)")

@@ -16,7 +16,8 @@ import pytest
 from lib.core import function as function_block
 from lib.errors import ConfigError
 from lib.profiles import load_config
-from lib.reachability import Gap, called_services, gaps, main
+from lib.reachability import Gap, called_services, gaps, main, paths
+from lib.reachability import Path as Reach
 from lib.synth import synthesize
 from tests.conftest import Document, Synthesized, address_name, ref, resources
 
@@ -372,3 +373,47 @@ def test_the_baselines_function_calls_public_endpoints_without_a_gap(synthesized
     baseline = synthesized.baseline("full")
     assert resources(baseline, "aws_lambda_function") and not resources(baseline, "aws_vpc")
     assert gaps(baseline) == []
+
+
+def endpoint(doc: Document, service: str) -> str:
+    return "aws_vpc_endpoint." + address_name(doc, "aws_vpc_endpoint", f"foundation_endpoints_{service}")
+
+
+def test_paths_are_the_checked_paths_with_their_ports_and_what_they_pass_through(synthesized: Synthesized) -> None:
+    doc = synthesized("web-mysql")
+    web = asg(doc, "web")
+    balancer = "aws_lb." + address_name(doc, "aws_lb", "edge_load_balancer")
+    cluster = "aws_rds_cluster." + address_name(doc, "aws_rds_cluster", "data_database_cluster")
+    found = paths(doc)
+    assert found == sorted(set(found))
+    https = "aws_lb_listener." + address_name(doc, "aws_lb_listener", "edge_load_balancer_https")
+    target_group = "aws_lb_target_group." + address_name(
+        doc, "aws_lb_target_group", "edge_load_balancer_target_group_web"
+    )
+    assert {
+        Reach("internet", balancer, 443, https),
+        Reach(balancer, web, 8080, target_group),
+        Reach(web, cluster, 3306),
+        Reach(web, "s3", 443, endpoint(doc, "s3")),
+        Reach(web, "secretsmanager", 443, endpoint(doc, "secretsmanager")),
+    } <= set(found)
+    # A complete pair of security group rules is a path between the two groups.
+    app, database = (
+        ref(doc, "aws_security_group", "foundation_app_security_group"),
+        ref(doc, "aws_security_group", "data_database_security_group"),
+    )
+    assert Reach(app, database, 3306) in found
+
+
+def test_a_path_with_a_gap_is_not_proven(synthesized: Synthesized) -> None:
+    """`gaps()` and `paths()` share the checks: the path a gap names leaves the proven ones."""
+    doc = full(synthesized)
+    validation = function(doc, "payment_validation")
+    proven = Reach(validation, "dynamodb", 443, endpoint(doc, "dynamodb"))
+    assert proven in paths(doc)
+    drop(doc, "aws_vpc_security_group_egress_rule", "payments_functions_payment_validation_to_dynamodb")
+    assert proven not in paths(doc) and [gap.caller for gap in gaps(doc)] == [validation]
+
+
+def test_the_baseline_has_no_network_paths(synthesized: Synthesized) -> None:
+    assert paths(synthesized.baseline("full")) == []
