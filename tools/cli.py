@@ -23,7 +23,7 @@ from pathlib import Path
 
 from lib.errors import ConfigError
 from lib.profiles import PROFILES, load_config
-from tools import compliance, jsii_runtime
+from tools import CouldNotRun, compliance, jsii_runtime
 from tools.compliance import GateResult
 
 CLEAN, FINDINGS, INVALID_CONFIGURATION, COULD_NOT_RUN = 0, 1, 2, 3
@@ -33,10 +33,6 @@ EXIT_CODES = f"""exit codes:
   {INVALID_CONFIGURATION}  invalid configuration: nothing was written
   {COULD_NOT_RUN}  could not run: a missing tool, or an unexpected error (--debug shows the traceback)"""
 ALL = "all"
-
-
-class CouldNotRun(RuntimeError):
-    """A step cannot run here (a missing tool, a missing file); the message says what to do."""
 
 
 Progress = Callable[[str], None]

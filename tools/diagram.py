@@ -10,19 +10,16 @@ Graphviz over a pure-Python renderer: `dot`'s layered layout routes edges around
 and places their labels without overlaps, which no pure-Python package on PyPI does as well; it is
 one Debian package, installed with the test servers (`scripts/ensure-test-servers.sh`).
 
-    python -m tools.diagram [--profile P] [--out docs/diagrams]     # `make diagram`
+    tap diagram [--profile P|all] [--out docs/diagrams]     # `make diagram`: every profile
 """
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import json
 import re
 import shutil
 import subprocess
-import sys
-import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -30,8 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from lib import reachability
-from lib.profiles import PROFILES, load_config
-from tools import jsii_runtime
+from tools import CouldNotRun
 
 Document = Mapping[str, Any]
 
@@ -539,7 +535,7 @@ def to_dot(graph: Graph) -> str:
     return "\n".join([*lines, "}"]) + "\n"
 
 
-class DiagramError(RuntimeError):
+class DiagramError(CouldNotRun):
     """Rendering is impossible here (Graphviz is missing) or failed."""
 
 
@@ -574,23 +570,3 @@ def write(label: str, environment_file: Path, baseline_file: Path, out_dir: Path
     source = out_dir / f"{label}.dot"
     source.write_text(dot)
     return [source, *render(dot, out_dir, label)]
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--profile", choices=sorted(PROFILES), help="one profile (default: every profile)")
-    parser.add_argument("--out", type=Path, default=DIAGRAMS, help=f"output directory (default: {DIAGRAMS})")
-    args = parser.parse_args(argv)
-    jsii_runtime.prepare()
-    from lib.synth import synthesize  # noqa: PLC0415 (the bindings load after prepare)
-
-    with tempfile.TemporaryDirectory() as root:
-        for name in [args.profile] if args.profile else sorted(PROFILES):
-            result = synthesize(load_config({"TAP_PROFILE": name}), Path(root) / name)
-            for written in write(name, result.output_file, result.baseline_file, args.out):
-                print(written)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

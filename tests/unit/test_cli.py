@@ -18,7 +18,7 @@ from lib import synth
 from lib.profiles import PROFILES
 from lib.synth import SynthResult
 from tests.conftest import SUFFIX
-from tools import cli
+from tools import CouldNotRun, cli
 from tools.compliance import BaselineEntry, Finding, GateResult
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,7 +97,7 @@ def test_a_missing_tool_is_one_clear_paragraph(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     def missing(*_: object) -> int:
-        raise cli.CouldNotRun("Graphviz's dot is not installed: install the Debian package graphviz")
+        raise CouldNotRun("Graphviz's dot is not installed: install the Debian package graphviz")
 
     monkeypatch.setattr(cli, "profiles_command", missing)
     assert cli.main(["profiles"]) == cli.COULD_NOT_RUN

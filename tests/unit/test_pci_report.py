@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tools.rules import RULES
 
 from lib.profiles import load_config
 from tests.conftest import SUFFIX, Synthesized, resources
 from tools import cli, compliance, pci_report
 from tools.compliance import Assessment, SynthesizedRun
 from tools.pci_report import AWS, BASELINED, COMMUNITY, FAIL, NOT_APPLICABLE, PASS, Report
-from tools.rules import RULES
 
 BROKEN = "full+broken"
 CHROMIUM = shutil.which("chromium")
@@ -57,7 +57,9 @@ def broken_copy(environment: dict[str, Any], baseline: dict[str, Any]) -> tuple[
 
 
 @pytest.fixture(scope="module")
-def assessed(synthesized: Synthesized, tmp_path_factory: pytest.TempPathFactory) -> tuple[Assessment, dict[str, SynthesizedRun]]:
+def assessed(
+    synthesized: Synthesized, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Assessment, dict[str, SynthesizedRun]]:
     runs = {}
     for profile in ("full", "web-mysql"):
         result = synthesized.result(profile)[0]
@@ -77,7 +79,7 @@ def report_of(assessed: tuple[Assessment, dict[str, SynthesizedRun]], label: str
         "environment": json.loads(run.environment_file.read_text()),
         "baseline": json.loads(run.baseline_file.read_text()),
     }
-    config = load_config({"TAP_PROFILE": label.split("+")[0], "ENVIRONMENT_SUFFIX": SUFFIX})
+    config = load_config({"TAP_PROFILE": label.split("+", maxsplit=1)[0], "ENVIRONMENT_SUFFIX": SUFFIX})
     return pci_report.build_report(config, label, assessment, documents)
 
 
@@ -98,8 +100,14 @@ def test_a_requirement_outside_every_family_is_refused(tmp_path: Path) -> None:
     data = tomllib.loads(pci_report.REQUIREMENTS_FILE.read_text())
     data["requirement"]["2.2.1"] = {"title": "Configuration standards", "verify": "Standards exist."}
     broken = tmp_path / "requirements.toml"
-    lines = [f'[[family]]\nid = "{f["id"]}"\ntitle = "{f["title"]}"\nprefixes = {json.dumps(f["prefixes"])}\n' for f in data["family"]]
-    lines += [f'[requirement."{k}"]\ntitle = "{v["title"]}"\nverify = "{v["verify"]}"\n' for k, v in data["requirement"].items()]
+    lines = [
+        f'[[family]]\nid = "{f["id"]}"\ntitle = "{f["title"]}"\nprefixes = {json.dumps(f["prefixes"])}\n'
+        for f in data["family"]
+    ]
+    lines += [
+        f'[requirement."{k}"]\ntitle = "{v["title"]}"\nverify = "{v["verify"]}"\n'
+        for k, v in data["requirement"].items()
+    ]
     broken.write_text("\n".join(lines))
     with pytest.raises(ValueError, match=r"requirement 2\.2\.1 is in no family"):
         pci_report.load_requirements(broken)
