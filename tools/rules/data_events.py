@@ -140,8 +140,8 @@ RULE = Rule(
     requirements=("10.2.1",),
     source="aws",
     basis=(
-        "Security Hub S3.22 / S3.23 (cloudtrail-all-write/read-s3-data-event-check) -> 10.2.1; uncovered.md row 7 "
-        "for Lambda and DynamoDB selectors"
+        "Security Hub S3.22 (cloudtrail-all-write-s3-data-event-check) and S3.23 "
+        "(cloudtrail-all-read-s3-data-event-check) -> 10.2.1; uncovered.md row 7 for Lambda and DynamoDB selectors"
     ),
     verify_in_account=(
         "No other bucket, table or function holds or processes cardholder data unselected (the rule knows TAP's "

@@ -43,8 +43,9 @@ RULE = Rule(
     requirements=("11.5.1",),
     source="aws",
     basis=(
-        "Security Hub GuardDuty.1 / .10 / .9 / .6 (guardduty-enabled-centralized, -s3-, -rds-, "
-        "-lambda-protection-enabled) -> 11.5.1; runtime monitoring: uncovered.md row 9"
+        "Security Hub GuardDuty.1 (guardduty-enabled-centralized), GuardDuty.10 (guardduty-s3-protection-enabled), "
+        "GuardDuty.9 (guardduty-rds-protection-enabled), GuardDuty.6 (guardduty-lambda-protection-enabled) -> "
+        "11.5.1; runtime monitoring: uncovered.md row 9"
     ),
     verify_in_account=(
         "The detector and features are enabled in every region in use, and findings reach the alert topic "

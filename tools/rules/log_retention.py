@@ -138,7 +138,7 @@ def check(stacks: Stacks) -> Outcome:
                     f"expire after at least {MIN_DAYS} days or replicate to a bucket that does."
                 )
             )
-    if not groups and not sinks:
+    if not (groups or sinks or violations):
         return Outcome(not_applicable="No log group and no log bucket.")
     return outcome(evidence, violations)
 
