@@ -1,11 +1,14 @@
-"""The Checkov gate: every profile's synthesized JSON, zero failures beyond a checked-in baseline.
+"""The compliance gate: every profile's synthesized JSON, zero failures beyond a checked-in baseline.
 
-Checkov's `terraform_json` framework has no per-resource skip (it ignores the `"//"` block, and
-`--skip-check` silences a check everywhere), so the baseline is applied here to Checkov's JSON
-results, keyed by check id and resource address. A baseline entry that matches no failure is an
-error too, so the list can only shrink.
+Two kinds of checks run over the same documents: Checkov's, and TAP's own rules (tools/rules)
+for what Checkov cannot see (missing resources, data events, log-bucket lifecycles, count-mode
+WAF rules...). Checkov's `terraform_json` framework has no per-resource skip (it ignores the
+`"//"` block, and `--skip-check` silences a check everywhere), so one baseline is applied here to
+both kinds of results, keyed by check id and resource address. A baseline entry that matches no
+failure is an error too, so the list can only shrink. Every per-resource result, passed or
+failed, is kept for the PCI report.
 
-    python -m tools.compliance          # synthesizes every profile, runs Checkov, applies the baseline
+    python -m tools.compliance          # synthesizes every profile, runs Checkov and the rules, applies the baseline
 """
 
 from __future__ import annotations
@@ -14,13 +17,15 @@ import json
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from lib.profiles import PROFILES, load_config
 from tools import jsii_runtime
+from tools.rules import RULES, Outcome, Stacks, evaluate
 
 BASELINE_PATH = Path(__file__).resolve().parent.parent / "compliance" / "checkov-baseline.json"
 # Profiles scanned a second time with a real domain and a created zone, so what only a domain
@@ -36,6 +41,18 @@ class Finding:
     check_id: str
     resource: str
     profile: str
+    check_name: str = ""
+
+
+@dataclass(frozen=True, order=True)
+class CheckResult:
+    """One check on one resource of one run, passed or failed: Checkov's or a TAP rule's."""
+
+    check_id: str
+    resource: str
+    profile: str
+    stack: str
+    passed: bool
     check_name: str = ""
 
 
@@ -59,7 +76,7 @@ class GateResult:
         return not self.unexplained and not self.stale and self.parsing_errors == 0
 
     def report(self) -> str:
-        lines = [f"checkov: {self.passed} checks passed"]
+        lines = [f"checkov and TAP rules: {self.passed} checks passed"]
         if self.parsing_errors:
             lines.append(f"FAILED: Checkov could not parse {self.parsing_errors} file(s); nothing in them was checked")
         lines += [f"FAILED {f.check_id} {f.resource} [{f.profile}]: {f.check_name}" for f in self.unexplained]
@@ -93,26 +110,38 @@ def apply_baseline(
 
 
 @dataclass(frozen=True)
+class ScannedFile:
+    """Which run a scanned file belongs to, and which of its two stacks it is."""
+
+    profile: str
+    stack: str
+
+
+@dataclass(frozen=True)
 class Scan:
     findings: list[Finding]
     passed: int
     parsing_errors: int
+    results: list[CheckResult] = field(default_factory=list)
 
 
-def parse_checkov(report: Any, profiles_by_file: Mapping[str, str]) -> Scan:
-    """Failed checks of a `checkov -o json` report, attributed to profiles, with pass and parse-error counts."""
+def parse_checkov(report: Any, files: Mapping[str, ScannedFile]) -> Scan:
+    """Every per-resource result of a `checkov -o json` report, attributed to runs and stacks, with
+    the failures as findings and the pass and parse-error counts."""
     reports = report if isinstance(report, list) else [report]
-    findings, passed, parsing_errors = [], 0, 0
+    findings, results, passed, parsing_errors = [], [], 0, 0
     for single in reports:
         summary = single.get("summary", single)  # with nothing to report Checkov prints the bare summary
         passed += int(summary.get("passed", 0))
         parsing_errors += int(summary.get("parsing_errors", 0))
-        for failed in single.get("results", {}).get("failed_checks", []):
-            path = str(Path(failed["file_abs_path"]).resolve())
-            findings.append(
-                Finding(failed["check_id"], failed["resource"], profiles_by_file[path], failed.get("check_name", ""))
-            )
-    return Scan(findings, passed, parsing_errors)
+        for kind, ok in (("passed_checks", True), ("failed_checks", False)):
+            for check in single.get("results", {}).get(kind, []):
+                file = files[str(Path(check["file_abs_path"]).resolve())]
+                name = check.get("check_name", "")
+                results.append(CheckResult(check["check_id"], check["resource"], file.profile, file.stack, ok, name))
+                if not ok:
+                    findings.append(Finding(check["check_id"], check["resource"], file.profile, name))
+    return Scan(findings, passed, parsing_errors, sorted(results))
 
 
 def scannable(document: dict[str, Any]) -> dict[str, Any]:
@@ -126,7 +155,7 @@ def scannable(document: dict[str, Any]) -> dict[str, Any]:
     return {**document, "terraform": settings}
 
 
-def run_checkov(profiles_by_file: Mapping[str, str]) -> Scan:
+def run_checkov(files: Mapping[str, ScannedFile]) -> Scan:
     """One Checkov run over all files (its start-up is the slow part). No network is used.
 
     Files are scanned as copies (see `scannable`) named `*.tf.json`, the only names Checkov's
@@ -134,45 +163,150 @@ def run_checkov(profiles_by_file: Mapping[str, str]) -> Scan:
     """
     with tempfile.TemporaryDirectory() as root:
         copies = {}
-        for index, (file, profile) in enumerate(sorted(profiles_by_file.items())):
+        for index, (file, scanned) in enumerate(sorted(files.items())):
             copy = Path(root) / f"{index}.tf.json"
             copy.write_text(json.dumps(scannable(json.loads(Path(file).read_text()))))
-            copies[str(copy.resolve())] = profile
+            copies[str(copy.resolve())] = scanned
         return _checkov(copies)
 
 
-def _checkov(profiles_by_file: Mapping[str, str]) -> Scan:
+def _checkov(files: Mapping[str, ScannedFile]) -> Scan:
+    """Without `--quiet`, which would drop the passed checks the PCI report needs."""
     checkov = Path(sys.executable).with_name("checkov")
-    command = [str(checkov), "--framework", "terraform_json", "-o", "json", "--quiet", "--compact", "--skip-download"]
-    for file in profiles_by_file:
+    command = [str(checkov), "--framework", "terraform_json", "-o", "json", "--compact", "--skip-download"]
+    for file in files:
         command += ["-f", file]
     completed = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)  # noqa: S603 (fixed argv)
     if completed.returncode not in (0, 1) or not completed.stdout.strip():
         raise RuntimeError(f"checkov failed ({completed.returncode}): {completed.stderr[-2000:]}")
-    return parse_checkov(json.loads(completed.stdout), profiles_by_file)
+    return parse_checkov(json.loads(completed.stdout), files)
 
 
-def gate(profiles_by_file: Mapping[str, str], baseline: Sequence[BaselineEntry]) -> GateResult:
-    scan = run_checkov({str(Path(f).resolve()): p for f, p in profiles_by_file.items()})
-    unexplained, stale = apply_baseline(scan.findings, baseline)
-    return GateResult(unexplained, stale, scan.passed, scan.parsing_errors)
+def rule_results(label: str, outcomes: Mapping[str, Outcome]) -> tuple[list[CheckResult], list[Finding]]:
+    """TAP rules' outcomes as per-resource results (a violated resource fails, an evidence resource
+    passes) and their failures as findings, so the baseline treats them as it treats Checkov's."""
+    results: dict[CheckResult, None] = {}
+    findings: dict[Finding, None] = {}
+    for rule_id, outcome in outcomes.items():
+        title = RULES[rule_id].title
+        failed = {(v.stack, v.resource) for v in outcome.violations}
+        for stack, resource in sorted(failed):
+            results[CheckResult(rule_id, resource, label, stack, False, title)] = None
+            findings[Finding(rule_id, resource, label, title)] = None
+        for evidence in outcome.evidence:
+            if (evidence.stack, evidence.resource) not in failed:
+                results[CheckResult(rule_id, evidence.resource, label, evidence.stack, True, title)] = None
+    return list(results), list(findings)
+
+
+@dataclass(frozen=True)
+class SynthesizedRun:
+    label: str
+    environment_file: Path
+    baseline_file: Path
+
+
+@dataclass(frozen=True)
+class Assessment:
+    # Checkov's and TAP's rules' per-resource results, passed and failed.
+    results: list[CheckResult]
+    # Run label -> rule id -> outcome, with the evidence an assessor reads.
+    outcomes: dict[str, dict[str, Outcome]]
+    gate: GateResult
+    # Failures a baseline entry explains, with the entry (the report shows the reason).
+    baselined: list[tuple[Finding, BaselineEntry]]
+
+    def report(self) -> str:
+        """The gate's report, then what each unexplained rule failure is and how to fix it."""
+        unexplained = {(f.check_id, f.resource, f.profile) for f in self.gate.unexplained}
+        details = [
+            f"  {rule_id} {v.resource} [{label}]: {v.message}"
+            for label, outcomes in self.outcomes.items()
+            for rule_id, outcome in outcomes.items()
+            for v in outcome.violations
+            if (rule_id, v.resource, label) in unexplained
+        ]
+        return "\n".join([self.gate.report(), *(["TAP rule failures:", *details] if details else [])])
+
+
+def _silent(_: str) -> None:
+    """Progress goes nowhere unless a caller asks for it."""
+
+
+def default_runs() -> list[tuple[str, dict[str, str]]]:
+    """(label, environment) of every profile, and of the profiles scanned again with a domain."""
+    runs = [(name, {"TAP_PROFILE": name}) for name in PROFILES]
+    runs += [(f"{name}+domain", {"TAP_PROFILE": name, "TAP_CONFIG": str(DOMAIN_CONFIG)}) for name in WITH_DOMAIN]
+    return runs
+
+
+def synthesize_runs(
+    runs: Sequence[tuple[str, Mapping[str, str]]], root: Path, progress: Callable[[str], None] = _silent
+) -> list[SynthesizedRun]:
+    """Each run synthesized into `root/<label>`. `jsii_runtime.prepare()` must have run."""
+    from lib.synth import synthesize  # noqa: PLC0415 (the bindings load after prepare)
+
+    synthesized = []
+    for label, environ in runs:
+        start = time.perf_counter()
+        result = synthesize(load_config(environ), root / label)
+        synthesized.append(SynthesizedRun(label, result.output_file, result.baseline_file))
+        progress(f"synthesized {label} in {time.perf_counter() - start:.1f} s")
+    return synthesized
+
+
+def assess(
+    runs: Sequence[SynthesizedRun], baseline: Sequence[BaselineEntry], progress: Callable[[str], None] = _silent
+) -> Assessment:
+    """Checkov once over every file, then `judge`."""
+    files = {}
+    for run in runs:
+        files[str(run.environment_file.resolve())] = ScannedFile(run.label, "environment")
+        files[str(run.baseline_file.resolve())] = ScannedFile(run.label, "baseline")
+    start = time.perf_counter()
+    scan = run_checkov(files)
+    progress(f"checkov: {len(files)} files in {time.perf_counter() - start:.1f} s")
+    stacks = {
+        run.label: Stacks(json.loads(run.environment_file.read_text()), json.loads(run.baseline_file.read_text()))
+        for run in runs
+    }
+    return judge(scan, stacks, baseline, progress)
+
+
+def judge(
+    scan: Scan,
+    stacks: Mapping[str, Stacks],
+    baseline: Sequence[BaselineEntry],
+    progress: Callable[[str], None] = _silent,
+) -> Assessment:
+    """Every TAP rule on every run's documents, then one baseline over their failures and Checkov's."""
+    start = time.perf_counter()
+    outcomes = {label: evaluate(documents) for label, documents in stacks.items()}
+    results, findings = list(scan.results), list(scan.findings)
+    for label, run_outcomes in outcomes.items():
+        run_results, run_findings = rule_results(label, run_outcomes)
+        results += run_results
+        findings += run_findings
+    progress(f"TAP rules: {len(outcomes)} runs in {time.perf_counter() - start:.1f} s")
+    unexplained, stale = apply_baseline(findings, baseline)
+    entries = {(e.check_id, e.resource): e for e in baseline}
+    baselined = [(f, entries[f.check_id, f.resource]) for f in sorted(findings) if (f.check_id, f.resource) in entries]
+    passed = scan.passed + sum(1 for r in results if r.passed and r.check_id in RULES)
+    gate = GateResult(unexplained, stale, passed, scan.parsing_errors)
+    return Assessment(sorted(results), outcomes, gate, baselined)
 
 
 def main() -> int:
     jsii_runtime.prepare()
-    from lib.synth import synthesize  # noqa: PLC0415 (the bindings load after prepare)
+
+    def progress(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
 
     with tempfile.TemporaryDirectory() as root:
-        files = {}
-        runs = [(name, {"TAP_PROFILE": name}) for name in PROFILES]
-        runs += [(f"{name}+domain", {"TAP_PROFILE": name, "TAP_CONFIG": str(DOMAIN_CONFIG)}) for name in WITH_DOMAIN]
-        for label, environ in runs:
-            result = synthesize(load_config(environ), Path(root) / label)
-            files[str(result.output_file)] = label
-            files[str(result.baseline_file)] = label
-        outcome = gate(files, load_baseline())
-    print(outcome.report())
-    return 0 if outcome.ok else 1
+        runs = synthesize_runs(default_runs(), Path(root), progress)
+        assessment = assess(runs, load_baseline(), progress)
+    print(assessment.report())
+    return 0 if assessment.gate.ok else 1
 
 
 if __name__ == "__main__":
