@@ -54,6 +54,8 @@ class CheckResult:
     stack: str
     passed: bool
     check_name: str = ""
+    # The attribute paths Checkov read (`a/[0]/b`): the report shows their values as evidence.
+    evaluated_keys: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -138,7 +140,10 @@ def parse_checkov(report: Any, files: Mapping[str, ScannedFile]) -> Scan:
             for check in single.get("results", {}).get(kind, []):
                 file = files[str(Path(check["file_abs_path"]).resolve())]
                 name = check.get("check_name", "")
-                results.append(CheckResult(check["check_id"], check["resource"], file.profile, file.stack, ok, name))
+                keys = tuple(check.get("check_result", {}).get("evaluated_keys") or ())
+                results.append(
+                    CheckResult(check["check_id"], check["resource"], file.profile, file.stack, ok, name, keys)
+                )
                 if not ok:
                     findings.append(Finding(check["check_id"], check["resource"], file.profile, name))
     return Scan(findings, passed, parsing_errors, sorted(results))

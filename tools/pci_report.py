@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import html
 import json
+import tempfile
 import time
 import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -218,13 +219,16 @@ def build_report(
     for requirement in requirements.values():
         mapped = [m for m in mappings if row_id(m.requirement) == requirement.id]
         checks = [check_line(check_id, mapped, results, baselined) for check_id in sorted({m.check_id for m in mapped})]
-        checks = [c for c in checks if c.status != NOT_APPLICABLE] + [c for c in checks if c.status == NOT_APPLICABLE]
+        # TAP's rules first (they name the attribute values), then AWS-published mappings, then the
+        # community's; checks with nothing in scope last.
+        checks.sort(key=lambda c: (c.status == NOT_APPLICABLE, c.engine != "TAP", c.source != AWS, c.check_id))
         evidence = [
             line
             for check in checks
             if check.status in (PASS, BASELINED)
             for line in evidence_lines(check, outcomes, results, documents)
         ]
+        evidence = without_bare_passes(evidence)
         status = worst(check.status for check in checks)
         rows.append(
             Row(
@@ -305,15 +309,29 @@ def evidence_lines(
     for result in results:
         if result.check_id != check.check_id or not result.passed:
             continue
-        keys = getattr(result, "evaluated_keys", ()) or ()
-        for key in keys or ("",):
-            value = attribute_value(documents.get(result.stack, {}), result.resource, key) if key else None
-            lines.append(
-                EvidenceLine(
-                    check.check_id, result.stack, result.resource, key or "(passed)", "" if value is None else value
-                )
-            )
+        document = documents.get(result.stack, {})
+        address = terraform_address(document, result.resource)
+        values = [(key, attribute_value(document, address, key)) for key in result.evaluated_keys]
+        shown = [(key, value) for key, value in values if value is not None]
+        lines += [EvidenceLine(check.check_id, result.stack, address, key, value) for key, value in shown] or [
+            EvidenceLine(check.check_id, result.stack, address, "(passed)", "")
+        ]
     return lines
+
+
+def without_bare_passes(evidence: Sequence[EvidenceLine]) -> list[EvidenceLine]:
+    """A resource's "(passed)" line only where no attribute value of it is shown already."""
+    valued = {(e.stack, e.resource) for e in evidence if e.value}
+    return [e for e in evidence if e.value or (e.stack, e.resource) not in valued]
+
+
+def terraform_address(document: Mapping[str, Any], resource: str) -> str:
+    """`type.name` for a resource Checkov reports as `resource.name` (it does for some checks)."""
+    prefix, _, name = resource.partition(".")
+    if prefix != "resource":
+        return resource
+    kinds = [kind for kind, named in document.get("resource", {}).items() if name in named]
+    return f"{kinds[0]}.{name}" if len(kinds) == 1 else resource
 
 
 def attribute_value(document: Mapping[str, Any], address: str, key: str) -> str | None:
@@ -394,20 +412,23 @@ def source_badge(source: str) -> str:
 
 
 def checks_cell(checks: Sequence[CheckLine]) -> str:
+    """Each check that ran here with its result; those with nothing in scope on one line."""
     items = []
-    for check in checks:
+    idle = [check.check_id for check in checks if check.status == NOT_APPLICABLE]
+    for check in (c for c in checks if c.status != NOT_APPLICABLE):
         detail = {
             PASS: f"passed on {len(check.passed)}",
             FAIL: f"FAILED on {len(check.failed)}: " + ", ".join(f"<code>{escape(r)}</code>" for r in check.failed),
             BASELINED: "baselined: "
             + "; ".join(f"<code>{escape(b['resource'])}</code>: {escape(b['reason'])}" for b in check.baselined),
-            NOT_APPLICABLE: "nothing in scope",
         }[check.status]
         confidence = f", match {escape(check.confidence)}" if check.confidence else ""
         items.append(
             f'<li class="{status_class(check.status)}"><code>{escape(check.check_id)}</code> {escape(check.check_name)} '
             f'{source_badge(check.source)} <span class="muted">({escape(check.basis)}{confidence})</span>: {detail}</li>'
         )
+    if idle:
+        items.append(f'<li class="muted">nothing in scope here for {escape(", ".join(idle))}</li>')
     return f"<ul>{''.join(items)}</ul>"
 
 
@@ -494,8 +515,6 @@ def write_reports(configs: Sequence[DeploymentConfig], out: Path, progress: Prog
     One profile: `<out>/<stack>/pci-dss-v4.{html,json}`. Several (`all`): one directory per
     profile under `<out>/<stack>/`, and `<out>/<stack>/index.html`.
     """
-    import tempfile  # noqa: PLC0415
-
     from lib.synth import synthesize  # noqa: PLC0415 (the bindings load after prepare)
 
     written: list[Path] = []

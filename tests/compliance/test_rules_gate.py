@@ -77,7 +77,7 @@ def test_a_trail_without_log_file_validation_fails_the_gate(real_runs: Mapping[s
 
 
 def test_a_managed_group_switched_to_count_is_caught(real_runs: Mapping[str, Stacks]) -> None:
-    """The web ACLs are baselined for their hosting-provider override; a second counting rule is still reported."""
+    """The web ACLs' hosting-provider override is baselined per rule; a second counting rule fails the gate."""
     full = real_runs["full"]
     environment = copy.deepcopy(dict(full.environment))
     acl = environment["resource"]["aws_wafv2_web_acl"][
@@ -85,11 +85,14 @@ def test_a_managed_group_switched_to_count_is_caught(real_runs: Mapping[str, Sta
     ]
     common = next(rule for rule in acl["rule"] if rule["name"] == "AWSManagedRulesCommonRuleSet")
     common["override_action"] = {"count": {}}
-    outcome = judge(NO_CHECKOV, {"full": Stacks(environment, full.baseline)}, []).outcomes["full"]["TAP-WAF-1"]
-    assert any("AWSManagedRulesCommonRuleSet" in v.message for v in outcome.violations)
+    assessment = judge(NO_CHECKOV, {"full": Stacks(environment, full.baseline)}, load_baseline())
+    # The real baseline accepts the anonymous-IP rule only: the counting group fails the gate.
+    (unexplained,) = assessment.gate.unexplained
+    assert unexplained.check_id == "TAP-WAF-1" and unexplained.resource.endswith("/rule/AWSManagedRulesCommonRuleSet")
+    assert not assessment.gate.ok
 
 
-WAF_ACL = "aws_wafv2_web_acl.acl"
+WAF_ACL = "aws_wafv2_web_acl.acl/rule/rate-limit"
 
 
 def waf(action: str) -> Stacks:
@@ -123,4 +126,11 @@ def test_checkov_failures_and_rule_failures_share_one_baseline() -> None:
     entries = [BaselineEntry("CKV_AWS_145", "aws_s3_bucket.logs", REASON), BaselineEntry("TAP-WAF-1", WAF_ACL, REASON)]
     assessment = judge(scan, {"full": waf("count")}, entries)
     assert [f.check_id for f, _ in assessment.baselined] == ["CKV_AWS_145", "TAP-WAF-1"]
-    assert {f.check_id for f in assessment.gate.unexplained} == {"TAP-GD-1", "TAP-HUB-1", "TAP-S3-2", "TAP-TRAIL-1"}
+    # The presence rules fail on a web ACL alone, and TAP-TAG-1 on its stack without a tagged provider.
+    assert {f.check_id for f in assessment.gate.unexplained} == {
+        "TAP-GD-1",
+        "TAP-HUB-1",
+        "TAP-S3-2",
+        "TAP-TAG-1",
+        "TAP-TRAIL-1",
+    }

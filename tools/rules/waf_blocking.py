@@ -1,7 +1,8 @@
 """TAP-WAF-1: every WAF rule blocks rather than counts.
 
 A rule (or a managed rule group, or one rule inside a group) set to count only reports the
-requests it would have stopped. Checkov's WAF checks pass such rules, so a web ACL can look
+requests it would have stopped. A violation names the rule (`<web ACL address>/rule/<name>`), so
+a baseline entry accepts one rule, never the whole web ACL. Checkov's WAF checks pass such rules, so a web ACL can look
 complete while blocking nothing. A web ACL's default action is not what this rule is about.
 """
 
@@ -36,6 +37,11 @@ def counting(rule: Mapping[str, Any]) -> tuple[str, str | None]:
     return "override_action", None
 
 
+def rule_address(holder: str, rule: str) -> str:
+    """A rule inside a web ACL or rule group: `<address>/rule/<name>`."""
+    return f"{holder}/rule/{rule}"
+
+
 def check(stacks: Stacks) -> Outcome:
     holders = [*of_kind(stacks, "aws_wafv2_web_acl"), *of_kind(stacks, "aws_wafv2_rule_group")]
     if not holders:
@@ -49,7 +55,12 @@ def check(stacks: Stacks) -> Outcome:
             if reason is None:
                 evidence.append(holder.evidence(f"rule[{name}].{attribute}", first(rule.get(attribute))))
             else:
-                violations.append(holder.violation(f"Rule {name} only counts requests: {reason}."))
+                # Keyed by rule, so a baseline entry for one rule never hides another that counts.
+                violations.append(
+                    Violation(
+                        holder.stack, rule_address(holder.address, name), f"Rule {name} only counts requests: {reason}."
+                    )
+                )
     return outcome(evidence, violations)
 
 

@@ -33,24 +33,30 @@ def test_blocking_rules_and_groups_pass_whatever_the_default_action() -> None:
 
 def test_a_rule_that_counts_fails() -> None:
     outcome = run("TAP-WAF-1", environment=acl(own("rate-limit", "count")))
-    assert violated(outcome) == ["aws_wafv2_web_acl.acl"] and "rate-limit" in outcome.violations[0].message
+    assert (
+        violated(outcome) == ["aws_wafv2_web_acl.acl/rule/rate-limit"] and "rate-limit" in outcome.violations[0].message
+    )
 
 
 def test_a_managed_group_overridden_to_count_fails() -> None:
     outcome = run("TAP-WAF-1", environment=acl(managed("AWSManagedRulesSQLiRuleSet", override="count")))
-    assert violated(outcome) == ["aws_wafv2_web_acl.acl"] and "override_action none" in outcome.violations[0].message
+    assert (
+        violated(outcome) == ["aws_wafv2_web_acl.acl/rule/AWSManagedRulesSQLiRuleSet"]
+        and "override_action none" in outcome.violations[0].message
+    )
 
 
 def test_one_rule_of_a_group_overridden_to_count_fails() -> None:
     outcome = run(
         "TAP-WAF-1", environment=acl(managed("AWSManagedRulesAnonymousIpList", counted=("HostingProviderIPList",)))
     )
-    assert violated(outcome) == ["aws_wafv2_web_acl.acl"] and "HostingProviderIPList" in outcome.violations[0].message
+    assert violated(outcome) == ["aws_wafv2_web_acl.acl/rule/AWSManagedRulesAnonymousIpList"]
+    assert "HostingProviderIPList" in outcome.violations[0].message
 
 
 def test_rule_groups_are_held_to_the_same() -> None:
     outcome = run("TAP-WAF-1", baseline=acl(own("geo", "count"), kind="aws_wafv2_rule_group"))
-    assert violated(outcome) == ["aws_wafv2_rule_group.acl"]
+    assert violated(outcome) == ["aws_wafv2_rule_group.acl/rule/geo"]
 
 
 def test_without_a_web_acl_it_does_not_apply() -> None:
