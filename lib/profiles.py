@@ -225,6 +225,10 @@ PROFILES: dict[str, DeploymentConfig] = {
         # Document 004: an internal ALB for the HTTP API's VPC link, blue/green weighted 90/10.
         edge=EdgeConfig(load_balancer=LoadBalancerConfig(internal=True, blue_green=BlueGreenConfig())),
         compute=ComputeConfig(),
+        # PCI 10.2.1: CloudTrail data events on what holds payment data here (the functions, the
+        # transactions table, the audit-log bucket, whose reads 10.2.1.3 asks to log). Document 004
+        # is silent on CloudTrail; TAP-TRAIL-2 found the gap.
+        governance=GovernanceConfig(data_events=True),
     ),
     "full": DeploymentConfig(
         profile="full",

@@ -24,7 +24,6 @@ from pathlib import Path
 from lib.errors import ConfigError
 from lib.profiles import PROFILES, load_config
 from tools import CouldNotRun, compliance, jsii_runtime
-from tools.compliance import GateResult
 
 CLEAN, FINDINGS, INVALID_CONFIGURATION, COULD_NOT_RUN = 0, 1, 2, 3
 EXIT_CODES = f"""exit codes:
@@ -97,29 +96,8 @@ def check_command(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     with tempfile.TemporaryDirectory() as root:
         synthesized = compliance.synthesize_runs(runs, Path(root), progress_line)
         assessment = compliance.assess(synthesized, compliance.load_baseline(), progress_line)
-    print(grouped_report(assessment.gate))
+    print(assessment.report())
     return CLEAN if assessment.gate.ok else FINDINGS
-
-
-def grouped_report(gate: GateResult) -> str:
-    """Failures grouped by rule: each check once, with its name, then every resource and run."""
-    lines = [f"checks passed: {gate.passed}"]
-    if gate.parsing_errors:
-        lines.append(f"FAILED: Checkov could not parse {gate.parsing_errors} file(s); nothing in them was checked")
-    by_check: dict[str, list[str]] = {}
-    names: dict[str, str] = {}
-    for finding in gate.unexplained:
-        by_check.setdefault(finding.check_id, []).append(f"{finding.resource} [{finding.profile}]")
-        names[finding.check_id] = finding.check_name
-    for check_id in sorted(by_check):
-        lines.append(f"FAILED {check_id}: {names[check_id]} ({len(by_check[check_id])})")
-        lines += [f"    {where}" for where in by_check[check_id]]
-    lines += [
-        f"STALE baseline entry {entry.check_id} {entry.resource}: it no longer fails; remove it" for entry in gate.stale
-    ]
-    if gate.ok:
-        lines.append("no findings")
-    return "\n".join(lines)
 
 
 def report_command(args: argparse.Namespace, environ: Mapping[str, str]) -> int:

@@ -8,7 +8,7 @@ both kinds of results, keyed by check id and resource address. A baseline entry 
 failure is an error too, so the list can only shrink. Every per-resource result, passed or
 failed, is kept for the PCI report.
 
-    python -m tools.compliance          # synthesizes every profile, runs Checkov and the rules, applies the baseline
+    tap check          # synthesizes every profile, runs Checkov and the rules, applies the baseline
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 from lib.profiles import PROFILES, load_config
-from tools import jsii_runtime
 from tools.rules import RULES, Outcome, Stacks, evaluate
 
 BASELINE_PATH = Path(__file__).resolve().parent.parent / "compliance" / "checkov-baseline.json"
@@ -78,11 +77,20 @@ class GateResult:
         return not self.unexplained and not self.stale and self.parsing_errors == 0
 
     def report(self) -> str:
-        lines = [f"checkov and TAP rules: {self.passed} checks passed"]
+        """Failures grouped by check: each once, with its name, then every resource and run."""
+        lines = [f"checks passed (Checkov and TAP rules): {self.passed}"]
         if self.parsing_errors:
             lines.append(f"FAILED: Checkov could not parse {self.parsing_errors} file(s); nothing in them was checked")
-        lines += [f"FAILED {f.check_id} {f.resource} [{f.profile}]: {f.check_name}" for f in self.unexplained]
-        lines += [f"STALE baseline entry {e.check_id} {e.resource}: no longer fails, remove it" for e in self.stale]
+        by_check: dict[str, list[Finding]] = {}
+        for finding in self.unexplained:
+            by_check.setdefault(finding.check_id, []).append(finding)
+        for check_id in sorted(by_check):
+            findings = by_check[check_id]
+            lines.append(f"FAILED {check_id}: {findings[0].check_name} ({len(findings)})")
+            lines += [f"    {f.resource} [{f.profile}]" for f in findings]
+        lines += [f"STALE baseline entry {e.check_id} {e.resource}: it no longer fails; remove it" for e in self.stale]
+        if self.ok:
+            lines.append("no findings")
         return "\n".join(lines)
 
 
@@ -299,20 +307,3 @@ def judge(
     passed = scan.passed + sum(1 for r in results if r.passed and r.check_id in RULES)
     gate = GateResult(unexplained, stale, passed, scan.parsing_errors)
     return Assessment(sorted(results), outcomes, gate, baselined)
-
-
-def main() -> int:
-    jsii_runtime.prepare()
-
-    def progress(line: str) -> None:
-        print(line, file=sys.stderr, flush=True)
-
-    with tempfile.TemporaryDirectory() as root:
-        runs = synthesize_runs(default_runs(), Path(root), progress)
-        assessment = assess(runs, load_baseline(), progress)
-    print(assessment.report())
-    return 0 if assessment.gate.ok else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -111,8 +111,8 @@ def gate_with(unexplained: Sequence[Finding], stale: Sequence[BaselineEntry] = (
     return GateResult(list(unexplained), list(stale), passed=120)
 
 
-def test_check_groups_failures_by_rule_and_exits_1_on_findings() -> None:
-    report = cli.grouped_report(
+def test_the_gate_report_groups_failures_by_rule() -> None:
+    report = (
         gate_with(
             [
                 Finding("TAP-TRAIL-1", "aws_cloudtrail.trail", "full", "A multi-region trail with validation exists"),
@@ -123,9 +123,9 @@ def test_check_groups_failures_by_rule_and_exits_1_on_findings() -> None:
             ],
             [BaselineEntry("CKV_AWS_1", "aws_iam_policy.x", "a reason long enough to be a real reason, really")],
         )
-    )
+    ).report()
     assert report.splitlines() == [
-        "checks passed: 120",
+        "checks passed (Checkov and TAP rules): 120",
         "FAILED CKV_AWS_7: Ensure rotation for customer created CMKs is enabled (2)",
         "    aws_kms_key.a [full]",
         "    aws_kms_key.b [web-mysql]",
@@ -133,7 +133,7 @@ def test_check_groups_failures_by_rule_and_exits_1_on_findings() -> None:
         "    aws_cloudtrail.trail [full]",
         "STALE baseline entry CKV_AWS_1 aws_iam_policy.x: it no longer fails; remove it",
     ]
-    assert cli.grouped_report(gate_with([])).endswith("no findings")
+    assert gate_with([]).report().endswith("no findings")
 
 
 def test_progress_lines_go_to_stderr_with_their_time(capsys: pytest.CaptureFixture[str]) -> None:

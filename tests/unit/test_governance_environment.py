@@ -56,7 +56,7 @@ BACKED_UP = {
     },
     "full": {"aws_rds_cluster": {"data_database_cluster"}, "aws_efs_file_system": {"data_file_system"}},
 }
-DATA_EVENT_PROFILES = {"secure-platform", "full"}
+DATA_EVENT_PROFILES = {"secure-platform", "serverless-payments", "full"}
 
 
 def key_for(document: Document, alias_prefix: str) -> dict[str, Any]:
