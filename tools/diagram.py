@@ -345,7 +345,12 @@ def _governance(b: _Builder) -> None:
     both = (b.baseline, b.env)
 
     def count(kind: str) -> int:
-        return sum(len(_resources(d, kind)) for d in both)
+        """Resources, each `for_each` one counted once per key (the Config rules are one such)."""
+        return sum(
+            len(body["for_each"]) if isinstance(body.get("for_each"), dict) else 1
+            for document in both
+            for body in _resources(document, kind).values()
+        )
 
     services = [
         ("trail", "CloudTrail", _plural(count("aws_cloudtrail"), "trail")),
@@ -448,7 +453,7 @@ def model(environment: Document, baseline: Document, *, title: str = "") -> Grap
         ("edge", "Edge"),
         ("data", "Data stores"),
         ("messaging", "Messaging"),
-        ("governance", "Governance · account baseline"),
+        ("governance", "Governance · account baseline and environment"),
     ]
     clusters = _vpc(b) + [
         Cluster(cluster, label, cluster, tuple(sorted(b.members[cluster])))

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PROFILE_NAMES, Synthesized
+from tools import CouldNotRun
 from tools.compliance import (
     DOMAIN_CONFIG,
     WITH_DOMAIN,
@@ -106,7 +107,7 @@ def test_entry_that_no_longer_fails_is_stale() -> None:
 def test_invalid_baselines_are_refused(tmp_path: Path, entries: list[dict[str, str]], message: str) -> None:
     path = tmp_path / "baseline.json"
     path.write_text(json.dumps({"entries": entries}))
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(CouldNotRun, match=message):
         load_baseline(path)
 
 

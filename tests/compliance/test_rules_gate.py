@@ -134,3 +134,12 @@ def test_checkov_failures_and_rule_failures_share_one_baseline() -> None:
         "TAP-TAG-1",
         "TAP-TRAIL-1",
     }
+
+
+def test_entries_are_not_called_stale_when_only_some_profiles_were_scanned() -> None:
+    """`tap check --profile P`: an entry for another profile's resource is not stale."""
+    entry = BaselineEntry("TAP-WAF-1", WAF_ACL, REASON)
+    partial = judge(NO_CHECKOV, {"full": waf("block")}, [entry], every_run=False)
+    assert partial.gate.stale == [] and not partial.gate.stale_checked
+    assert partial.gate.report().endswith("stale baseline entries not checked: only some profiles were scanned")
+    assert judge(NO_CHECKOV, {"full": waf("block")}, [entry]).gate.stale == [entry]

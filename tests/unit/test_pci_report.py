@@ -171,12 +171,16 @@ def test_tap_check_exits_1_on_the_flipped_control(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assessment, runs = assessed
+    """The command end to end (Checkov and the rules run), on the broken copy instead of a synthesis."""
+    _, runs = assessed
     monkeypatch.setattr(compliance, "synthesize_runs", lambda *_: [runs[BROKEN]])
-    monkeypatch.setattr(compliance, "assess", lambda *_: assessment)
     assert cli.main(["check", "--profile", "full"]) == cli.FINDINGS == 1
     printed = capsys.readouterr().out
     assert re.search(r"^FAILED CKV_AWS_36: .*\n    \S*cloudtrail\S* \[full\+broken\]$", printed, re.MULTILINE)
+    assert re.search(r"^FAILED TAP-WAF-1: .*\n    \S+/rule/\S+ \[full\+broken\]$", printed, re.MULTILINE)
+    # Only some profiles were scanned: entries for the others are not called stale.
+    assert "STALE" not in printed and "stale baseline entries not checked: only some profiles were scanned" in printed
+    assert "TAP rule failures:" in printed and "only counts requests" in printed  # what each rule failure means
 
 
 # The files
@@ -227,7 +231,7 @@ def test_write_reports_writes_each_profile_and_an_index(
     assessed: tuple[Assessment, dict[str, SynthesizedRun]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assessment, _ = assessed
-    monkeypatch.setattr(pci_report, "assess", lambda *_: assessment)
+    monkeypatch.setattr(pci_report, "assess", lambda *_, **__: assessment)
     configs = [load_config({"TAP_PROFILE": p, "ENVIRONMENT_SUFFIX": SUFFIX}) for p in ("full", "web-mysql")]
     lines: list[str] = []
     written = pci_report.write_reports(configs, tmp_path, lines.append, index=True)

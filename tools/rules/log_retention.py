@@ -147,10 +147,12 @@ RULE = Rule(
     id="TAP-LOG-2",
     title="Every log sink (log group or log bucket) keeps logs at least 365 days",
     requirements=("10.5.1",),
-    source="aws",
+    # Judgement: AWS maps the log-group half (cw-loggroup-retention-period-check -> 10.5.1), but the
+    # log buckets' lifecycles are TAP's reading of 10.5.1, tested by no AWS control.
+    source="judgement",
     basis=(
-        "AWS Config PCI DSS 4.0 pack: cw-loggroup-retention-period-check -> 10.5.1; Security Hub S3.15 "
-        "(s3-bucket-default-lock-enabled) -> 10.5.1 for log buckets; uncovered.md row 1"
+        "analyst judgement: log groups as AWS Config's cw-loggroup-retention-period-check (-> 10.5.1, AWS-published); "
+        "log buckets' lifecycle expirations per uncovered.md row 1 (no AWS control tests them)"
     ),
     verify_in_account=(
         "Lifecycle and retention match the configuration after apply, the three most recent months are "
@@ -158,5 +160,4 @@ RULE = Rule(
         "(kept 90 days after an overwrite or delete) are protected by bucket policy or Object Lock."
     ),
     check=check,
-    config_rules=("cw-loggroup-retention-period-check", "s3-bucket-default-lock-enabled"),
 )

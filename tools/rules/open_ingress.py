@@ -23,7 +23,7 @@ def open_rules(stacks: Stacks) -> Iterator[tuple[Resource, str, Mapping[str, Any
     for rule in of_kind(stacks, "aws_vpc_security_group_ingress_rule"):
         for source in ANYWHERE & {rule.body.get("cidr_ipv4"), rule.body.get("cidr_ipv6")}:
             yield rule, "", rule.body, source
-    for group in of_kind(stacks, "aws_security_group"):
+    for group in [*of_kind(stacks, "aws_security_group"), *of_kind(stacks, "aws_default_security_group")]:
         for index, inline in enumerate(blocks(group.body.get("ingress"))):
             for source in ANYWHERE & {*inline.get("cidr_blocks", []), *inline.get("ipv6_cidr_blocks", [])}:
                 yield group, f"ingress[{index}].", inline, source

@@ -10,7 +10,8 @@ from __future__ import annotations
 from tools.rules import Outcome, Rule, Stacks, Violation
 from tools.rules._terraform import of_kind, outcome
 
-PCI_STANDARD = "standards/pci-dss/"
+# Version 4 only: the 3.2.1 standard is retired with PCI DSS 3.2.1 and checks other requirements.
+PCI_STANDARD = "standards/pci-dss/v/4."
 
 
 def check(stacks: Stacks) -> Outcome:
@@ -27,7 +28,7 @@ def check(stacks: Stacks) -> Outcome:
             Violation(
                 "baseline",
                 "aws_securityhub_standards_subscription",
-                "Security Hub is not subscribed to PCI DSS: subscribe the standard in the account baseline.",
+                "Security Hub is not subscribed to PCI DSS v4: subscribe the standard in the account baseline.",
             )
         ],
     )

@@ -49,6 +49,11 @@ def check(stacks: Stacks) -> Outcome:
     evidence: list[Evidence] = []
     violations: list[Violation] = []
     for holder in holders:
+        if "rule_json" in holder.body:
+            violations.append(holder.violation("Rules given as rule_json cannot be read: declare them as rule blocks."))
+            continue
+        if not blocks(holder.body.get("rule")):
+            violations.append(holder.violation("No rules, so nothing is blocked: add the managed rule groups."))
         for rule in blocks(holder.body.get("rule")):
             name = rule.get("name", "")
             attribute, reason = counting(rule)
@@ -68,15 +73,16 @@ RULE = Rule(
     id="TAP-WAF-1",
     title="Every WAF rule blocks rather than counts",
     requirements=("6.4.1", "6.4.2"),
-    source="aws",
+    # Judgement: AWS's controls test that a web ACL has rules (wafv2-webacl-not-empty -> 6.4.1,
+    # 6.4.2), not what they do; "counts is as good as absent" is TAP's reading.
+    source="judgement",
     basis=(
-        "AWS Config PCI DSS 4.0 pack: wafv2-webacl-not-empty (Security Hub WAF.10) and wafv2-rulegroup-not-empty -> "
-        "6.4.1, 6.4.2; a rule that only counts is treated as absent (uncovered.md row 6)"
+        "analyst judgement: a rule in count mode is treated as absent (uncovered.md row 6); AWS's "
+        "wafv2-webacl-not-empty (-> 6.4.1, 6.4.2) only tests that rules exist"
     ),
     verify_in_account=(
         "The web ACLs are associated with every internet-facing load balancer and distribution, and nobody "
         "switched a rule to count in the console (wafv2 get-web-acl)."
     ),
     check=check,
-    config_rules=("wafv2-webacl-not-empty", "wafv2-rulegroup-not-empty"),
 )

@@ -73,3 +73,11 @@ def test_keys_without_a_yearly_rotation_fail(key: Body, words: str) -> None:
 
 def test_without_keys_rotation_does_not_apply() -> None:
     assert run("TAP-KMS-1").not_applicable is not None
+
+
+def test_the_retired_pci_dss_3_2_1_standard_does_not_count() -> None:
+    retired = "arn:aws:securityhub:::ruleset/pci-dss/v/3.2.1"
+    old = "arn:aws:securityhub:us-east-1::standards/pci-dss/v/3.2.1"
+    for arn in (retired, old):
+        outcome = run("TAP-HUB-1", baseline={"aws_securityhub_standards_subscription": {"pci": {"standards_arn": arn}}})
+        assert violated(outcome) == ["aws_securityhub_standards_subscription"]

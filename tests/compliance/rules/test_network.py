@@ -117,3 +117,9 @@ def test_inline_and_legacy_rules_are_read_too() -> None:
 def test_ingress_only_from_inside_does_not_apply() -> None:
     outcome = run("TAP-NET-2", environment=ingress(cidr_ipv4="10.0.0.0/16", from_port=5432, to_port=5432))
     assert outcome.passed and outcome.not_applicable is not None
+
+
+def test_the_default_security_group_is_held_to_the_same() -> None:
+    group = {"ingress": [{"protocol": "tcp", "from_port": 5432, "to_port": 5432, "cidr_blocks": ["0.0.0.0/0"]}]}
+    outcome = run("TAP-NET-2", environment={"aws_default_security_group": {"default": group}})
+    assert violated(outcome) == ["aws_default_security_group.default"]

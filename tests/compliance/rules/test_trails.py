@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.compliance.rules.documents import Body, evidenced, run, violated
 
 ACCOUNT_TRAIL: Body = {
@@ -19,6 +21,7 @@ def test_a_multi_region_validated_trail_in_the_baseline_passes() -> None:
     assert {(e.attribute, e.value) for e in outcome.evidence} == {
         ("is_multi_region_trail", "true"),
         ("include_global_service_events", "true"),
+        ("enable_logging", "true"),
         ("enable_log_file_validation", "true"),
     }
 
@@ -40,6 +43,41 @@ def test_a_single_region_trail_is_not_enough() -> None:
 def test_a_trail_without_global_service_events_is_not_enough() -> None:
     trail = {**ACCOUNT_TRAIL, "include_global_service_events": False}
     assert violated(run("TAP-TRAIL-1", baseline={"aws_cloudtrail": {"account": trail}})) == ["aws_cloudtrail"]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"enable_logging": False},
+        {"event_selector": [{"include_management_events": False}]},
+        {"event_selector": [{"read_write_type": "WriteOnly"}]},
+        {"advanced_event_selector": [{"field_selector": [{"field": "eventCategory", "equals": ["Data"]}]}]},
+        {
+            "advanced_event_selector": [
+                {
+                    "field_selector": [
+                        {"field": "eventCategory", "equals": ["Management"]},
+                        {"field": "readOnly", "equals": ["false"]},
+                    ]
+                }
+            ]
+        },
+    ],
+    ids=["not logging", "no management events", "writes only", "data events only", "advanced, writes only"],
+)
+def test_a_trail_that_does_not_log_every_management_event_is_not_enough(change: dict[str, Any]) -> None:
+    trail = {**ACCOUNT_TRAIL, **change}
+    assert violated(run("TAP-TRAIL-1", baseline={"aws_cloudtrail": {"account": trail}})) == ["aws_cloudtrail"]
+
+
+def test_management_events_by_selector_pass() -> None:
+    basic = {**ACCOUNT_TRAIL, "event_selector": [{"include_management_events": True, "read_write_type": "All"}]}
+    advanced = {
+        **ACCOUNT_TRAIL,
+        "advanced_event_selector": [{"field_selector": [{"field": "eventCategory", "equals": ["Management"]}]}],
+    }
+    for trail in (basic, advanced):
+        assert run("TAP-TRAIL-1", baseline={"aws_cloudtrail": {"account": trail}}).passed
 
 
 def test_any_trail_without_log_file_validation_fails() -> None:

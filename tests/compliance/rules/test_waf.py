@@ -61,3 +61,10 @@ def test_rule_groups_are_held_to_the_same() -> None:
 
 def test_without_a_web_acl_it_does_not_apply() -> None:
     assert run("TAP-WAF-1").not_applicable is not None
+
+
+def test_an_empty_web_acl_and_unreadable_rule_json_fail() -> None:
+    empty = run("TAP-WAF-1", environment={"aws_wafv2_web_acl": {"acl": {"default_action": {"block": {}}}}})
+    assert violated(empty) == ["aws_wafv2_web_acl.acl"] and "No rules" in empty.violations[0].message
+    as_json = run("TAP-WAF-1", environment={"aws_wafv2_web_acl": {"acl": {"rule_json": "[]"}}})
+    assert violated(as_json) == ["aws_wafv2_web_acl.acl"] and "rule_json" in as_json.violations[0].message
