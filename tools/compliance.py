@@ -67,6 +67,13 @@ class BaselineEntry:
     check_id: str
     resource: str
     reason: str
+    # The profiles the entry accepts the failure in (empty: every profile with the resource). A
+    # profile's `+domain` run counts as the profile.
+    profiles: tuple[str, ...] = ()
+
+    def explains(self, finding: Finding) -> bool:
+        same = (finding.check_id, finding.resource) == (self.check_id, self.resource)
+        return same and (not self.profiles or finding.profile.split("+")[0] in self.profiles)
 
 
 @dataclass(frozen=True)
@@ -105,9 +112,18 @@ class GateResult:
 
 def load_baseline(path: Path = BASELINE_PATH) -> list[BaselineEntry]:
     """Entries must name check, resource and a real reason, once each."""
-    entries = [BaselineEntry(**item) for item in json.loads(path.read_text())["entries"]]
+    entries = [
+        BaselineEntry(item["check_id"], item["resource"], item["reason"], tuple(item.get("profiles", ())))
+        for item in json.loads(path.read_text())["entries"]
+    ]
     problems = [
         f"{e.check_id} {e.resource}: reason too short" for e in entries if len(e.reason.strip()) < MIN_REASON_LENGTH
+    ]
+    problems += [
+        f"{e.check_id} {e.resource}: unknown profile {profile}"
+        for e in entries
+        for profile in e.profiles
+        if profile not in PROFILES
     ]
     keys = [(e.check_id, e.resource) for e in entries]
     problems += [f"{k[0]} {k[1]}: listed twice" for k in sorted(set(keys)) if keys.count(k) > 1]
@@ -121,10 +137,8 @@ def apply_baseline(
 ) -> tuple[list[Finding], list[BaselineEntry]]:
     """(failures no entry explains, entries no failure uses)."""
     findings = list(findings)
-    explained = {(e.check_id, e.resource) for e in baseline}
-    unexplained = sorted(f for f in findings if (f.check_id, f.resource) not in explained)
-    used = {(f.check_id, f.resource) for f in findings}
-    stale = [e for e in baseline if (e.check_id, e.resource) not in used]
+    unexplained = sorted(f for f in findings if not any(e.explains(f) for e in baseline))
+    stale = [e for e in baseline if not any(e.explains(f) for f in findings)]
     return unexplained, stale
 
 
@@ -332,8 +346,7 @@ def judge(
         findings += run_findings
     progress(f"TAP rules: {len(outcomes)} runs in {time.perf_counter() - start:.1f} s")
     unexplained, stale = apply_baseline(findings, baseline)
-    entries = {(e.check_id, e.resource): e for e in baseline}
-    baselined = [(f, entries[f.check_id, f.resource]) for f in sorted(findings) if (f.check_id, f.resource) in entries]
+    baselined = [(f, e) for f in sorted(findings) for e in baseline if e.explains(f)]
     passed = scan.passed + sum(1 for r in results if r.passed and r.check_id in RULES)
     gate = GateResult(unexplained, stale if every_run else [], passed, scan.parsing_errors, stale_checked=every_run)
     return Assessment(sorted(results), outcomes, gate, baselined)

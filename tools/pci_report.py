@@ -213,7 +213,11 @@ def build_report(
     families, requirements = load_requirements()
     mappings = [m for m in (*checkov_mappings(), *rule_mappings()) if row_id(m.requirement) in requirements]
     results = [r for r in assessment.results if r.profile == label]
-    baselined = {(finding.check_id, finding.resource): entry.reason for finding, entry in assessment.baselined}
+    baselined = {
+        (finding.check_id, finding.resource): entry.reason
+        for finding, entry in assessment.baselined
+        if finding.profile == label
+    }
     outcomes: Mapping[str, Outcome] = assessment.outcomes.get(label, {})
     rows = []
     for requirement in requirements.values():

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Mapping
+from pathlib import Path
 
 import pytest
 
 from tests.compliance.rules.documents import stacks
 from tests.conftest import PROFILE_NAMES, Document, Synthesized, address_name
+from tools import CouldNotRun
 from tools.compliance import (
     DOMAIN_CONFIG,
     WITH_DOMAIN,
@@ -23,6 +26,7 @@ from tools.rules import RULES, Stacks
 
 NO_CHECKOV = Scan([], passed=0, parsing_errors=0)
 REASON = "a reason that is long enough to explain itself to an assessor"
+ENTRY_FIELDS = {"check_id": "TAP-WAF-1", "resource": "aws_wafv2_web_acl.acl/rule/rate-limit", "reason": REASON}
 
 
 @pytest.fixture(scope="module")
@@ -143,3 +147,26 @@ def test_entries_are_not_called_stale_when_only_some_profiles_were_scanned() -> 
     assert partial.gate.stale == [] and not partial.gate.stale_checked
     assert partial.gate.report().endswith("stale baseline entries not checked: only some profiles were scanned")
     assert judge(NO_CHECKOV, {"full": waf("block")}, [entry]).gate.stale == [entry]
+
+
+def test_an_entry_scoped_to_profiles_explains_the_failure_there_only() -> None:
+    """002's 30-day flow logs are accepted in secure-platform, not in a full whose config shortened them."""
+    entry = BaselineEntry("TAP-WAF-1", WAF_ACL, REASON, profiles=("secure-platform",))
+    runs = {label: waf("count") for label in ("secure-platform", "secure-platform+domain", "full")}
+    assessment = judge(NO_CHECKOV, runs, [entry])
+    assert [f.profile for f in assessment.gate.unexplained if f.check_id == "TAP-WAF-1"] == ["full"]
+    assert [f.profile for f, _ in assessment.baselined] == ["secure-platform", "secure-platform+domain"]
+    # Scoped to a profile where it no longer fails, the entry is stale.
+    assert judge(NO_CHECKOV, {"full": waf("count")}, [entry]).gate.stale == [entry]
+
+
+def test_an_entry_naming_an_unknown_profile_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "baseline.json"
+    path.write_text(json.dumps({"entries": [{**ENTRY_FIELDS, "profiles": ["web-mysq1"]}]}))
+    with pytest.raises(CouldNotRun, match="unknown profile web-mysq1"):
+        load_baseline(path)
+
+
+def test_the_real_baseline_scopes_the_flow_log_entries_to_document_002() -> None:
+    scoped = {(e.check_id, e.profiles) for e in load_baseline() if e.resource.endswith("flow_log_group_90F0E6FB")}
+    assert scoped == {("CKV_AWS_338", ("secure-platform",)), ("TAP-LOG-2", ("secure-platform",))}

@@ -51,3 +51,31 @@ def test_a_stack_without_a_provider_fails_and_no_resources_is_not_applicable() -
     no_provider = {"resource": {"aws_s3_bucket": {"b": {}}}}
     assert [v.resource for v in check(no_provider, tagged(BASELINE_TAGS)).violations] == ["provider.aws"]
     assert check({}, {}).not_applicable == "no resources in either stack"
+
+
+def launching(*, propagate: bool = True, volume_tags: bool = True) -> dict[str, Any]:
+    """A tagged environment with an Auto Scaling group and its launch template."""
+    environment = tagged(ENVIRONMENT_TAGS)
+    environment["resource"]["aws_autoscaling_group"] = {
+        "web": {"tag": [{"key": k, "value": v, "propagate_at_launch": propagate} for k, v in ENVIRONMENT_TAGS.items()]}
+    }
+    specifications = [{"resource_type": "instance", "tags": ENVIRONMENT_TAGS}]
+    if volume_tags:
+        specifications.append({"resource_type": "volume", "tags": ENVIRONMENT_TAGS})
+    environment["resource"]["aws_launch_template"] = {"web": {"tag_specifications": specifications}}
+    return environment
+
+
+def test_what_auto_scaling_launches_is_tagged_too() -> None:
+    outcome = check(launching(), tagged(BASELINE_TAGS))
+    assert outcome.passed
+    assert {e.resource for e in outcome.evidence} >= {"aws_autoscaling_group.web", "aws_launch_template.web"}
+
+
+def test_a_group_that_does_not_propagate_or_a_template_that_does_not_tag_volumes_fails() -> None:
+    assert [v.resource for v in check(launching(propagate=False), tagged(BASELINE_TAGS)).violations] == [
+        "aws_autoscaling_group.web"
+    ]
+    outcome = check(launching(volume_tags=False), tagged(BASELINE_TAGS))
+    assert [v.resource for v in outcome.violations] == ["aws_launch_template.web"]
+    assert "volume" in outcome.violations[0].message
